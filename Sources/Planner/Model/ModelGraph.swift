@@ -1,0 +1,108 @@
+/// A model as the planner sees it: its module tree (for `device_map` parity with accelerate) and
+/// its execution chain of layers (for memory and cost).
+///
+/// The chain is in execution order: vision tower, projector or resampler, then the text model.
+/// Every tensor of the tree belongs to exactly one layer of the chain, so a device map built from
+/// the chain covers the whole checkpoint.
+public struct ModelGraph: Sendable, Hashable {
+  /// The catalog name (`"minicpm-v-2.6"`) or the directory it was read from.
+  public var name: String
+  /// A one-line description of the composition (`"Qwen2-7B + SigLIP-400M + resampler"`).
+  public var summary: String
+  /// The module tree, rooted at the class `from_pretrained` builds.
+  public var root: Module
+  /// The execution chain.
+  public var layers: [Layer]
+  /// Class names transformers never splits across devices (`_no_split_modules`).
+  public var noSplitModuleClasses: [String]
+  /// Groups of full tensor names that are one tensor (tied embeddings).
+  public var tiedParameters: [[String]]
+  /// The dtype the checkpoint is stored in (`torch_dtype`).
+  public var nativeDType: DType
+  /// Hidden size of the text model (the activation that crosses a device boundary per token).
+  public var hiddenSize: Int64
+  /// Vocabulary size of the LM head (logits per token).
+  public var vocabularySize: Int64
+  /// How images become vision tokens, for models with a vision tower.
+  public var vision: VisionInput?
+  /// Notes on values that are estimates rather than verified against a checkpoint.
+  public var estimates: [String]
+
+  /// Parameters, counted once across tied tensors (buffers excluded).
+  public let parameterCount: Int64
+
+  /// Builds the graph and counts each layer's tensors from the tree.
+  ///
+  /// - Precondition: every layer's module exists in the tree (a builder bug otherwise).
+  /// - Complexity: O(*t*) in the number of tensors.
+  public init(
+    name: String, summary: String, root: Module, layers: [Layer], noSplitModuleClasses: [String],
+    tiedParameters: [[String]] = [], nativeDType: DType, hiddenSize: Int64, vocabularySize: Int64,
+    vision: VisionInput? = nil, estimates: [String] = []
+  ) {
+    self.name = name
+    self.summary = summary
+    self.root = root
+    self.noSplitModuleClasses = noSplitModuleClasses
+    self.tiedParameters = tiedParameters
+    self.nativeDType = nativeDType
+    self.hiddenSize = hiddenSize
+    self.vocabularySize = vocabularySize
+    self.vision = vision
+    self.estimates = estimates
+    let duplicates = Self.duplicateTiedNames(root: root, tied: tiedParameters)
+    var total: Int64 = 0
+    self.layers = layers.map { layer in
+      guard let tensors = root.namedTensors(at: layer.module) else {
+        preconditionFailure("layer \(layer.module) is not in the module tree of \(name)")
+      }
+      var counted = layer
+      for (tensorName, tensor) in tensors where !duplicates.contains(tensorName) {
+        counted.tally.add(tensor)
+        if !tensor.isBuffer { counted.parameterCount += tensor.elementCount }
+      }
+      total += counted.parameterCount
+      return counted
+    }
+    self.parameterCount = total
+  }
+
+  /// The names of tied tensors that are not the first of their group in traversal order: PyTorch's
+  /// `named_parameters()` yields a shared tensor once, under its first name, so these count zero.
+  static func duplicateTiedNames(root: Module, tied: [[String]]) -> Set<String> {
+    guard !tied.isEmpty else { return [] }
+    let order = Dictionary(
+      root.namedTensors().enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { a, _ in a })
+    var duplicates = Set<String>()
+    for group in tied {
+      let first = group.min { (order[$0] ?? .max) < (order[$1] ?? .max) }
+      duplicates.formUnion(group.filter { $0 != first })
+    }
+    return duplicates
+  }
+
+  /// Bytes of all weights and buffers under a weight dtype and a compute dtype.
+  public func weightBytes(weight: DType, compute: DType) -> ByteCount {
+    layers.reduce(.zero) { $0 + $1.weightBytes(weight: weight, compute: compute) }
+  }
+
+  /// The layers of one stream, in chain order.
+  public func layers(of stream: Layer.Stream) -> [Layer] { layers.filter { $0.stream == stream } }
+}
+
+/// How a vision model turns an image into tokens.
+///
+/// MiniCPM-V 2.x cuts an image into up to `maximumSlices` slices of `sliceSize` pixels plus
+/// one overview image; each slice is `(sliceSize / patchSize)²` patches through the vision
+/// tower, and the resampler turns each slice into `queriesPerSlice` tokens for the LLM.
+public struct VisionInput: Sendable, Hashable, Codable {
+  public var sliceSize: Int64
+  public var patchSize: Int64
+  /// Slices per image, the overview included, at the largest image the model accepts.
+  public var maximumSlices: Int64
+  /// LLM tokens per slice (resampler queries, or merged patches).
+  public var queriesPerSlice: Int64
+
+  /// Patches per slice through the vision tower.
+  public var patchesPerSlice: Int64 { (sliceSize / patchSize) * (sliceSize / patchSize) }
+}
