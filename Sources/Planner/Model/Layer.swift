@@ -67,47 +67,47 @@ public struct Layer: Sendable, Hashable, Codable {
 }
 
 /// Counts of a set of tensors, enough to compute their bytes under any dtype.
+///
+/// Quantized bytes are summed per matrix as each tensor is added, so a layer's bytes always equal
+/// the sum of its tensors' ``Tensor/bytes(weight:compute:)``.
 public struct TensorTally: Sendable, Hashable, Codable {
-  /// Elements of quantizable matrices, their output rows and how many matrices there are.
+  /// Elements of quantizable matrices.
   public var quantizableElements: Int64 = 0
-  public var quantizableRows: Int64 = 0
-  public var quantizableMatrices: Int64 = 0
+  /// Bytes of the quantizable matrices under each quantized dtype, scales included.
+  public var quantizedBytes: [DType: Int64] = [:]
   /// Other floating-point elements (embeddings, norms, biases, float buffers).
   public var floatElements: Int64 = 0
   /// Bytes of tensors that no dtype converts (integer and boolean buffers).
   public var fixedBytes: Int64 = 0
 
   mutating func add(_ tensor: Tensor) {
-    let elements = tensor.elementCount
     if tensor.isQuantizable {
-      quantizableElements += elements
-      quantizableRows += tensor.shape.first ?? 1
-      quantizableMatrices += 1
+      quantizableElements += tensor.elementCount
+      for dtype in DType.allCases where dtype.isQuantized {
+        quantizedBytes[dtype, default: 0] += tensor.bytes(weight: dtype, compute: .fp16)
+      }
     } else if tensor.isFloatingPoint {
-      floatElements += elements
+      floatElements += tensor.elementCount
     } else {
-      fixedBytes += (elements * Int64(tensor.bits) + 7) / 8
+      fixedBytes += tensor.bytes(weight: .fp16, compute: .fp16)
     }
   }
 
   /// Bytes under a weight dtype and a compute dtype.
-  ///
-  /// Quantized matrices take ``DType/matrixBytes(elements:rows:)`` (scales included; fp8's
-  /// per-tensor scale is counted once per matrix); other floats take the compute width.
   func bytes(weight: DType, compute: DType) -> Int64 {
-    let floatBytes = Int64(compute.bits / 8) * floatElements
-    let matrixBytes: Int64
-    if weight.isQuantized {
-      // Scales are per row (int8), per group (int4) or per matrix (fp8). Computing them on the
-      // summed elements is exact for int8 (rows add up) and for int4 where every matrix is a
-      // multiple of the group size (true of every model in the catalog); fp8 adds one scale
-      // per matrix.
-      let perMatrix = weight == .fp8 ? (quantizableMatrices - 1) * DType.fp8ScaleBytesPerTensor : 0
-      matrixBytes = quantizableElements == 0
-        ? 0 : weight.matrixBytes(elements: quantizableElements, rows: quantizableRows) + perMatrix
-    } else {
-      matrixBytes = Int64(weight.bits / 8) * quantizableElements
-    }
-    return floatBytes + matrixBytes + fixedBytes
+    let matrices = weight.isQuantized ? quantizedBytes[weight, default: 0] : Int64(weight.bits / 8) * quantizableElements
+    return Int64(compute.bits / 8) * floatElements + matrices + fixedBytes
+  }
+}
+
+extension Tensor {
+  /// Bytes this tensor takes on a device when weights are `weight` and everything else `compute`.
+  ///
+  /// Quantizable matrices take ``DType/matrixBytes(elements:rows:)``; other floating-point tensors
+  /// the compute width; integer tensors keep their own width.
+  public func bytes(weight: DType, compute: DType) -> Int64 {
+    if isQuantizable { return weight.matrixBytes(elements: elementCount, rows: shape.first ?? 1) }
+    if isFloatingPoint { return elementCount * Int64(compute.bits / 8) }
+    return (elementCount * Int64(bits) + 7) / 8
   }
 }

@@ -4,7 +4,7 @@
 /// Tree (MiniCPM-V 2.5/2.6 remote code, registration order): `query [queries, embed]`,
 /// `kv_proj` (vision width to LLM width, no bias), `attn` (`nn.MultiheadAttention`:
 /// `in_proj_weight`, `in_proj_bias`, `out_proj`), `ln_q`, `ln_kv`, `ln_post`, `proj [embed, embed]`,
-/// and the non-persistent float32 buffer `pos_embed [maxSize², embed]` of 2-D sin-cos positions.
+/// and the non-persistent float32 buffer `pos_embed [70, 70, embed]` of 2-D sin-cos positions.
 public struct Resampler: Sendable, Hashable, Codable {
   public var queryCount: Int64
   public var embedDimension: Int64
@@ -31,7 +31,7 @@ public struct Resampler: Sendable, Hashable, Codable {
     var parameters: [Tensor] = [.parameter("query", queryCount, e)]
     var buffers: [Tensor] = []
     if cachedPositions {
-      buffers.append(.buffer("pos_embed", positionGridSide * positionGridSide, e, persistent: false))
+      buffers.append(.buffer("pos_embed", positionGridSide, positionGridSide, e, persistent: false))
     } else {
       parameters.append(.parameter("pos_embed", queryCount, e))
     }

@@ -1,0 +1,111 @@
+/// Bytes on one device, by kind.
+public struct MemoryBreakdown: Sendable, Hashable, Codable {
+  public var weights: ByteCount = .zero
+  public var kvCache: ByteCount = .zero
+  public var activations: ByteCount = .zero
+  public var reserve: ByteCount = .zero
+
+  public init() {}
+
+  public var total: ByteCount { weights + kvCache + activations + reserve }
+}
+
+/// The memory model of ../shared/DESIGN.md: what a set of layers needs on one device under a workload.
+///
+/// - Weights: every tensor at the weight dtype (quantized types for quantizable matrices only).
+/// - KV cache: `kv elements per token × kv bytes × context × batch` for each attention layer.
+/// - Activations: the largest transient of the device's layers for the prefill (the peak phase),
+///   plus the residual stream where text layers run, plus fp32 logits `batch × vocab × 4` where
+///   the LM head runs.
+/// - Reserve: the runtime's fixed reserve on every GPU that holds anything.
+public struct MemoryModel: Sendable, Hashable {
+  public var model: ModelGraph
+  public var workload: Workload
+  public var weightDType: DType
+  public var computeDType: DType
+  public var runtime: RuntimeProfile
+
+  public init(model: ModelGraph, workload: Workload, weightDType: DType, computeDType: DType, runtime: RuntimeProfile) {
+    self.model = model
+    self.workload = workload
+    self.weightDType = weightDType
+    self.computeDType = computeDType
+    self.runtime = runtime
+  }
+
+  var activationBytes: Int64 { Int64(computeDType.bits / 8) }
+  var kvBytes: Int64 { Int64((workload.kvDType ?? computeDType).bits / 8) }
+  var batch: Int64 { Int64(workload.batch) }
+  var context: Int64 { Int64(workload.contextTokens) }
+
+  /// Bytes per element of fp32 softmax copies and logits (transformers upcasts both).
+  static let fp32Bytes: Int64 = 4
+  /// Hidden-state copies alive across a decoder layer: its input (the residual) and its output.
+  static let residualCopies: Int64 = 2
+  /// Mel frames per audio window after the encoder's stride-2 convolution: Whisper takes 30 s
+  /// windows of 3000 frames and halves them (transformers `WhisperEncoder`, `max_source_positions`).
+  static let audioTokensPerWindow: Int64 = 1500
+
+  /// Sequences through the vision tower, and patches per sequence.
+  var visionSequences: (count: Int64, length: Int64) {
+    guard let vision = model.vision else { return (0, 0) }
+    let slices = Int64(workload.slicesPerImage.map { min(Int64($0), vision.maximumSlices) } ?? vision.maximumSlices)
+    return (batch * Int64(workload.images) * slices, vision.patchesPerSlice)
+  }
+
+  /// The weights of one layer.
+  public func weights(of layer: Layer) -> ByteCount {
+    layer.weightBytes(weight: weightDType, compute: computeDType)
+  }
+
+  /// The KV cache one layer keeps for the workload.
+  public func kvCache(of layer: Layer) -> ByteCount {
+    ByteCount(layer.kvElementsPerToken * kvBytes * context * batch)
+  }
+
+  /// The largest transient of one layer while it runs (prefill for text layers, one batch of
+  /// slices for vision layers, one 30 s window for audio layers), logits included for the head.
+  public func transient(of layer: Layer) -> ByteCount {
+    let (sequences, length): (Int64, Int64)
+    switch layer.stream {
+    case .text: (sequences, length) = (batch, context)
+    case .vision: (sequences, length) = visionSequences
+    case .audio: (sequences, length) = (batch, Self.audioTokensPerWindow)
+    case .speech: (sequences, length) = (0, 0)
+    }
+    var bytes = sequences * length * layer.transientElementsPerToken * activationBytes
+    if workload.attention == .eager && layer.attentionHeads > 0 {
+      bytes += sequences * layer.attentionHeads * length * length * (activationBytes + Self.fp32Bytes)
+    }
+    if layer.kind == .head {
+      bytes += batch * model.vocabularySize * Self.fp32Bytes
+    }
+    return ByteCount(bytes)
+  }
+
+  /// The residual stream of the text model during prefill, held on every device that runs text layers.
+  public var residualStream: ByteCount {
+    ByteCount(Self.residualCopies * batch * context * model.hiddenSize * activationBytes)
+  }
+
+  /// The memory a set of layers needs on a GPU (`isGPU`) or in host memory.
+  ///
+  /// - Complexity: O(*n*) in the number of layers.
+  public func breakdown(of layers: some Sequence<Layer>, isGPU: Bool) -> MemoryBreakdown {
+    var result = MemoryBreakdown()
+    var peak = ByteCount.zero
+    var runsText = false
+    var any = false
+    for layer in layers {
+      any = true
+      result.weights = result.weights + weights(of: layer)
+      result.kvCache = result.kvCache + kvCache(of: layer)
+      peak = max(peak, transient(of: layer))
+      if layer.stream == .text && layer.kind != .rotary { runsText = true }
+    }
+    guard isGPU, any else { return result }
+    result.activations = peak + (runsText ? residualStream : .zero)
+    result.reserve = runtime.reservePerGPU
+    return result
+  }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// Reads custom GPUs from a JSON file (`--gpu-spec FILE`).
+///
+/// The file holds one object or an array of objects:
+///
+///     {
+///       "name": "RTX-A4000",          // required; used in --gpus
+///       "aliases": ["a4000"],         // optional
+///       "memoryMiB": 16376,           // required: nvidia-smi total
+///       "usableMemoryMiB": 15900,     // optional: default memory less a CUDA context for its generation
+///       "bandwidthGBps": 448,         // required: memory bandwidth, GB/s (10^9)
+///       "fp32TFLOPS": 19.2,           // required
+///       "fp16TFLOPS": 76.7,           // required: tensor-core fp16, fp32 accumulate
+///       "bf16TFLOPS": 76.7,           // optional; omit where bf16 is not native
+///       "fp8TFLOPS": 0, "int8TOPS": 153.4,   // optional
+///       "computeCapability": "8.6",   // required
+///       "pcieGeneration": 4,          // optional, default 4
+///       "nvlinkGBps": 112.5,          // optional: total NVLink bandwidth
+///       "peerToPeer": true            // optional, default true
+///     }
+///
+/// Every error names the file, the entry, the field and the reason.
+public enum GPUSpecFile {
+  public struct Error: Swift.Error, Equatable, CustomStringConvertible {
+    public var description: String
+  }
+
+  /// Largest memory accepted (16 TiB): anything larger is a typo.
+  static let maximumMemoryMiB: Double = 16 * 1024 * 1024
+  /// Largest bandwidth accepted, GB/s.
+  static let maximumBandwidthGBps: Double = 100_000
+  /// Largest rate accepted, TFLOPS.
+  static let maximumTFLOPS: Double = 100_000
+
+  /// Reads and validates the file.
+  public static func load(path: String) throws(Error) -> [GPU] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw Error(description: "--gpu-spec \(path): cannot read the file (does it exist?)")
+    }
+    return try parse(data, file: path)
+  }
+
+  /// Validates the JSON text of a spec file.
+  public static func parse(_ data: Data, file: String) throws(Error) -> [GPU] {
+    guard data.count <= 1 << 20 else { throw Error(description: "\(file): larger than 1 MiB, not a GPU spec") }
+    guard let json = JSONValue.parse(data) else { throw Error(description: "\(file): not valid JSON") }
+    let objects: [JSONValue]
+    if case .array(let array) = json { objects = array } else { objects = [json] }
+    guard !objects.isEmpty else { throw Error(description: "\(file): the array holds no GPU") }
+    var gpus: [GPU] = []
+    for (index, object) in objects.enumerated() {
+      guard case .object(let fields) = object else {
+        throw Error(description: "\(file): entry \(index) is \(object.kind), not an object")
+      }
+      gpus.append(try gpu(from: fields, file: file, entry: index))
+    }
+    return gpus
+  }
+
+  static func gpu(from fields: [String: JSONValue], file: String, entry: Int) throws(Error) -> GPU {
+    func fail(_ field: String, _ reason: String) -> Error {
+      Error(description: "\(file): entry \(entry), field '\(field)': \(reason)")
+    }
+    func number(_ field: String, required: Bool, maximum: Double, allowZero: Bool = false) throws(Error) -> Double? {
+      guard let raw = fields[field], raw != .null else {
+        if required { throw fail(field, "missing (required)") }
+        return nil
+      }
+      guard case .number(let value) = raw else { throw fail(field, "must be a number, not \(raw.kind)") }
+      guard value.isFinite, allowZero ? value >= 0 : value > 0 else {
+        throw fail(field, "must be \(allowZero ? "zero or more" : "positive") (got \(value))")
+      }
+      guard value <= maximum else { throw fail(field, "\(value) is absurdly large (at most \(Int64(maximum)))") }
+      return value
+    }
+    let known: Set<String> = [
+      "name", "aliases", "memoryMiB", "usableMemoryMiB", "bandwidthGBps", "fp32TFLOPS", "fp16TFLOPS", "bf16TFLOPS",
+      "fp8TFLOPS", "int8TOPS", "computeCapability", "pcieGeneration", "nvlinkGBps", "peerToPeer",
+    ]
+    if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+      throw fail(unknown, "unknown field (known: \(known.sorted().joined(separator: ", ")))")
+    }
+    guard case .string(let name) = fields["name"], !NameMatching.normalized(name).isEmpty else {
+      throw fail("name", "missing or not a string with letters or digits")
+    }
+    var aliases: [String] = []
+    if let raw = fields["aliases"] {
+      guard case .array(let items) = raw else { throw fail("aliases", "must be an array of strings") }
+      for item in items {
+        guard case .string(let alias) = item else { throw fail("aliases", "must be an array of strings") }
+        aliases.append(alias)
+      }
+    }
+    guard case .string(let ccText) = fields["computeCapability"] else {
+      throw fail("computeCapability", "missing or not a string like \"8.6\"")
+    }
+    let ccParts = ccText.split(separator: ".")
+    guard ccParts.count == 2, let major = Int(ccParts[0]), let minor = Int(ccParts[1]), (3...20).contains(major),
+      (0...9).contains(minor)
+    else { throw fail("computeCapability", "'\(ccText)' is not MAJOR.MINOR (for example \"8.6\")") }
+    let cc = major * 10 + minor
+    let memoryMiB = try number("memoryMiB", required: true, maximum: maximumMemoryMiB)!
+    let memory = ByteCount(Int64(memoryMiB * 1_048_576))
+    let usable: ByteCount
+    if let usableMiB = try number("usableMemoryMiB", required: false, maximum: maximumMemoryMiB) {
+      guard usableMiB <= memoryMiB else { throw fail("usableMemoryMiB", "larger than memoryMiB") }
+      usable = ByteCount(Int64(usableMiB * 1_048_576))
+    } else {
+      usable = memory - cudaContext(computeCapability: cc)
+      guard usable.value > 0 else { throw fail("memoryMiB", "smaller than a CUDA context") }
+    }
+    let pcie = try number("pcieGeneration", required: false, maximum: 7) ?? 4
+    guard pcie == pcie.rounded(.down), pcie >= 1 else { throw fail("pcieGeneration", "must be 1 to 7") }
+    var peerToPeer = true
+    if let raw = fields["peerToPeer"] {
+      guard case .bool(let flag) = raw else { throw fail("peerToPeer", "must be true or false") }
+      peerToPeer = flag
+    }
+    let nvlink = try number("nvlinkGBps", required: false, maximum: maximumBandwidthGBps)
+    return GPU(
+      name: name, aliases: aliases, architecture: "custom (sm_\(cc))", computeCapability: cc, memory: memory,
+      usableMemory: usable,
+      bandwidthBytesPerSecond: try number("bandwidthGBps", required: true, maximum: maximumBandwidthGBps)! * 1e9,
+      fp32FLOPS: try number("fp32TFLOPS", required: true, maximum: maximumTFLOPS)! * 1e12,
+      fp16FLOPS: try number("fp16TFLOPS", required: true, maximum: maximumTFLOPS)! * 1e12,
+      bf16FLOPS: try number("bf16TFLOPS", required: false, maximum: maximumTFLOPS).map { $0 * 1e12 },
+      fp8FLOPS: try number("fp8TFLOPS", required: false, maximum: maximumTFLOPS).map { $0 * 1e12 },
+      int8OPS: try number("int8TOPS", required: false, maximum: maximumTFLOPS).map { $0 * 1e12 },
+      pcieGeneration: Int(pcie), nvlinkGeneration: nvlink == nil ? nil : 0, nvlinkBytesPerSecond: nvlink.map { $0 * 1e9 },
+      supportsPeerToPeer: peerToPeer, source: "custom spec \(file)")
+  }
+
+  /// The CUDA context the catalog assumes for a compute capability's generation.
+  static func cudaContext(computeCapability cc: Int) -> ByteCount {
+    switch cc {
+    case ..<70: cudaContextPascal
+    case 70..<75: cudaContextVolta
+    case 75..<80: cudaContextTuring
+    case 80..<89: cudaContextAmpere
+    case 89..<90: cudaContextAda
+    default: cudaContextHopper
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/// accelerate's `device_map="sequential" | "balanced" | "balanced_low_0"`, exactly.
+///
+/// Sizes are accelerate's for the float dtypes (a float tensor at `min(dtype, own width)`), and
+/// the planner's own for the weight-only quantized dtypes (accelerate's are the quantizer's).
+struct AccelerateStrategy {
+  var strategy: Strategy
+
+  func place(_ problem: PlacementProblem) -> Placement {
+    let model = problem.model
+    let weight = problem.memory.weightDType
+    let compute = problem.memory.computeDType
+    let sizes = Accelerate.moduleSizes(of: model.root, tied: model.tiedParameters) { tensor in
+      weight.isQuantized
+        ? tensor.bytes(weight: weight, compute: compute) : Accelerate.acceleratorBytes(tensor, dtype: weight)
+    }
+    var budgets = problem.accelerateMaxMemory
+    if strategy != .sequential {
+      budgets = Accelerate.balancedMemory(
+        root: model.root, tied: model.tiedParameters, sizes: sizes, maxMemory: budgets,
+        noSplit: model.noSplitModuleClasses, userSet: problem.userMaxMemory != nil,
+        lowZero: strategy == .balancedLow0)
+    }
+    let map = Accelerate.inferAutoDeviceMap(
+      root: model.root, tied: model.tiedParameters, sizes: sizes, maxMemory: budgets,
+      noSplit: model.noSplitModuleClasses)
+    return Placement(deviceMap: map, budgets: budgets)
+  }
+}

@@ -1,0 +1,93 @@
+/// Everything a placement strategy needs, with every dtype and budget decision already made:
+/// the model, the GPUs in index order, the memory model for the chosen dtypes and workload, and
+/// the caps per device.
+public struct PlacementProblem: Sendable {
+  public var model: ModelGraph
+  /// The GPUs in device index order.
+  public var gpus: [GPU]
+  public var memory: MemoryModel
+  /// The user's `--max-memory`, if given.
+  public var userMaxMemory: MaxMemory?
+
+  public init(model: ModelGraph, gpus: [GPU], memory: MemoryModel, userMaxMemory: MaxMemory?) {
+    self.model = model
+    self.gpus = gpus
+    self.memory = memory
+    self.userMaxMemory = userMaxMemory
+  }
+
+  /// What a device may hold: a GPU's usable memory capped by `--max-memory`; cpu and disk only
+  /// where `--max-memory` names them (offloading is opt-in).
+  public func capacity(of device: Device) -> ByteCount? {
+    switch device {
+    case .gpu(let index):
+      guard gpus.indices.contains(index) else { return nil }
+      let usable = gpus[index].usableMemory
+      return userMaxMemory?[device].map { min($0, usable) } ?? usable
+    case .cpu, .disk:
+      return userMaxMemory?[device]
+    }
+  }
+
+  /// The budgets accelerate would run with: the user's `max_memory` as given, or (as
+  /// `get_max_memory()` does) every GPU's free memory after the CUDA context and the host's RAM,
+  /// taken here as unlimited since the planner cannot see it.
+  public var accelerateMaxMemory: MaxMemory {
+    if let userMaxMemory { return userMaxMemory }
+    return MaxMemory(
+      gpus.indices.map { (Device.gpu($0), gpus[$0].usableMemory) } + [(.cpu, ByteCount(Self.unlimitedHostMemory))])
+  }
+
+  /// Stands for "host RAM, assumed sufficient" (2^60 bytes: larger than any model, far from overflow).
+  static let unlimitedHostMemory: Int64 = 1 << 60
+}
+
+/// A placement: which device each module goes to, as a `device_map`.
+public struct Placement: Sendable {
+  /// Module path (or `""` for the whole model) to device, in module order.
+  public var deviceMap: [(module: String, device: Device)]
+  /// The budgets the strategy ran with, where it used accelerate's.
+  public var budgets: MaxMemory?
+
+  public init(deviceMap: [(module: String, device: Device)], budgets: MaxMemory? = nil) {
+    self.deviceMap = deviceMap
+    self.budgets = budgets
+  }
+
+  /// The device of a full tensor or module name: the entry whose key is the longest prefix of it
+  /// (`""` covers everything); `nil` where no key covers it.
+  public func device(of name: String) -> Device? {
+    var best: (length: Int, device: Device)?
+    for (module, device) in deviceMap
+    where module.isEmpty || name == module || name.hasPrefix(module + ".") {
+      if best == nil || module.count > best!.length { best = (module.count, device) }
+    }
+    return best?.device
+  }
+}
+
+/// How to place a model: one strategy per family, behind one seam.
+public enum Strategy: String, Sendable, Hashable, CaseIterable, Codable {
+  /// The planner's default: a memory-balanced placement with every byte of the workload counted.
+  case auto
+  /// Contiguous layers per GPU, balancing each GPU's share of its own capacity (weights, KV cache,
+  /// activations and reserve all counted).
+  case memory
+  /// accelerate's `device_map="sequential"`: fill GPU 0, then GPU 1, ...
+  case sequential
+  /// accelerate's `device_map="balanced"` (and `"auto"`).
+  case balanced
+  /// accelerate's `device_map="balanced_low_0"`.
+  case balancedLow0 = "balanced_low_0"
+
+  /// Whether this strategy reproduces accelerate (by weights only) rather than planning the workload.
+  public var isAccelerateParity: Bool { self == .sequential || self == .balanced || self == .balancedLow0 }
+
+  /// Places the problem's model.
+  public func place(_ problem: PlacementProblem) -> Placement {
+    switch self {
+    case .auto, .memory: MemoryBalancedStrategy().place(problem)
+    case .sequential, .balanced, .balancedLow0: AccelerateStrategy(strategy: self).place(problem)
+    }
+  }
+}

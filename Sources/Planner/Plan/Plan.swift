@@ -1,0 +1,119 @@
+/// The planner's answer: where every module goes, what each device holds, whether it fits, and why.
+public struct Plan: Sendable {
+  /// One device's share.
+  public struct DevicePlan: Sendable {
+    public var device: Device
+    /// The GPU model, for GPUs.
+    public var gpu: GPU?
+    /// The `device_map` keys placed here, in module order.
+    public var modules: [String]
+    public var memory: MemoryBreakdown
+    /// What the device may hold (`nil`: unlimited, as host memory the user did not cap).
+    public var capacity: ByteCount?
+
+    /// Whether the device's memory is within its capacity.
+    public var fits: Bool { capacity.map { memory.total <= $0 } ?? true }
+  }
+
+  public var model: ModelGraph
+  public var gpus: [GPU]
+  public var workload: Workload
+  public var strategy: Strategy
+  public var runtime: RuntimeProfile
+  /// The dtype weights are stored in, and the one everything else runs in.
+  public var weightDType: DType
+  public var computeDType: DType
+  /// Why the dtypes are what they are (one line each).
+  public var dtypeNotes: [String]
+  /// The `device_map`, in module order.
+  public var deviceMap: [(module: String, device: Device)]
+  /// Every GPU (used or not), then cpu and disk where anything was offloaded.
+  public var devices: [DevicePlan]
+  /// The `max_memory` budgets an accelerate-parity strategy ran with.
+  public var budgets: MaxMemory?
+  /// Whether the plan runs within every device's capacity with nothing left unplaced.
+  public var fits: Bool
+  public var warnings: [String]
+
+  /// Builds the plan of a placement: weights per device at tensor level (a module split by the
+  /// map is counted where each tensor goes), KV cache and activations where each layer executes
+  /// (an offloaded layer executes on the first GPU, as accelerate's hooks run it), the runtime
+  /// reserve on every GPU in use.
+  ///
+  /// - Complexity: O(*t* · *k*) for *t* tensors and *k* map entries.
+  init(problem: PlacementProblem, placement: Placement, strategy: Strategy, dtypeNotes: [String]) {
+    let model = problem.model
+    let memoryModel = problem.memory
+    var weights: [Device: Int64] = [:]
+    var unplaced: [String] = []
+    let skipped = ModelGraph.duplicateTiedNames(root: model.root, tied: model.tiedParameters)
+    for (name, tensor) in model.root.namedTensors() where !skipped.contains(name) {
+      let bytes = tensor.bytes(weight: memoryModel.weightDType, compute: memoryModel.computeDType)
+      if let device = placement.device(of: name) { weights[device, default: 0] += bytes } else { unplaced.append(name) }
+    }
+    let executionGPU: Device? = problem.gpus.isEmpty ? nil : .gpu(0)
+    var executing: [Device: [Layer]] = [:]
+    for layer in model.layers {
+      let placed =
+        placement.device(of: layer.module)
+        ?? model.root.namedTensors(at: layer.module)?.lazy.compactMap { placement.device(of: $0.name) }.first
+      guard let placed else { continue }
+      let device = placed.isGPU ? placed : (executionGPU ?? placed)
+      executing[device, default: []].append(layer)
+    }
+
+    var devices: [DevicePlan] = []
+    let offloadTargets = [Device.cpu, .disk].filter { weights[$0] != nil }
+    for device in problem.gpus.indices.map(Device.gpu) + offloadTargets {
+      let layers = executing[device] ?? []
+      var memory = memoryModel.breakdown(of: layers, isGPU: device.isGPU)
+      memory.weights = ByteCount(weights[device] ?? 0)
+      if device.isGPU && memory.weights.value > 0 && memory.reserve == .zero {
+        memory.reserve = memoryModel.runtime.reservePerGPU
+      }
+      let index: Int? = if case .gpu(let i) = device { i } else { nil }
+      devices.append(
+        DevicePlan(
+          device: device, gpu: index.map { problem.gpus[$0] },
+          modules: placement.deviceMap.filter { $0.device == device }.map(\.module), memory: memory,
+          capacity: problem.capacity(of: device)))
+    }
+
+    var warnings: [String] = []
+    if !unplaced.isEmpty {
+      let shown = unplaced.prefix(3).joined(separator: ", ")
+      warnings.append(
+        "the map places no device for \(unplaced.count) tensor(s) (\(shown)\(unplaced.count > 3 ? ", ..." : "")): "
+          + "transformers will refuse to load it")
+    }
+    for plan in devices where !plan.fits {
+      let name = plan.gpu.map { "GPU \(plan.device) (\($0.name))" } ?? "\(plan.device)"
+      warnings.append(
+        "\(name) needs \(plan.memory.total.formatted()) but has \(plan.capacity!.formatted())"
+          + (plan.device.isGPU ? " usable" : " allowed by --max-memory"))
+    }
+    for plan in devices where !plan.device.isGPU {
+      let allowed = plan.capacity != nil
+      warnings.append(
+        "\(plan.memory.weights.formatted()) of weights offloaded to \(plan.device)"
+          + (allowed ? ": streamed to GPU 0 on every forward pass, very slow" : " (add \(plan.device):SIZE to --max-memory to allow offloading)"))
+    }
+
+    self.model = model
+    self.gpus = problem.gpus
+    self.workload = memoryModel.workload
+    self.strategy = strategy
+    self.runtime = memoryModel.runtime
+    self.weightDType = memoryModel.weightDType
+    self.computeDType = memoryModel.computeDType
+    self.dtypeNotes = dtypeNotes
+    self.deviceMap = placement.deviceMap
+    self.devices = devices
+    self.budgets = placement.budgets
+    self.fits = unplaced.isEmpty && devices.allSatisfy { $0.fits && ($0.device.isGPU || $0.capacity != nil) }
+    self.warnings = warnings
+  }
+
+  /// Memory used on all GPUs together.
+  public var gpuMemory: ByteCount { devices.filter(\.device.isGPU).reduce(.zero) { $0 + $1.memory.total } }
+}
