@@ -7,6 +7,9 @@ public struct Plan: Sendable {
     public var gpu: GPU?
     /// The `device_map` keys placed here, in module order.
     public var modules: [String]
+    /// What the device holds, for people: whole subtrees by their name and runs of numbered
+    /// siblings as ranges (`vpm`, `llm.model.layers.0-13`).
+    public var summary: [String]
     public var memory: MemoryBreakdown
     /// What the device may hold (`nil`: unlimited, as host memory the user did not cap).
     public var capacity: ByteCount?
@@ -75,7 +78,8 @@ public struct Plan: Sendable {
       devices.append(
         DevicePlan(
           device: device, gpu: index.map { problem.gpus[$0] },
-          modules: placement.deviceMap.filter { $0.device == device }.map(\.module), memory: memory,
+          modules: placement.deviceMap.filter { $0.device == device }.map(\.module),
+          summary: Self.summary(of: model, on: device, placement: placement), memory: memory,
           capacity: problem.capacity(of: device)))
     }
 
@@ -116,4 +120,61 @@ public struct Plan: Sendable {
 
   /// Memory used on all GPUs together.
   public var gpuMemory: ByteCount { devices.filter(\.device.isGPU).reduce(.zero) { $0 + $1.memory.total } }
+
+  /// Names the subtrees wholly on `device` (descending only into mixed ones), then folds runs of
+  /// consecutive numbered siblings into ranges.
+  static func summary(of model: ModelGraph, on device: Device, placement: Placement) -> [String] {
+    var names: [String] = []
+    func visit(_ module: Module, _ path: String) {
+      let devices = Set(module.namedTensors(prefix: path).map { placement.device(of: $0.name) })
+      if devices == [device] {
+        names.append(path.isEmpty ? "(whole model)" : path)
+      } else if devices.contains(device) {
+        let dot = path.isEmpty ? "" : path + "."
+        for child in module.children { visit(child, dot + child.name) }
+        for tensor in module.parameters + module.buffers where placement.device(of: dot + tensor.name) == device {
+          names.append(dot + tensor.name)
+        }
+      }
+    }
+    visit(model.root, "")
+    // Execution order, not registration order: a name sorts by the first chain layer under it.
+    let position = Dictionary(model.layers.enumerated().map { ($1.module, $0) }, uniquingKeysWith: min)
+    func first(_ name: String) -> Int {
+      if name == "(whole model)" { return 0 }
+      return model.layers.indices.first { index in
+        let module = model.layers[index].module
+        return module == name || module.hasPrefix(name + ".") || name.hasPrefix(module + ".")
+      } ?? position[name] ?? Int.max
+    }
+    let ordered = names.enumerated().sorted { (first($0.element), $0.offset) < (first($1.element), $1.offset) }
+    return foldingNumberedRuns(ordered.map(\.element))
+  }
+
+  /// `["a.0", "a.1", "a.2", "b"]` becomes `["a.0-2", "b"]`.
+  static func foldingNumberedRuns(_ names: [String]) -> [String] {
+    var result: [String] = []
+    var run: (prefix: String, first: Int, last: Int)?
+    func flush() {
+      if let r = run { result.append(r.first == r.last ? "\(r.prefix)\(r.first)" : "\(r.prefix)\(r.first)-\(r.last)") }
+      run = nil
+    }
+    for name in names {
+      let dot = name.lastIndex(of: ".")
+      let prefix = dot.map { String(name[...$0]) } ?? ""
+      if let dot, let number = Int(name[name.index(after: dot)...]) {
+        if let r = run, r.prefix == prefix, r.last + 1 == number {
+          run!.last = number
+          continue
+        }
+        flush()
+        run = (prefix, number, number)
+      } else {
+        flush()
+        result.append(name)
+      }
+    }
+    flush()
+    return result
+  }
 }

@@ -1,0 +1,120 @@
+/// Renders a plan as the table a person reads: model, GPUs, dtype and why, workload, one row per
+/// device, then whether it fits and the warnings.
+///
+/// Output is deterministic: fixed column widths, sizes through ``ByteCount/formatted()``.
+public enum TableRenderer {
+  public static func render(_ plan: Plan) -> String {
+    var lines: [String] = []
+    let model = plan.model
+    lines.append(
+      field("model", "\(model.name): \(groupedDigits(model.parameterCount)) parameters (\(model.summary))"))
+    lines.append(field("gpus", gpuSummary(plan.gpus)))
+    let dtype =
+      plan.weightDType == plan.computeDType
+      ? "\(plan.weightDType)" : "\(plan.weightDType) weights, \(plan.computeDType) compute"
+    lines.append(field("dtype", dtype))
+    lines += plan.dtypeNotes.map { field("", $0) }
+    lines.append(field("workload", workloadSummary(plan)))
+    lines.append(field("strategy", strategySummary(plan.strategy)))
+    lines.append("")
+
+    let header = ["device", "gpu", "weights", "kv cache", "activations", "reserve", "total", "capacity", "used"]
+    lines.append(row(header) + "  layers")
+    for device in plan.devices {
+      let m = device.memory
+      let used = device.capacity.map { percent(m.total, of: $0) } ?? "-"
+      let cells = [
+        device.device.description, device.gpu?.name ?? "-", m.weights.formatted(), m.kvCache.formatted(),
+        m.activations.formatted(), m.reserve.formatted(), m.total.formatted(),
+        device.capacity.map { $0.formatted() } ?? "unlimited", used,
+      ]
+      let layers = device.summary.isEmpty ? "(unused)" : device.summary.joined(separator: ", ")
+      lines.append(row(cells) + "  " + layers)
+    }
+    lines.append("")
+    let gpuCapacity = plan.devices.compactMap { $0.device.isGPU ? $0.capacity : nil }.reduce(ByteCount.zero, +)
+    lines.append(
+      field(
+        "fits",
+        (plan.fits ? "yes" : "NO") + ": \(plan.gpuMemory.formatted()) needed on GPUs, "
+          + "\(gpuCapacity.formatted()) usable"))
+    lines += plan.warnings.map { field("warning", $0) }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  static let columnWidths = [6, 14, 11, 11, 11, 11, 11, 11, 5]
+
+  static func row(_ cells: [String]) -> String {
+    zip(cells, columnWidths).enumerated().map { index, pair in
+      let (cell, width) = pair
+      let padding = String(repeating: " ", count: max(0, width - cell.count))
+      // Text columns align left, numbers right.
+      return index < 2 ? cell + padding : padding + cell
+    }.joined(separator: "  ")
+  }
+
+  static func field(_ name: String, _ value: String) -> String {
+    name.padding(toLength: 10) + value
+  }
+
+  /// `8,099,175,152`.
+  static func groupedDigits(_ n: Int64) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (index, character) in digits.enumerated() {
+      if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+      out.append(character)
+    }
+    return (n < 0 ? "-" : "") + out
+  }
+
+  /// `"94%"`, rounded half up.
+  static func percent(_ part: ByteCount, of whole: ByteCount) -> String {
+    guard whole.value > 0 else { return "-" }
+    return "\((part.value * 100 + whole.value / 2) / whole.value)%"
+  }
+
+  /// `"2 x P4 (sm_61, 7.14 GiB usable, 192 GB/s)"`, runs of one kind grouped in index order.
+  static func gpuSummary(_ gpus: [GPU]) -> String {
+    var groups: [(gpu: GPU, count: Int)] = []
+    for gpu in gpus {
+      if let last = groups.last, last.gpu.name == gpu.name { groups[groups.count - 1].count += 1 } else {
+        groups.append((gpu, 1))
+      }
+    }
+    return groups.map { group in
+      let gbps = Int64(group.gpu.bandwidthBytesPerSecond / 1e9)
+      return "\(group.count) x \(group.gpu.name) (sm_\(group.gpu.computeCapability), "
+        + "\(group.gpu.usableMemory.formatted()) usable, \(gbps) GB/s)"
+    }.joined(separator: " + ")
+  }
+
+  static func workloadSummary(_ plan: Plan) -> String {
+    let w = plan.workload
+    var parts = ["batch \(w.batch)", "context \(w.contextTokens) tokens"]
+    if let vision = plan.model.vision, w.images > 0 {
+      let slices = w.slicesPerImage.map { min(Int64($0), vision.maximumSlices) } ?? vision.maximumSlices
+      parts.append("\(w.images) image\(w.images == 1 ? "" : "s") x \(slices) slice\(slices == 1 ? "" : "s")")
+    }
+    parts.append("\(w.attention.rawValue) attention")
+    if let kv = w.kvDType { parts.append("\(kv) KV cache") }
+    parts.append("\(plan.runtime.name) runtime")
+    return parts.joined(separator: ", ")
+  }
+
+  static func strategySummary(_ strategy: Strategy) -> String {
+    switch strategy {
+    case .auto: "auto (memory-balanced: contiguous layers, fullest GPU as empty as possible)"
+    case .memory: "memory (contiguous layers, fullest GPU as empty as possible)"
+    case .sequential: "sequential (accelerate device_map=\"sequential\", by weights only)"
+    case .balanced: "balanced (accelerate device_map=\"balanced\" / \"auto\", by weights only)"
+    case .balancedLow0: "balanced_low_0 (accelerate device_map=\"balanced_low_0\", by weights only)"
+    }
+  }
+}
+
+extension String {
+  func padding(toLength length: Int) -> String {
+    count >= length ? self + " " : self + String(repeating: " ", count: length - count)
+  }
+}

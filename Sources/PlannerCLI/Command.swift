@@ -1,0 +1,103 @@
+import Planner
+
+/// What one run of the CLI prints and how it exits. Pure: tests call it directly.
+struct Outcome: Error, Equatable {
+  var stdout = ""
+  var stderr = ""
+  var exitCode: Int32 = 0
+
+  /// `EX_USAGE` from sysexits.h.
+  static let usageExitCode: Int32 = 64
+
+  static func failure(_ message: String, code: Int32 = 1) -> Outcome {
+    Outcome(stderr: "planner: error: \(message)\n", exitCode: code)
+  }
+}
+
+enum Command {
+  static let version = "planner 0.1.0"
+
+  /// Runs the CLI on `arguments` (without the program name).
+  static func run(_ arguments: [String]) -> Outcome {
+    let options: Options
+    do {
+      options = try Options(parsing: arguments)
+    } catch {
+      return .failure(error.description, code: Outcome.usageExitCode)
+    }
+    switch options.command {
+    case .help: return Outcome(stdout: Options.help)
+    case .version: return Outcome(stdout: version + "\n")
+    case .listGPUs: return catalogGPUs(options)
+    case .listModels: return Outcome(stdout: CatalogListing.models())
+    case .plan: return plan(options)
+    }
+  }
+
+  static func catalogGPUs(_ options: Options) -> Outcome {
+    switch customGPUs(options) {
+    case .success(let custom): return Outcome(stdout: CatalogListing.gpus(GPUCatalog.all + custom))
+    case .failure(let outcome): return outcome
+    }
+  }
+
+  static func customGPUs(_ options: Options) -> Result<[GPU], Outcome> {
+    var custom: [GPU] = []
+    for path in options.gpuSpecs {
+      do {
+        custom += try GPUSpecFile.load(path: path)
+      } catch {
+        return .failure(Outcome.failure(error.description))
+      }
+    }
+    return .success(custom)
+  }
+
+  static func plan(_ options: Options) -> Outcome {
+    let custom: [GPU]
+    switch customGPUs(options) {
+    case .success(let gpus): custom = gpus
+    case .failure(let outcome): return outcome
+    }
+    let gpus: [GPU]
+    do {
+      // Custom GPUs come first so that a spec can shadow a catalog name.
+      gpus = try GPUList.parse(options.gpus!, catalog: custom + GPUCatalog.all)
+    } catch {
+      return .failure(error.description, code: Outcome.usageExitCode)
+    }
+    let name = options.model!
+    guard let entry = ModelCatalog.entry(named: name) else {
+      let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
+      return .failure(
+        "unknown model '\(name)'; closest known: \(hint) (planner models lists them all)", code: Outcome.usageExitCode)
+    }
+    if let caps = options.maxMemory {
+      for case .gpu(let index) in caps.devices where index >= gpus.count {
+        return .failure(
+          "--max-memory names GPU \(index) but --gpus lists \(gpus.count) GPU(s) (indices 0 to \(gpus.count - 1))",
+          code: Outcome.usageExitCode)
+      }
+    }
+    let request = PlanRequest(
+      model: entry.build(), gpus: gpus, workload: options.workload, strategy: options.strategy,
+      maxMemory: options.maxMemory)
+    let plan: Plan
+    do {
+      plan = try Planner.plan(request)
+    } catch {
+      return .failure(error.description)
+    }
+    let text =
+      switch options.format {
+      case .table: TableRenderer.render(plan)
+      case .json: JSONExporter.render(plan)
+      case .deviceMap: DeviceMapExporter.render(plan)
+      }
+    guard plan.fits else {
+      let reason = plan.warnings.first ?? "it does not fit"
+      return Outcome(stdout: text, stderr: "planner: does not fit: \(reason)\n", exitCode: 1)
+    }
+    return Outcome(stdout: text)
+  }
+}

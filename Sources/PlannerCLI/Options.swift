@@ -1,0 +1,168 @@
+import Planner
+
+/// A usage error: one line naming the bad input and the fix; exit 64 (`EX_USAGE`).
+struct UsageError: Error, Equatable, CustomStringConvertible {
+  var description: String
+}
+
+/// The parsed command line.
+struct Options: Equatable {
+  enum Command: Equatable {
+    case plan
+    case listGPUs
+    case listModels
+    case help
+    case version
+  }
+
+  enum Format: String, CaseIterable {
+    case table, json
+    case deviceMap = "device-map"
+  }
+
+  var command: Command = .plan
+  var gpus: String?
+  var model: String?
+  var gpuSpecs: [String] = []
+  var strategy: Strategy = .auto
+  var format: Format = .table
+  var maxMemory: MaxMemory?
+  var workload = Workload()
+
+  static let maximumContext = 10_000_000
+  static let maximumBatch = 65_536
+  static let maximumImages = 256
+
+  /// Parses the arguments after the program name.
+  init(parsing arguments: some Sequence<String>) throws(UsageError) {
+    var iterator = arguments.makeIterator()
+    var first = true
+    while let argument = iterator.next() {
+      defer { first = false }
+      if first && !argument.hasPrefix("-") {
+        switch argument {
+        case "gpus": command = .listGPUs
+        case "models": command = .listModels
+        case "plan": command = .plan
+        case "help": command = .help
+        default:
+          throw UsageError(description: "unknown command '\(argument)' (commands: plan, gpus, models; see planner --help)")
+        }
+        continue
+      }
+      var name = argument
+      var inlineValue: String?
+      if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+        name = String(argument[..<equals])
+        inlineValue = String(argument[argument.index(after: equals)...])
+      }
+      func value() throws(UsageError) -> String {
+        if let inlineValue { return inlineValue }
+        guard let next = iterator.next(), !next.hasPrefix("--") else {
+          throw UsageError(description: "missing value for '\(name)' (see planner --help)")
+        }
+        return next
+      }
+      switch name {
+      case "-h", "--help": command = .help
+      case "--version": command = .version
+      case "--gpus": gpus = try value()
+      case "--model", "-m": model = try value()
+      case "--gpu-spec": gpuSpecs.append(try value())
+      case "--strategy":
+        let text = try value()
+        guard let parsed = Strategy(rawValue: text.lowercased()) else {
+          throw UsageError(
+            description: "unknown strategy '\(text)' (choose one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        strategy = parsed
+      case "--format":
+        let text = try value()
+        guard let parsed = Format(rawValue: text.lowercased()) else {
+          throw UsageError(
+            description: "unknown format '\(text)' (choose one of: \(Format.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        format = parsed
+      case "--dtype":
+        let text = try value()
+        if text.lowercased() == "auto" {
+          workload.dtype = .auto
+        } else if let dtype = DType(parsing: text) {
+          workload.dtype = .fixed(dtype)
+        } else {
+          throw UsageError(description: "unknown dtype '\(text)' (choose one of: auto, fp32, bf16, fp16, fp8, int8, int4)")
+        }
+      case "--kv-dtype":
+        let text = try value()
+        guard let dtype = DType(parsing: text), [.fp32, .bf16, .fp16, .fp8].contains(dtype) else {
+          throw UsageError(description: "unknown KV cache dtype '\(text)' (choose one of: fp32, bf16, fp16, fp8)")
+        }
+        workload.kvDType = dtype
+      case "--context": workload.contextTokens = try Self.integer(try value(), for: name, in: 1...Self.maximumContext)
+      case "--batch": workload.batch = try Self.integer(try value(), for: name, in: 1...Self.maximumBatch)
+      case "--images": workload.images = try Self.integer(try value(), for: name, in: 0...Self.maximumImages)
+      case "--slices": workload.slicesPerImage = try Self.integer(try value(), for: name, in: 1...64)
+      case "--attention":
+        let text = try value()
+        guard let attention = Workload.Attention(rawValue: text.lowercased()) else {
+          throw UsageError(description: "unknown attention '\(text)' (choose one of: eager, sdpa, flash)")
+        }
+        workload.attention = attention
+      case "--max-memory":
+        let text = try value()
+        do {
+          maxMemory = try MaxMemory(parsing: text)
+        } catch {
+          throw UsageError(description: "bad --max-memory '\(text)': \(error.description)")
+        }
+      default:
+        throw UsageError(description: "unknown option '\(argument)' (see planner --help)")
+      }
+    }
+    if command == .plan {
+      guard gpus != nil else { throw UsageError(description: "missing --gpus (for example --gpus 2xP4)") }
+      guard model != nil else { throw UsageError(description: "missing --model (for example --model minicpm-v-2.6)") }
+    }
+  }
+
+  static func integer(_ text: String, for option: String, in range: ClosedRange<Int>) throws(UsageError) -> Int {
+    guard let value = Int(text), range.contains(value) else {
+      throw UsageError(
+        description: "bad value '\(text)' for \(option): use a whole number from \(range.lowerBound) to \(range.upperBound)")
+    }
+    return value
+  }
+
+  static let help = """
+    planner: where each layer of a model goes on your GPUs, and whether it fits.
+
+    Usage:
+      planner --gpus LIST --model NAME [options]
+      planner gpus            list the GPUs the planner knows
+      planner models          list the models the planner knows
+
+    Required:
+      --gpus LIST             GPUs in device index order: 2xP4,1xT4 or 4090,3090
+      --model NAME            a catalog model (planner models), e.g. minicpm-v-2.6
+
+    Options:
+      --strategy NAME         auto (default), memory, sequential, balanced, balanced_low_0
+                              (the last three reproduce accelerate's device_map exactly)
+      --dtype TYPE            auto (default), fp32, bf16, fp16, fp8, int8, int4
+      --context N             tokens per sequence, prompt and output (default 4096)
+      --batch N               sequences in flight (default 1)
+      --images N              images per request, vision models (default 1)
+      --slices N              slices per image, overview included (default: the model's maximum)
+      --attention KIND        eager, sdpa (default), flash
+      --kv-dtype TYPE         KV cache dtype (default: the compute dtype)
+      --max-memory SPEC       caps in accelerate's syntax: 0:7GiB,1:7GiB,cpu:64GiB
+                              (GiB/MiB = 2^30/2^20, GB/MB = 10^9/10^6; cpu/disk allow offloading)
+      --gpu-spec FILE         add custom GPUs from a JSON file (see README)
+      --format FORMAT         table (default), json, device-map
+      -h, --help              show this help
+      --version               show the version
+
+    Exit status: 0 planned and fits; 1 does not fit or cannot plan; 64 usage error.
+
+    """
+}
