@@ -1,5 +1,5 @@
 /// Where a module can be placed: a GPU by index, host memory, or disk (accelerate's device keys).
-public enum Device: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+public enum Device: Sendable, Hashable, Comparable, CustomStringConvertible, Encodable {
   case gpu(Int)
   case cpu
   case disk
@@ -14,6 +14,12 @@ public enum Device: Sendable, Hashable, Comparable, CustomStringConvertible, Cod
   }
 
   public var isGPU: Bool { if case .gpu = self { true } else { false } }
+
+  /// Encodes as a `device_map` value: the GPU index as a number, `"cpu"` or `"disk"` as a string.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    if case .gpu(let index) = self { try container.encode(index) } else { try container.encode(description) }
+  }
 
   /// GPUs by index, then cpu, then disk: accelerate's fill order.
   public static func < (a: Device, b: Device) -> Bool {

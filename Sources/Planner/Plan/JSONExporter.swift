@@ -19,7 +19,7 @@ public enum JSONExporter {
       var capacity: Int64?
     }
     struct DeviceEntry: Encodable {
-      var index: String
+      var index: Device
       var gpu: String?
       var modules: [String]
       var memory: Memory
@@ -43,7 +43,7 @@ public enum JSONExporter {
     var workload: WorkloadEntry
     var fits: Bool
     var devices: [DeviceEntry]
-    var deviceMap: [String: String]
+    var deviceMap: [String: Device]
     var maxMemory: [String: Int64]?
     var warnings: [String]
   }
@@ -65,13 +65,13 @@ public enum JSONExporter {
       fits: plan.fits,
       devices: plan.devices.map { d in
         .init(
-          index: d.device.description, gpu: d.gpu?.name, modules: d.modules,
+          index: d.device, gpu: d.gpu?.name, modules: d.modules,
           memory: .init(
             weights: d.memory.weights.value, kvCache: d.memory.kvCache.value, activations: d.memory.activations.value,
             reserve: d.memory.reserve.value, total: d.memory.total.value, capacity: d.capacity?.value),
           fits: d.fits)
       },
-      deviceMap: Dictionary(uniqueKeysWithValues: plan.deviceMap.map { ($0.module, $0.device.description) }),
+      deviceMap: Dictionary(uniqueKeysWithValues: plan.deviceMap.map { ($0.module, $0.device) }),
       maxMemory: plan.budgets.map { budgets in
         Dictionary(
           uniqueKeysWithValues: budgets.entries.filter { $0.bytes.value != PlacementProblem.unlimitedHostMemory }

@@ -96,6 +96,11 @@ public struct Plan: Sendable {
         "\(name) needs \(plan.memory.total.formatted()) but has \(plan.capacity!.formatted())"
           + (plan.device.isGPU ? " usable" : " allowed by --max-memory"))
     }
+    if strategy.isAccelerateParity && devices.contains(where: { $0.device.isGPU && !$0.fits }) {
+      warnings.append(
+        "accelerate fills GPUs by weights only; KV cache, activations and the runtime reserve overflow it: "
+          + "--strategy memory counts them, or lower the caps with --max-memory")
+    }
     for plan in devices where !plan.device.isGPU {
       let allowed = plan.capacity != nil
       warnings.append(
@@ -120,6 +125,11 @@ public struct Plan: Sendable {
 
   /// Memory used on all GPUs together.
   public var gpuMemory: ByteCount { devices.filter(\.device.isGPU).reduce(.zero) { $0 + $1.memory.total } }
+
+  /// What all GPUs may hold together.
+  public var gpuCapacity: ByteCount {
+    devices.filter(\.device.isGPU).reduce(.zero) { $0 + ($1.capacity ?? .zero) }
+  }
 
   /// Names the subtrees wholly on `device` (descending only into mixed ones), then folds runs of
   /// consecutive numbered siblings into ranges.

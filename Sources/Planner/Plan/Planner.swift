@@ -93,7 +93,8 @@ public enum Planner {
       if plan.fits {
         plan.dtypeNotes.append(
           "\(weight) weight-only quantization: \(firstPlan.weightDType) does not fit "
-            + "(\(firstPlan.gpuMemory.formatted()) needed); quality drops slightly, check it on your task")
+            + "(\(firstPlan.gpuMemory.formatted()) needed, \(firstPlan.gpuCapacity.formatted()) usable); "
+            + "quality drops slightly, check it on your task")
         return plan
       }
     }

@@ -32,12 +32,11 @@ public enum TableRenderer {
       lines.append(row(cells) + "  " + layers)
     }
     lines.append("")
-    let gpuCapacity = plan.devices.compactMap { $0.device.isGPU ? $0.capacity : nil }.reduce(ByteCount.zero, +)
     lines.append(
       field(
         "fits",
         (plan.fits ? "yes" : "NO") + ": \(plan.gpuMemory.formatted()) needed on GPUs, "
-          + "\(gpuCapacity.formatted()) usable"))
+          + "\(plan.gpuCapacity.formatted()) usable"))
     lines += plan.warnings.map { field("warning", $0) }
     return lines.joined(separator: "\n") + "\n"
   }

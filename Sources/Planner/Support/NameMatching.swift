@@ -14,12 +14,7 @@ enum NameMatching {
   static func closest(to name: String, among candidates: [(name: String, spellings: [String])]) -> [String] {
     let query = Array(normalized(name))
     let scored = candidates.enumerated().map { index, candidate in
-      let best = candidate.spellings.map { spelling -> Int in
-        let key = Array(normalized(spelling))
-        // A spelling that contains the query (or the reverse) is a strong hint.
-        let containment = !query.isEmpty && (key.contains(query) || query.contains(key)) ? 0 : 1
-        return containment * 1000 + editDistance(query, key)
-      }.min() ?? .max
+      let best = candidate.spellings.map { editDistance(query, Array(normalized($0))) }.min() ?? .max
       return (score: best, index: index, name: candidate.name)
     }
     return scored.sorted { ($0.score, $0.index) < ($1.score, $1.index) }.prefix(3).map(\.name)
