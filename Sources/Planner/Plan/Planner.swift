@@ -37,9 +37,10 @@ public enum Planner {
   /// Plans the request.
   ///
   /// With `dtype` `auto`, the model's native dtype is kept where every GPU runs it natively, and
-  /// bf16 falls back to fp16 on GPUs older than compute capability 8.0. If the 16-bit plan does
-  /// not fit, int8 and then int4 weight-only quantization are tried, and the first that fits is
-  /// returned, labelled; if none fits, the 16-bit plan is returned with `fits == false`.
+  /// bf16 falls back to fp16 on GPUs older than compute capability 8.0. If that does not fit
+  /// even placed memory-balanced, int8 and then int4 weight-only quantization are tried, and the
+  /// first that fits is used, labelled; if none fits, the 16-bit plan is returned with
+  /// `fits == false`. The requested strategy then places the model at the chosen dtype.
   ///
   /// - Throws: ``PlanningError`` when no plan can be made: no GPU, or a dtype the GPUs cannot run.
   /// - Complexity: that of the strategy, at most three times.
@@ -76,32 +77,33 @@ public enum Planner {
       notes.append(dtype.isQuantized ? "\(dtype) weights, \(compute) compute: as requested" : "\(dtype): as requested")
     }
 
-    var first: Plan?
-    for weight in candidates {
+    // The dtype is the first candidate that fits when placed well (memory-balanced), whatever
+    // strategy was asked for: a parity strategy then shows honestly whether accelerate's own map
+    // fits at that dtype, instead of quantizing because accelerate placed badly.
+    func problem(_ weight: DType) -> PlacementProblem {
       let memory = MemoryModel(
         model: request.model, workload: request.workload, weightDType: weight, computeDType: compute,
         runtime: request.runtime)
-      let problem = PlacementProblem(
-        model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory)
-      var plan = Plan(
-        problem: problem, placement: request.strategy.place(problem), strategy: request.strategy, dtypeNotes: notes)
-      guard let firstPlan = first else {
-        first = plan
-        if plan.fits { return plan }
-        continue
-      }
-      if plan.fits {
-        plan.dtypeNotes.append(
-          "\(weight) weight-only quantization: \(firstPlan.weightDType) does not fit "
-            + "(\(firstPlan.gpuMemory.formatted()) needed, \(firstPlan.gpuCapacity.formatted()) usable); "
+      return PlacementProblem(model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory)
+    }
+    func bestPlan(_ weight: DType) -> Plan {
+      let p = problem(weight)
+      return Plan(problem: p, placement: Strategy.memory.place(p), strategy: .memory, dtypeNotes: [])
+    }
+    let unquantized = bestPlan(candidates[0])
+    var chosen = candidates[0]
+    if !unquantized.fits {
+      if let weight = candidates.dropFirst().first(where: { bestPlan($0).fits }) {
+        chosen = weight
+        notes.append(
+          "\(weight) weight-only quantization: \(candidates[0]) does not fit "
+            + "(\(unquantized.gpuMemory.formatted()) needed, \(unquantized.gpuCapacity.formatted()) usable); "
             + "quality drops slightly, check it on your task")
-        return plan
+      } else if candidates.count > 1 {
+        notes.append("does not fit even with int8 or int4 weight-only quantization")
       }
     }
-    var refusal = first!
-    if candidates.count > 1 {
-      refusal.dtypeNotes.append("does not fit even with int8 or int4 weight-only quantization")
-    }
-    return refusal
+    let final = problem(chosen)
+    return Plan(problem: final, placement: request.strategy.place(final), strategy: request.strategy, dtypeNotes: notes)
   }
 }

@@ -8,6 +8,7 @@ public enum TableRenderer {
     let model = plan.model
     lines.append(
       field("model", "\(model.name): \(groupedDigits(model.parameterCount)) parameters (\(model.summary))"))
+    lines += model.estimates.map { field("", "estimate: " + $0) }
     lines.append(field("gpus", gpuSummary(plan.gpus)))
     let dtype =
       plan.weightDType == plan.computeDType
