@@ -8,7 +8,9 @@ enum CatalogListing {
     ]
     for gpu in gpus {
       let bandwidth = "\(Int64(gpu.bandwidthBytesPerSecond / 1e9)) GB/s"
-      let tflops = String(Int64(gpu.fp16FLOPS / 1e12 * 10 + 0.5) / 10) + "." + String(Int64(gpu.fp16FLOPS / 1e12 * 10 + 0.5) % 10)
+      let tflops =
+        String(Int64(gpu.fp16FLOPS / 1e12 * 10 + 0.5) / 10) + "."
+        + String(Int64(gpu.fp16FLOPS / 1e12 * 10 + 0.5) % 10)
       lines.append(
         [
           pad(gpu.name, 15), pad(gpu.architecture, 19), pad(gpu.computeCapabilityString, 5),

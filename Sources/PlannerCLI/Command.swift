@@ -70,7 +70,8 @@ enum Command {
     guard let entry = ModelCatalog.entry(named: name) else {
       let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
       return .failure(
-        "unknown model '\(name)'; closest known: \(hint) (planner models lists them all)", code: Outcome.usageExitCode)
+        "unknown model '\(name)'; closest known: \(hint) (planner models lists them all)",
+        code: Outcome.usageExitCode)
     }
     if let caps = options.maxMemory {
       for case .gpu(let index) in caps.devices where index >= gpus.count {

@@ -46,7 +46,8 @@ struct Options: Equatable {
         case "plan": command = .plan
         case "help": command = .help
         default:
-          throw UsageError(description: "unknown command '\(argument)' (commands: plan, gpus, models; see planner --help)")
+          throw UsageError(
+            description: "unknown command '\(argument)' (commands: plan, gpus, models; see planner --help)")
         }
         continue
       }
@@ -73,14 +74,18 @@ struct Options: Equatable {
         let text = try value()
         guard let parsed = Strategy(rawValue: text.lowercased()) else {
           throw UsageError(
-            description: "unknown strategy '\(text)' (choose one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")))")
+            description:
+              "unknown strategy '\(text)' (choose one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")))"
+          )
         }
         strategy = parsed
       case "--format":
         let text = try value()
         guard let parsed = Format(rawValue: text.lowercased()) else {
           throw UsageError(
-            description: "unknown format '\(text)' (choose one of: \(Format.allCases.map(\.rawValue).joined(separator: ", ")))")
+            description:
+              "unknown format '\(text)' (choose one of: \(Format.allCases.map(\.rawValue).joined(separator: ", ")))"
+          )
         }
         format = parsed
       case "--dtype":
@@ -90,15 +95,18 @@ struct Options: Equatable {
         } else if let dtype = DType(parsing: text) {
           workload.dtype = .fixed(dtype)
         } else {
-          throw UsageError(description: "unknown dtype '\(text)' (choose one of: auto, fp32, bf16, fp16, fp8, int8, int4)")
+          throw UsageError(
+            description: "unknown dtype '\(text)' (choose one of: auto, fp32, bf16, fp16, fp8, int8, int4)")
         }
       case "--kv-dtype":
         let text = try value()
         guard let dtype = DType(parsing: text), [.fp32, .bf16, .fp16, .fp8].contains(dtype) else {
-          throw UsageError(description: "unknown KV cache dtype '\(text)' (choose one of: fp32, bf16, fp16, fp8)")
+          throw UsageError(
+            description: "unknown KV cache dtype '\(text)' (choose one of: fp32, bf16, fp16, fp8)")
         }
         workload.kvDType = dtype
-      case "--context": workload.contextTokens = try Self.integer(try value(), for: name, in: 1...Self.maximumContext)
+      case "--context":
+        workload.contextTokens = try Self.integer(try value(), for: name, in: 1...Self.maximumContext)
       case "--batch": workload.batch = try Self.integer(try value(), for: name, in: 1...Self.maximumBatch)
       case "--images": workload.images = try Self.integer(try value(), for: name, in: 0...Self.maximumImages)
       case "--slices": workload.slicesPerImage = try Self.integer(try value(), for: name, in: 1...64)
@@ -121,14 +129,20 @@ struct Options: Equatable {
     }
     if command == .plan {
       guard gpus != nil else { throw UsageError(description: "missing --gpus (for example --gpus 2xP4)") }
-      guard model != nil else { throw UsageError(description: "missing --model (for example --model minicpm-v-2.6)") }
+      guard model != nil else {
+        throw UsageError(description: "missing --model (for example --model minicpm-v-2.6)")
+      }
     }
   }
 
-  static func integer(_ text: String, for option: String, in range: ClosedRange<Int>) throws(UsageError) -> Int {
+  static func integer(_ text: String, for option: String, in range: ClosedRange<Int>) throws(UsageError)
+    -> Int
+  {
     guard let value = Int(text), range.contains(value) else {
       throw UsageError(
-        description: "bad value '\(text)' for \(option): use a whole number from \(range.lowerBound) to \(range.upperBound)")
+        description:
+          "bad value '\(text)' for \(option): use a whole number from \(range.lowerBound) to \(range.upperBound)"
+      )
     }
     return value
   }

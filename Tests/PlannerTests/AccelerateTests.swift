@@ -36,7 +36,8 @@ import Testing
     if reference.strategy != "sequential" {
       budgets = Accelerate.balancedMemory(
         root: root, tied: dump.tiedParameters, sizes: sizes, maxMemory: budgets,
-        noSplit: reference.noSplitModuleClasses, userSet: true, lowZero: reference.strategy == "balanced_low_0")
+        noSplit: reference.noSplitModuleClasses, userSet: true,
+        lowZero: reference.strategy == "balanced_low_0")
     }
     #expect(budgets == Fixtures.maxMemory(reference.effectiveMaxMemory), "budgets")
 

@@ -39,7 +39,8 @@ enum Fixtures {
           default: 8
           }
         return Tensor(
-          name: t.name, shape: t.shape, bits: bits, isFloatingPoint: t.dtype.hasPrefix("float") || t.dtype == "bfloat16",
+          name: t.name, shape: t.shape, bits: bits,
+          isFloatingPoint: t.dtype.hasPrefix("float") || t.dtype == "bfloat16",
           isQuantizable: false, isBuffer: buffer, isPersistent: t.persistent ?? true)
       }
       return Module(
@@ -102,7 +103,9 @@ enum Fixtures {
   static func maxMemory(_ pairs: [[JSONValue]]) -> MaxMemory {
     MaxMemory(
       pairs.compactMap { pair in
-        guard pair.count == 2, let device = device(pair[0]), case .number(let bytes) = pair[1] else { return nil }
+        guard pair.count == 2, let device = device(pair[0]), case .number(let bytes) = pair[1] else {
+          return nil
+        }
         return (device, ByteCount(Int64(bytes)))
       })
   }

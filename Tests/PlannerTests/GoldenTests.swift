@@ -61,7 +61,8 @@ import Testing
 
   static let cases: [Case] = {
     let urls =
-      (try? FileManager.default.contentsOfDirectory(at: Case.directory, includingPropertiesForKeys: nil)) ?? []
+      (try? FileManager.default.contentsOfDirectory(at: Case.directory, includingPropertiesForKeys: nil))
+      ?? []
     return urls.filter { $0.pathExtension == "txt" }.sorted { $0.lastPathComponent < $1.lastPathComponent }
       .compactMap { try? Case.load($0) }
   }()
@@ -88,7 +89,10 @@ import Testing
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self), process.terminationStatus)
+    return (
+      String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self),
+      process.terminationStatus
+    )
   }
 
   @Test func thereAreEnoughCases() {
@@ -103,7 +107,9 @@ import Testing
       (recorded.stdout, recorded.stderr, recorded.exitCode) = (actual.stdout, actual.stderr, actual.exitCode)
       try recorded.fileText.write(
         to: Case.directory.appendingPathComponent(golden.name + ".txt"), atomically: true, encoding: .utf8)
-      Issue.record("re-recorded \(golden.name); review the diff (git diff fixtures/golden) and run again without PLANNER_RECORD")
+      Issue.record(
+        "re-recorded \(golden.name); review the diff (git diff fixtures/golden) and run again without PLANNER_RECORD"
+      )
       return
     }
     #expect(actual.exitCode == golden.exitCode, "exit status")

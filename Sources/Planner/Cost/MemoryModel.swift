@@ -25,7 +25,9 @@ public struct MemoryModel: Sendable, Hashable {
   public var computeDType: DType
   public var runtime: RuntimeProfile
 
-  public init(model: ModelGraph, workload: Workload, weightDType: DType, computeDType: DType, runtime: RuntimeProfile) {
+  public init(
+    model: ModelGraph, workload: Workload, weightDType: DType, computeDType: DType, runtime: RuntimeProfile
+  ) {
     self.model = model
     self.workload = workload
     self.weightDType = weightDType
@@ -49,7 +51,8 @@ public struct MemoryModel: Sendable, Hashable {
   /// Sequences through the vision tower, and patches per sequence.
   var visionSequences: (count: Int64, length: Int64) {
     guard let vision = model.vision else { return (0, 0) }
-    let slices = Int64(workload.slicesPerImage.map { min(Int64($0), vision.maximumSlices) } ?? vision.maximumSlices)
+    let slices = Int64(
+      workload.slicesPerImage.map { min(Int64($0), vision.maximumSlices) } ?? vision.maximumSlices)
     return (batch * Int64(workload.images) * slices, vision.patchesPerSlice)
   }
 

@@ -24,7 +24,9 @@ public enum GPUList {
     for item in text.split(separator: ",", omittingEmptySubsequences: false) {
       let item = item.trimmingSpaces
       guard !item.isEmpty else {
-        throw ParseError(description: "empty item in --gpus '\(text)': write COUNTxNAME items separated by commas (2xP4,1xT4)")
+        throw ParseError(
+          description:
+            "empty item in --gpus '\(text)': write COUNTxNAME items separated by commas (2xP4,1xT4)")
       }
       var count = 1
       var name = item
@@ -33,20 +35,25 @@ public enum GPUList {
       {
         let countText = String(item[..<x])
         name = String(item[item.index(after: x)...])
-        guard let parsed = Int(countText), parsed >= 1, parsed <= maximumCount, countText.allSatisfy(\.isNumber)
+        guard let parsed = Int(countText), parsed >= 1, parsed <= maximumCount,
+          countText.allSatisfy(\.isNumber)
         else {
           throw ParseError(
-            description: "bad GPU count '\(countText)' in '\(item)': use a whole number from 1 to \(maximumCount)")
+            description:
+              "bad GPU count '\(countText)' in '\(item)': use a whole number from 1 to \(maximumCount)")
         }
         count = parsed
         guard !name.isEmpty else {
-          throw ParseError(description: "missing GPU name after '\(countText)x' in --gpus (for example \(countText)xT4)")
+          throw ParseError(
+            description: "missing GPU name after '\(countText)x' in --gpus (for example \(countText)xT4)")
         }
       }
       guard let gpu = lookup(name, in: catalog) else {
         let hint = closestNames(to: name, in: catalog).joined(separator: ", ")
         throw ParseError(
-          description: "unknown GPU '\(name)'; closest known: \(hint) (planner gpus lists them all, --gpu-spec adds one)")
+          description:
+            "unknown GPU '\(name)'; closest known: \(hint) (planner gpus lists them all, --gpu-spec adds one)"
+        )
       }
       gpus += Array(repeating: gpu, count: count)
     }

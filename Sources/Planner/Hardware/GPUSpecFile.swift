@@ -43,7 +43,9 @@ public enum GPUSpecFile {
 
   /// Validates the JSON text of a spec file.
   public static func parse(_ data: Data, file: String) throws(Error) -> [GPU] {
-    guard data.count <= 1 << 20 else { throw Error(description: "\(file): larger than 1 MiB, not a GPU spec") }
+    guard data.count <= 1 << 20 else {
+      throw Error(description: "\(file): larger than 1 MiB, not a GPU spec")
+    }
     guard let json = JSONValue.parse(data) else { throw Error(description: "\(file): not valid JSON") }
     let objects: [JSONValue]
     if case .array(let array) = json { objects = array } else { objects = [json] }
@@ -62,7 +64,9 @@ public enum GPUSpecFile {
     func fail(_ field: String, _ reason: String) -> Error {
       Error(description: "\(file): entry \(entry), field '\(field)': \(reason)")
     }
-    func number(_ field: String, required: Bool, maximum: Double, allowZero: Bool = false) throws(Error) -> Double? {
+    func number(_ field: String, required: Bool, maximum: Double, allowZero: Bool = false) throws(Error)
+      -> Double?
+    {
       guard let raw = fields[field], raw != .null else {
         if required { throw fail(field, "missing (required)") }
         return nil
@@ -71,11 +75,14 @@ public enum GPUSpecFile {
       guard value.isFinite, allowZero ? value >= 0 : value > 0 else {
         throw fail(field, "must be \(allowZero ? "zero or more" : "positive") (got \(value))")
       }
-      guard value <= maximum else { throw fail(field, "\(value) is absurdly large (at most \(Int64(maximum)))") }
+      guard value <= maximum else {
+        throw fail(field, "\(value) is absurdly large (at most \(Int64(maximum)))")
+      }
       return value
     }
     let known: Set<String> = [
-      "name", "aliases", "memoryMiB", "usableMemoryMiB", "bandwidthGBps", "fp32TFLOPS", "fp16TFLOPS", "bf16TFLOPS",
+      "name", "aliases", "memoryMiB", "usableMemoryMiB", "bandwidthGBps", "fp32TFLOPS", "fp16TFLOPS",
+      "bf16TFLOPS",
       "fp8TFLOPS", "int8TOPS", "computeCapability", "pcieGeneration", "nvlinkGBps", "peerToPeer",
     ]
     if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
@@ -96,7 +103,8 @@ public enum GPUSpecFile {
       throw fail("computeCapability", "missing or not a string like \"8.6\"")
     }
     let ccParts = ccText.split(separator: ".")
-    guard ccParts.count == 2, let major = Int(ccParts[0]), let minor = Int(ccParts[1]), (3...20).contains(major),
+    guard ccParts.count == 2, let major = Int(ccParts[0]), let minor = Int(ccParts[1]),
+      (3...20).contains(major),
       (0...9).contains(minor)
     else { throw fail("computeCapability", "'\(ccText)' is not MAJOR.MINOR (for example \"8.6\")") }
     let cc = major * 10 + minor
@@ -121,13 +129,15 @@ public enum GPUSpecFile {
     return GPU(
       name: name, aliases: aliases, architecture: "custom (sm_\(cc))", computeCapability: cc, memory: memory,
       usableMemory: usable,
-      bandwidthBytesPerSecond: try number("bandwidthGBps", required: true, maximum: maximumBandwidthGBps)! * 1e9,
+      bandwidthBytesPerSecond: try number("bandwidthGBps", required: true, maximum: maximumBandwidthGBps)!
+        * 1e9,
       fp32FLOPS: try number("fp32TFLOPS", required: true, maximum: maximumTFLOPS)! * 1e12,
       fp16FLOPS: try number("fp16TFLOPS", required: true, maximum: maximumTFLOPS)! * 1e12,
       bf16FLOPS: try number("bf16TFLOPS", required: false, maximum: maximumTFLOPS).map { $0 * 1e12 },
       fp8FLOPS: try number("fp8TFLOPS", required: false, maximum: maximumTFLOPS).map { $0 * 1e12 },
       int8OPS: try number("int8TOPS", required: false, maximum: maximumTFLOPS).map { $0 * 1e12 },
-      pcieGeneration: Int(pcie), nvlinkGeneration: nvlink == nil ? nil : 0, nvlinkBytesPerSecond: nvlink.map { $0 * 1e9 },
+      pcieGeneration: Int(pcie), nvlinkGeneration: nvlink == nil ? nil : 0,
+      nvlinkBytesPerSecond: nvlink.map { $0 * 1e9 },
       supportsPeerToPeer: peerToPeer, source: "custom spec \(file)")
   }
 

@@ -68,7 +68,8 @@ public struct AudioEncoder: Sendable, Hashable, Codable {
     let blocks = (0..<layerCount).map { index in
       Layer(
         module: dot + "layers.\(index)", kind: .audioBlock, stream: .audio,
-        flopsPerToken: 2 * (4 * d * d + 2 * d * feedForwardSize), transientElementsPerToken: 2 * feedForwardSize,
+        flopsPerToken: 2 * (4 * d * d + 2 * d * feedForwardSize),
+        transientElementsPerToken: 2 * feedForwardSize,
         attentionHeads: headCount)
     }
     switch layout {
@@ -76,7 +77,8 @@ public struct AudioEncoder: Sendable, Hashable, Codable {
       let module = Module(
         name, "WhisperEncoder",
         children: [
-          convolution("conv1", melBins), convolution("conv2", d), .embedding("embed_positions", positionCount, d),
+          convolution("conv1", melBins), convolution("conv2", d),
+          .embedding("embed_positions", positionCount, d),
           .list("layers", count: layerCount, block), .layerNorm("layer_norm", d),
         ])
       let layers =

@@ -142,7 +142,9 @@ public struct DecoderLLM: Sendable, Hashable, Codable {
       ])
 
     let embed = dot + "model.embed_tokens"
-    var layers = [Layer(module: embed, kind: .embedding, stream: .text, transientElementsPerToken: hiddenSize)]
+    var layers = [
+      Layer(module: embed, kind: .embedding, stream: .text, transientElementsPerToken: hiddenSize)
+    ]
     for index in 0..<layerCount {
       layers.append(
         Layer(

@@ -95,7 +95,8 @@ public struct TensorTally: Sendable, Hashable, Codable {
 
   /// Bytes under a weight dtype and a compute dtype.
   func bytes(weight: DType, compute: DType) -> Int64 {
-    let matrices = weight.isQuantized ? quantizedBytes[weight, default: 0] : Int64(weight.bits / 8) * quantizableElements
+    let matrices =
+      weight.isQuantized ? quantizedBytes[weight, default: 0] : Int64(weight.bits / 8) * quantizableElements
     return Int64(compute.bits / 8) * floatElements + matrices + fixedBytes
   }
 }

@@ -17,20 +17,28 @@ public enum ModelCatalog {
     Entry(name: "minicpm-v-2.6", aliases: ["openbmb/MiniCPM-V-2_6", "minicpmv2.6"], build: minicpmV26),
     Entry(name: "minicpm-o-2.6", aliases: ["openbmb/MiniCPM-o-2_6"], build: minicpmO26),
     Entry(name: "minicpm-v-4.5", aliases: ["openbmb/MiniCPM-V-4_5"], build: minicpmV45),
-    Entry(name: "minicpm-llama3-v-2.5", aliases: ["openbmb/MiniCPM-Llama3-V-2_5", "minicpm-v-2.5"], build: minicpmV25),
-    Entry(name: "minicpm-v-2.0", aliases: ["openbmb/MiniCPM-V-2", "minicpm-v-2"], build: { minicpmV1(version: 2) }),
+    Entry(
+      name: "minicpm-llama3-v-2.5", aliases: ["openbmb/MiniCPM-Llama3-V-2_5", "minicpm-v-2.5"],
+      build: minicpmV25),
+    Entry(
+      name: "minicpm-v-2.0", aliases: ["openbmb/MiniCPM-V-2", "minicpm-v-2"], build: { minicpmV1(version: 2) }
+    ),
     Entry(
       name: "omnilmm-3b", aliases: ["openbmb/OmniLMM-3B", "minicpm-v-1.0", "openbmb/MiniCPM-V"],
       build: { minicpmV1(version: 1) }),
     Entry(name: "omnilmm-12b", aliases: ["openbmb/OmniLMM-12B"], build: omnilmm12B),
     Entry(name: "qwen2.5-omni-7b", aliases: ["Qwen/Qwen2.5-Omni-7B"], build: qwen25Omni7B),
-    Entry(name: "qwen2-7b", aliases: ["Qwen/Qwen2-7B", "Qwen/Qwen2-7B-Instruct"], build: { qwen2(name: "qwen2-7b") }),
+    Entry(
+      name: "qwen2-7b", aliases: ["Qwen/Qwen2-7B", "Qwen/Qwen2-7B-Instruct"],
+      build: { qwen2(name: "qwen2-7b") }),
     Entry(
       name: "qwen2.5-7b", aliases: ["Qwen/Qwen2.5-7B", "Qwen/Qwen2.5-7B-Instruct"],
       build: { qwen2(name: "qwen2.5-7b") }),
-    Entry(name: "qwen2.5-72b", aliases: ["Qwen/Qwen2.5-72B", "Qwen/Qwen2.5-72B-Instruct"], build: qwen25_72B),
     Entry(
-      name: "llama-3-8b", aliases: ["meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-8B-Instruct", "llama3-8b"],
+      name: "qwen2.5-72b", aliases: ["Qwen/Qwen2.5-72B", "Qwen/Qwen2.5-72B-Instruct"], build: qwen25x72B),
+    Entry(
+      name: "llama-3-8b",
+      aliases: ["meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-8B-Instruct", "llama3-8b"],
       build: { llama3(name: "llama-3-8b", large: false) }),
     Entry(
       name: "llama-3-70b",
@@ -66,7 +74,7 @@ public enum ModelCatalog {
   }
 
   /// Qwen2.5-72B [T]; 72,706,203,648 parameters [X].
-  static func qwen25_72B() -> ModelGraph {
+  static func qwen25x72B() -> ModelGraph {
     causalLM(
       name: "qwen2.5-72b", summary: "Qwen2 decoder, 80 layers, GQA 64/8",
       DecoderLLM(
@@ -77,7 +85,8 @@ public enum ModelCatalog {
   /// Llama-3-8B (8,030,261,248) and Llama-3-70B (70,553,706,496) [T][X].
   static func llama3(name: String, large: Bool) -> ModelGraph {
     causalLM(
-      name: name, summary: large ? "Llama decoder, 80 layers, GQA 64/8" : "Llama decoder, 32 layers, GQA 32/8",
+      name: name,
+      summary: large ? "Llama decoder, 80 layers, GQA 64/8" : "Llama decoder, 32 layers, GQA 32/8",
       DecoderLLM(
         family: .llama, hiddenSize: large ? 8192 : 4096, layerCount: large ? 80 : 32,
         headCount: large ? 64 : 32, kvHeadCount: 8, intermediateSize: large ? 28672 : 14336,
@@ -96,8 +105,10 @@ public enum ModelCatalog {
   static func causalLM(name: String, summary: String, _ llm: DecoderLLM) -> ModelGraph {
     let (module, layers, tied) = llm.build(name: "", path: "")
     return ModelGraph(
-      name: name, summary: summary, root: module, layers: layers, noSplitModuleClasses: [llm.decoderLayerClass],
-      tiedParameters: tied, nativeDType: .bf16, hiddenSize: llm.hiddenSize, vocabularySize: llm.vocabularySize)
+      name: name, summary: summary, root: module, layers: layers,
+      noSplitModuleClasses: [llm.decoderLayerClass],
+      tiedParameters: tied, nativeDType: .bf16, hiddenSize: llm.hiddenSize, vocabularySize: llm.vocabularySize
+    )
   }
 
   // MARK: - MiniCPM-V (§1.2, §1.3)
@@ -204,7 +215,8 @@ public enum ModelCatalog {
       ],
       audio: (
         AudioEncoder(
-          layout: .whisper, modelDimension: 1024, layerCount: 24, headCount: 16, feedForwardSize: 4096, melBins: 80),
+          layout: .whisper, modelDimension: 1024, layerCount: 24, headCount: 16, feedForwardSize: 4096,
+          melBins: 80),
         projector, tts
       ))
   }
@@ -220,9 +232,11 @@ public enum ModelCatalog {
       positionCount: 729, className: "VisionTransformer", blockClassName: "Block")
     var graph = minicpm(
       name: version == 1 ? "omnilmm-3b" : "minicpm-v-2.0",
-      summary: "MiniCPM-2.4B + SigLIP-400M (26 blocks) + resampler" + (version == 1 ? " (MiniCPM-V 1.0)" : ""),
+      summary: "MiniCPM-2.4B + SigLIP-400M (26 blocks) + resampler"
+        + (version == 1 ? " (MiniCPM-V 1.0)" : ""),
       llm: llm, vision: vision,
-      resampler: Resampler(queryCount: 64, embedDimension: 2304, visionDimension: 1152, cachedPositions: false),
+      resampler: Resampler(
+        queryCount: 64, embedDimension: 2304, visionDimension: 1152, cachedPositions: false),
       queries: 64,
       estimates: [
         "vocabulary 122753 and 4096 cached rotary positions per layer are unverified",
@@ -241,20 +255,24 @@ public enum ModelCatalog {
   /// inside `model`; 11.6B officially.
   static func omnilmm12B() -> ModelGraph {
     let llm = DecoderLLM(
-      family: .mistral, hiddenSize: 4096, layerCount: 32, headCount: 32, kvHeadCount: 8, intermediateSize: 14336,
+      family: .mistral, hiddenSize: 4096, layerCount: 32, headCount: 32, kvHeadCount: 8,
+      intermediateSize: 14336,
       vocabularySize: 32000, classPrefix: "Mistral")
     var text = llm.build(name: "", path: "")
     let eva = VisionTransformer(
       layout: .timm, hiddenSize: 1792, intermediateSize: 15360, headCount: 16, layerCount: 63, patchSize: 14,
       positionCount: 257, className: "Eva", blockClassName: "EvaBlock")
     let tower = eva.build(name: "vision_tower", path: "model.vision_tower")
-    let sampler = Resampler(queryCount: 64, embedDimension: 4096, visionDimension: 1792, cachedPositions: false)
-      .build(name: "resampler", path: "model.resampler")
+    let sampler = Resampler(
+      queryCount: 64, embedDimension: 4096, visionDimension: 1792, cachedPositions: false
+    )
+    .build(name: "resampler", path: "model.resampler")
     text.module.className = "OmniLMMForCausalLM"
     text.module.children[0].className = "OmniLMMModel"
     text.module.children[0].children += [tower.module, sampler.module]
     return ModelGraph(
-      name: "omnilmm-12b", summary: "Zephyr-7B (Mistral) + EVA02-E (63 blocks) + resampler", root: text.module,
+      name: "omnilmm-12b", summary: "Zephyr-7B (Mistral) + EVA02-E (63 blocks) + resampler",
+      root: text.module,
       layers: tower.layers + sampler.layers + text.layers,
       noSplitModuleClasses: ["MistralDecoderLayer", "EvaBlock", "Resampler"], nativeDType: .bf16,
       hiddenSize: 4096, vocabularySize: 32000,
@@ -273,11 +291,13 @@ public enum ModelCatalog {
   /// are each a no-split unit in transformers, so each is one layer of the chain.
   static func qwen25Omni7B() -> ModelGraph {
     let thinkerLLM = DecoderLLM(
-      family: .qwen2, hiddenSize: 3584, layerCount: 28, headCount: 28, kvHeadCount: 4, intermediateSize: 18944,
+      family: .qwen2, hiddenSize: 3584, layerCount: 28, headCount: 28, kvHeadCount: 4,
+      intermediateSize: 18944,
       vocabularySize: 152064, classPrefix: "Qwen2_5Omni")
     var text = thinkerLLM.build(name: "thinker", path: "thinker")
     let audio = AudioEncoder(
-      layout: .qwenOmni, modelDimension: 1280, layerCount: 32, headCount: 20, feedForwardSize: 5120, melBins: 128,
+      layout: .qwenOmni, modelDimension: 1280, layerCount: 32, headCount: 20, feedForwardSize: 5120,
+      melBins: 128,
       outputDimension: 3584
     ).build(name: "audio_tower", path: "thinker.audio_tower")
     let visual = QwenVisionTransformer(
@@ -306,11 +326,14 @@ public enum ModelCatalog {
         merged(visual.layers, module: "thinker.visual", kind: .visionBlock, stream: .vision),
       ] + text.layers
       + [
-        Layer(module: "talker", kind: .speech, stream: .speech, flopsPerToken: 2 * 24 * talkerLLM.matrixElementsPerLayer),
+        Layer(
+          module: "talker", kind: .speech, stream: .speech,
+          flopsPerToken: 2 * 24 * talkerLLM.matrixElementsPerLayer),
         Layer(module: "token2wav", kind: .speech, stream: .speech),
       ]
     return ModelGraph(
-      name: "qwen2.5-omni-7b", summary: "Qwen2.5-7B thinker + audio encoder + Qwen2.5-VL ViT + talker + token2wav",
+      name: "qwen2.5-omni-7b",
+      summary: "Qwen2.5-7B thinker + audio encoder + Qwen2.5-VL ViT + talker + token2wav",
       root: root, layers: layers,
       noSplitModuleClasses: [
         "Qwen2_5OmniDecoderLayer", "Qwen2_5OmniVisionEncoder", "Qwen2_5OmniAudioEncoder",

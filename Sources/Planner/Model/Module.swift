@@ -129,6 +129,8 @@ public struct Module: Sendable, Hashable, Codable {
     }
     let parent = descendant(at: String(path[..<dot]))
     let leaf = path[path.index(after: dot)...]
-    return parent.flatMap { ($0.parameters + $0.buffers).first { $0.name == leaf } }.map { [(name: path, tensor: $0)] }
+    return parent.flatMap { ($0.parameters + $0.buffers).first { $0.name == leaf } }.map {
+      [(name: path, tensor: $0)]
+    }
   }
 }

@@ -91,12 +91,14 @@ public struct QwenVisionTransformer: Sendable, Hashable, Codable {
         Layer(
           module: dot + "blocks.\(index)", kind: .visionBlock, stream: .vision,
           flopsPerToken: 2 * (4 * h * h + 3 * h * intermediateSize),
-          transientElementsPerToken: DecoderLLM.gatedMLPTransients * intermediateSize, attentionHeads: headCount)
+          transientElementsPerToken: DecoderLLM.gatedMLPTransients * intermediateSize,
+          attentionHeads: headCount)
       }
       + [
         Layer(
           module: dot + "merger", kind: .projector, stream: .vision,
-          flopsPerToken: 2 * (merged * merged + merged * outputDimension) / (spatialMergeSize * spatialMergeSize))
+          flopsPerToken: 2 * (merged * merged + merged * outputDimension)
+            / (spatialMergeSize * spatialMergeSize))
       ]
     return (module, layers)
   }

@@ -69,7 +69,8 @@ enum Accelerate {
   /// a bare tensor) reachable from `modules`, and every name that reaches that size.
   ///
   /// - Complexity: O(*m*) in the modules visited.
-  static func maxLayerSize(_ modules: [Named], sizes: ModuleSizes, noSplit: Set<String>) -> (Int64, [String]) {
+  static func maxLayerSize(_ modules: [Named], sizes: ModuleSizes, noSplit: Set<String>) -> (Int64, [String])
+  {
     var maxSize: Int64 = 0
     var names: [String] = []
     var queue = modules[...]
@@ -129,7 +130,9 @@ enum Accelerate {
     if !classes.isEmpty {
       for name in sizeKeysInOrder(of: root, tied: tied) where !name.isEmpty {
         let className = root.descendant(at: name)?.className ?? "Parameter"
-        if classes.contains(className), firstOfClass[className] == nil { firstOfClass[className] = sizes[name] }
+        if classes.contains(className), firstOfClass[className] == nil {
+          firstOfClass[className] = sizes[name]
+        }
         if Set(firstOfClass.keys) == classes { break }
       }
     }
@@ -202,7 +205,8 @@ enum Accelerate {
       let moduleSize = sizes[name] ?? 0
       // Tied groups with a member inside this module and one outside; the outside members.
       let relevant = tied.filter { group in
-        group.contains { ($0 + ".").contains(name + ".") } && !group.allSatisfy { ($0 + ".").contains(name + ".") }
+        group.contains { ($0 + ".").contains(name + ".") }
+          && !group.allSatisfy { ($0 + ".").contains(name + ".") }
       }
       let tiedParams = relevant.flatMap { $0.filter { !($0 + ".").contains(name + ".") } }
 
@@ -240,7 +244,8 @@ enum Accelerate {
         }), case .module(let module) = tiedModule.item,
           let index = queue.firstIndex(where: { $0.name == tiedModule.name })
         {
-          queue = [(name, item)] + queue[..<index] + splitItems(of: module, named: tiedModule.name)
+          queue =
+            [(name, item)] + queue[..<index] + splitItems(of: module, named: tiedModule.name)
             + queue[(index + 1)...]
           (maxLayer, maxLayerNames) = maxLayerSize(modulesOnly(queue), sizes: sizes, noSplit: noSplit)
           continue

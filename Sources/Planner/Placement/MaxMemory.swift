@@ -88,7 +88,8 @@ public struct MaxMemory: Sendable, Hashable {
       case "disk": device = .disk
       default:
         guard let index = Int(key), index >= 0, index < 4096 else {
-          throw ParseError(description: "'\(parts[0])' is not a device: use a GPU index (0, 1, ...), cpu or disk")
+          throw ParseError(
+            description: "'\(parts[0])' is not a device: use a GPU index (0, 1, ...), cpu or disk")
         }
         device = .gpu(index)
       }
@@ -97,7 +98,8 @@ public struct MaxMemory: Sendable, Hashable {
       }
       guard let bytes = Self.bytes(parsing: parts[1].trimmingSpaces) else {
         throw ParseError(
-          description: "'\(parts[1])' is not a size: use a number with GiB, MiB, KiB, GB, MB or KB (7GiB, 7500MB)")
+          description:
+            "'\(parts[1])' is not a size: use a number with GiB, MiB, KiB, GB, MB or KB (7GiB, 7500MB)")
       }
       entries.append((device, bytes))
     }
@@ -113,7 +115,9 @@ public struct MaxMemory: Sendable, Hashable {
     if let plain = Int64(text), plain >= 0 { return ByteCount(plain) }
     for unit in units where text.uppercased().hasSuffix(unit.suffix) {
       let number = text.dropLast(unit.suffix.count)
-      guard let value = Double(number), value.isFinite, value >= 0, value * unit.scale < 9.0e18 else { return nil }
+      guard let value = Double(number), value.isFinite, value >= 0, value * unit.scale < 9.0e18 else {
+        return nil
+      }
       let bytes = Int64(value * unit.scale)
       return ByteCount(unit.decimal && text.hasSuffix("b") ? bytes / 8 : bytes)
     }

@@ -36,7 +36,9 @@ struct MemoryBalancedStrategy {
     let costs = units.map { unit -> UnitCost in
       let members = [unit] + attached[unit, default: []]
       return UnitCost(
-        fixed: members.reduce(0) { $0 + memory.weights(of: layers[$1]).value + memory.kvCache(of: layers[$1]).value },
+        fixed: members.reduce(0) {
+          $0 + memory.weights(of: layers[$1]).value + memory.kvCache(of: layers[$1]).value
+        },
         transient: members.map { memory.transient(of: layers[$0]).value }.max() ?? 0,
         runsText: members.contains { layers[$0].stream == .text && layers[$0].kind != .rotary })
     }

@@ -35,7 +35,9 @@ public struct PlacementProblem: Sendable {
   public var accelerateMaxMemory: MaxMemory {
     if let userMaxMemory { return userMaxMemory }
     return MaxMemory(
-      gpus.indices.map { (Device.gpu($0), gpus[$0].usableMemory) } + [(.cpu, ByteCount(Self.unlimitedHostMemory))])
+      gpus.indices.map { (Device.gpu($0), gpus[$0].usableMemory) } + [
+        (.cpu, ByteCount(Self.unlimitedHostMemory))
+      ])
   }
 
   /// Stands for "host RAM, assumed sufficient" (2^60 bytes: larger than any model, far from overflow).

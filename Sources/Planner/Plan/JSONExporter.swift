@@ -61,21 +61,25 @@ public enum JSONExporter {
       dtypeNotes: plan.dtypeNotes, strategy: plan.strategy.rawValue, runtime: plan.runtime.name,
       workload: .init(
         batch: w.batch, contextTokens: w.contextTokens, images: plan.model.vision == nil ? 0 : w.images,
-        slicesPerImage: slices, attention: w.attention.rawValue, kvDType: (w.kvDType ?? plan.computeDType).rawValue),
+        slicesPerImage: slices, attention: w.attention.rawValue,
+        kvDType: (w.kvDType ?? plan.computeDType).rawValue),
       fits: plan.fits,
       devices: plan.devices.map { d in
         .init(
           index: d.device, gpu: d.gpu?.name, modules: d.modules,
           memory: .init(
-            weights: d.memory.weights.value, kvCache: d.memory.kvCache.value, activations: d.memory.activations.value,
+            weights: d.memory.weights.value, kvCache: d.memory.kvCache.value,
+            activations: d.memory.activations.value,
             reserve: d.memory.reserve.value, total: d.memory.total.value, capacity: d.capacity?.value),
           fits: d.fits)
       },
       deviceMap: Dictionary(uniqueKeysWithValues: plan.deviceMap.map { ($0.module, $0.device) }),
       maxMemory: plan.budgets.map { budgets in
         Dictionary(
-          uniqueKeysWithValues: budgets.entries.filter { $0.bytes.value != PlacementProblem.unlimitedHostMemory }
-            .map { ($0.device.description, $0.bytes.value) })
+          uniqueKeysWithValues: budgets.entries.filter {
+            $0.bytes.value != PlacementProblem.unlimitedHostMemory
+          }
+          .map { ($0.device.description, $0.bytes.value) })
       },
       warnings: plan.warnings)
     let encoder = JSONEncoder()
@@ -92,7 +96,10 @@ public enum JSONExporter {
       case "\"": out += "\\\""
       case "\\": out += "\\\\"
       case "\n": out += "\\n"
-      case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+      case _ where scalar.value < 0x20:
+        out +=
+          "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+          + String(scalar.value, radix: 16)
       default: out.unicodeScalars.append(scalar)
       }
     }

@@ -52,7 +52,11 @@ public struct Plan: Sendable {
     let skipped = ModelGraph.duplicateTiedNames(root: model.root, tied: model.tiedParameters)
     for (name, tensor) in model.root.namedTensors() where !skipped.contains(name) {
       let bytes = tensor.bytes(weight: memoryModel.weightDType, compute: memoryModel.computeDType)
-      if let device = placement.device(of: name) { weights[device, default: 0] += bytes } else { unplaced.append(name) }
+      if let device = placement.device(of: name) {
+        weights[device, default: 0] += bytes
+      } else {
+        unplaced.append(name)
+      }
     }
     let executionGPU: Device? = problem.gpus.isEmpty ? nil : .gpu(0)
     var executing: [Device: [Layer]] = [:]
@@ -105,7 +109,9 @@ public struct Plan: Sendable {
       let allowed = plan.capacity != nil
       warnings.append(
         "\(plan.memory.weights.formatted()) of weights offloaded to \(plan.device)"
-          + (allowed ? ": streamed to GPU 0 on every forward pass, very slow" : " (add \(plan.device):SIZE to --max-memory to allow offloading)"))
+          + (allowed
+            ? ": streamed to GPU 0 on every forward pass, very slow"
+            : " (add \(plan.device):SIZE to --max-memory to allow offloading)"))
     }
 
     self.model = model
@@ -142,7 +148,8 @@ public struct Plan: Sendable {
       } else if devices.contains(device) {
         let dot = path.isEmpty ? "" : path + "."
         for child in module.children { visit(child, dot + child.name) }
-        for tensor in module.parameters + module.buffers where placement.device(of: dot + tensor.name) == device {
+        for tensor in module.parameters + module.buffers
+        where placement.device(of: dot + tensor.name) == device {
           names.append(dot + tensor.name)
         }
       }
@@ -157,7 +164,9 @@ public struct Plan: Sendable {
         return module == name || module.hasPrefix(name + ".") || name.hasPrefix(module + ".")
       } ?? position[name] ?? Int.max
     }
-    let ordered = names.enumerated().sorted { (first($0.element), $0.offset) < (first($1.element), $1.offset) }
+    let ordered = names.enumerated().sorted {
+      (first($0.element), $0.offset) < (first($1.element), $1.offset)
+    }
     return foldingNumberedRuns(ordered.map(\.element))
   }
 
@@ -166,7 +175,9 @@ public struct Plan: Sendable {
     var result: [String] = []
     var run: (prefix: String, first: Int, last: Int)?
     func flush() {
-      if let r = run { result.append(r.first == r.last ? "\(r.prefix)\(r.first)" : "\(r.prefix)\(r.first)-\(r.last)") }
+      if let r = run {
+        result.append(r.first == r.last ? "\(r.prefix)\(r.first)" : "\(r.prefix)\(r.first)-\(r.last)")
+      }
       run = nil
     }
     for name in names {

@@ -45,7 +45,9 @@ public enum Planner {
   /// - Throws: ``PlanningError`` when no plan can be made: no GPU, or a dtype the GPUs cannot run.
   /// - Complexity: that of the strategy, at most three times.
   public static func plan(_ request: PlanRequest) throws(PlanningError) -> Plan {
-    guard !request.gpus.isEmpty else { throw PlanningError(description: "no GPU given: use --gpus (for example 2xP4)") }
+    guard !request.gpus.isEmpty else {
+      throw PlanningError(description: "no GPU given: use --gpus (for example 2xP4)")
+    }
     let native = request.model.nativeDType
     let noBF16 = request.gpus.first { !$0.supportsBF16 }
     var notes: [String] = []
@@ -66,15 +68,20 @@ public enum Planner {
     case .fixed(let dtype):
       if dtype == .bf16, let old = noBF16 {
         throw PlanningError(
-          description: "--dtype bf16: \(old.name) (sm_\(old.computeCapability)) has no native bf16; use --dtype fp16 or auto")
+          description:
+            "--dtype bf16: \(old.name) (sm_\(old.computeCapability)) has no native bf16; use --dtype fp16 or auto"
+        )
       }
       if dtype == .fp8, let old = request.gpus.first(where: { !$0.supportsFP8 }) {
         throw PlanningError(
-          description: "--dtype fp8: \(old.name) (sm_\(old.computeCapability)) has no fp8 (needs sm_89 or later); use int8")
+          description:
+            "--dtype fp8: \(old.name) (sm_\(old.computeCapability)) has no fp8 (needs sm_89 or later); use int8"
+        )
       }
       compute = dtype.isQuantized ? (noBF16 == nil && native == .bf16 ? .bf16 : .fp16) : dtype
       candidates = [dtype]
-      notes.append(dtype.isQuantized ? "\(dtype) weights, \(compute) compute: as requested" : "\(dtype): as requested")
+      notes.append(
+        dtype.isQuantized ? "\(dtype) weights, \(compute) compute: as requested" : "\(dtype): as requested")
     }
 
     // The dtype is the first candidate that fits when placed well (memory-balanced), whatever
@@ -84,7 +91,8 @@ public enum Planner {
       let memory = MemoryModel(
         model: request.model, workload: request.workload, weightDType: weight, computeDType: compute,
         runtime: request.runtime)
-      return PlacementProblem(model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory)
+      return PlacementProblem(
+        model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory)
     }
     func bestPlan(_ weight: DType) -> Plan {
       let p = problem(weight)
@@ -104,6 +112,7 @@ public enum Planner {
       }
     }
     let final = problem(chosen)
-    return Plan(problem: final, placement: request.strategy.place(final), strategy: request.strategy, dtypeNotes: notes)
+    return Plan(
+      problem: final, placement: request.strategy.place(final), strategy: request.strategy, dtypeNotes: notes)
   }
 }

@@ -19,7 +19,9 @@ public enum TableRenderer {
     lines.append(field("strategy", strategySummary(plan.strategy)))
     lines.append("")
 
-    let header = ["device", "gpu", "weights", "kv cache", "activations", "reserve", "total", "capacity", "used"]
+    let header = [
+      "device", "gpu", "weights", "kv cache", "activations", "reserve", "total", "capacity", "used",
+    ]
     lines.append(row(header) + "  layers")
     for device in plan.devices {
       let m = device.memory
@@ -78,7 +80,9 @@ public enum TableRenderer {
   static func gpuSummary(_ gpus: [GPU]) -> String {
     var groups: [(gpu: GPU, count: Int)] = []
     for gpu in gpus {
-      if let last = groups.last, last.gpu.name == gpu.name { groups[groups.count - 1].count += 1 } else {
+      if let last = groups.last, last.gpu.name == gpu.name {
+        groups[groups.count - 1].count += 1
+      } else {
         groups.append((gpu, 1))
       }
     }

@@ -3,7 +3,9 @@
 enum NameMatching {
   /// Lowercased, letters and digits only.
   static func normalized(_ name: String) -> String {
-    String(name.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }.map(Character.init))
+    String(
+      name.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }.map(
+        Character.init))
   }
 
   /// Up to three canonical names whose spellings are closest to `name` by edit distance (ties
