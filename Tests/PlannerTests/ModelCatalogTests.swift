@@ -19,3 +19,15 @@ import Testing
     #expect(entry.build().parameterCount == expected)
   }
 }
+
+@Suite struct ReadmeExampleTests {
+  /// The README's "Use it from Swift" example, as written there.
+  @Test func readmeExampleRuns() throws {
+    let model = ModelCatalog.entry(named: "minicpm-v-2.6")!.build()
+    let gpus = try GPUList.parse("2xP4")
+    let plan = try Planner.plan(PlanRequest(model: model, gpus: gpus))
+    #expect(plan.fits)
+    #expect(plan.weightDType == .int8)
+    #expect(DeviceMapExporter.render(plan).contains("\"llm.lm_head\": 1"))
+  }
+}
