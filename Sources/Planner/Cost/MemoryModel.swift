@@ -42,8 +42,13 @@ public struct MemoryModel: Sendable, Hashable {
 
   /// Bytes per element of fp32 softmax copies and logits (transformers upcasts both).
   static let fp32Bytes: Int64 = 4
-  /// Hidden-state copies alive across a decoder layer: its input (the residual) and its output.
-  static let residualCopies: Int64 = 2
+  /// Hidden-state-sized tensors alive beside a decoder layer's widest transient: the residual, the
+  /// normed input, the attention output and the layer's output. Fitted to one measurement: a
+  /// 4096-token bf16 prefill of the Qwen2-7B geometry in eager transformers 5.17 on an H100 peaks
+  /// at 558 MiB above weights and KV cache, for both 28 and 14 layers; the gated-MLP transient
+  /// predicts 444 MiB, leaving 4 × 28 MiB hidden states (fixtures/measurements/decode-h100.json,
+  /// Scripts/measure_decode.py). To be refined by the calibration issue.
+  static let residualCopies: Int64 = 4
   /// Mel frames per audio window after the encoder's stride-2 convolution: Whisper takes 30 s
   /// windows of 3000 frames and halves them (transformers `WhisperEncoder`, `max_source_positions`).
   static let audioTokensPerWindow: Int64 = 1500
