@@ -46,4 +46,19 @@ public struct GPU: Sendable, Hashable, Codable {
   public var supportsFP8: Bool { computeCapability >= 89 }
   /// `"6.1"` for sm_61.
   public var computeCapabilityString: String { "\(computeCapability / 10).\(computeCapability % 10)" }
+
+  /// The peak rate (FLOP/s) at which the card computes `dtype`.
+  ///
+  /// bf16 uses the bf16 rate where native, fp16 the fp16 rate, fp32 the fp32 (CUDA core) rate.
+  /// Pascal sm_61 (P4, P40) computes fp16 at 1/64 rate, so every runtime stores fp16 there and
+  /// computes in fp32: the fp32 rate. Quantized weights are dequantized and multiplied in the
+  /// 16-bit compute type, so pass the compute dtype.
+  public func peakFLOPS(computing dtype: DType) -> Double {
+    switch dtype {
+    case .fp32: return fp32FLOPS
+    case .bf16: return bf16FLOPS ?? max(fp16FLOPS, fp32FLOPS)
+    case .fp8: return fp8FLOPS ?? max(fp16FLOPS, fp32FLOPS)
+    case .fp16, .int8, .int4: return computeCapability == 61 ? fp32FLOPS : max(fp16FLOPS, fp32FLOPS)
+    }
+  }
 }

@@ -150,7 +150,8 @@ public struct DecoderLLM: Sendable, Hashable, Codable {
         Layer(
           module: dot + "model.layers.\(index)", kind: .decoder, stream: .text,
           flopsPerToken: 2 * matrixElementsPerLayer, kvElementsPerToken: 2 * kvHeadCount * headDimension,
-          transientElementsPerToken: Self.gatedMLPTransients * intermediateSize, attentionHeads: headCount))
+          transientElementsPerToken: Self.gatedMLPTransients * intermediateSize, attentionHeads: headCount,
+          attentionFLOPsPerContextToken: 4 * headCount * headDimension))
     }
     layers.append(Layer(module: dot + "model.norm", kind: .norm, stream: .text))
     if family != .minicpm {

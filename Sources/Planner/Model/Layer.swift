@@ -33,6 +33,12 @@ public struct Layer: Sendable, Hashable, Codable {
   public var transientElementsPerToken: Int64
   /// Attention heads whose score matrices eager attention materialises; 0 where none.
   public var attentionHeads: Int64
+  /// FLOPs per token for each token it attends to (`4 × heads × head_dim`: scores and the
+  /// weighted sum); text attention is causal, vision and audio attention is not.
+  public var attentionFLOPsPerContextToken: Int64
+  /// Elements per token of the layer's output (what a hop after it carries); 0 means the text
+  /// model's hidden size.
+  public var outputElementsPerToken: Int64
   /// The module this layer must share a device with (a tied LM head sits with its embedding).
   public var pinnedTo: String?
 
@@ -44,7 +50,8 @@ public struct Layer: Sendable, Hashable, Codable {
 
   public init(
     module: String, kind: Kind, stream: Stream, flopsPerToken: Int64 = 0, kvElementsPerToken: Int64 = 0,
-    transientElementsPerToken: Int64 = 0, attentionHeads: Int64 = 0, pinnedTo: String? = nil
+    transientElementsPerToken: Int64 = 0, attentionHeads: Int64 = 0, attentionFLOPsPerContextToken: Int64 = 0,
+    outputElementsPerToken: Int64 = 0, pinnedTo: String? = nil
   ) {
     self.module = module
     self.kind = kind
@@ -53,6 +60,8 @@ public struct Layer: Sendable, Hashable, Codable {
     self.kvElementsPerToken = kvElementsPerToken
     self.transientElementsPerToken = transientElementsPerToken
     self.attentionHeads = attentionHeads
+    self.attentionFLOPsPerContextToken = attentionFLOPsPerContextToken
+    self.outputElementsPerToken = outputElementsPerToken
     self.pinnedTo = pinnedTo
   }
 

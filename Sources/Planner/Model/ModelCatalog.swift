@@ -361,6 +361,7 @@ public enum ModelCatalog {
     Layer(
       module: module, kind: kind, stream: stream, flopsPerToken: parts.reduce(0) { $0 + $1.flopsPerToken },
       transientElementsPerToken: parts.map(\.transientElementsPerToken).max() ?? 0,
-      attentionHeads: parts.map(\.attentionHeads).max() ?? 0)
+      attentionHeads: parts.map(\.attentionHeads).max() ?? 0,
+      attentionFLOPsPerContextToken: parts.reduce(0) { $0 + $1.attentionFLOPsPerContextToken })
   }
 }

@@ -113,7 +113,8 @@ public struct VisionTransformer: Sendable, Hashable, Codable {
       Layer(
         module: dot + (layout == .siglip ? "encoder.layers.\(index)" : "blocks.\(index)"), kind: .visionBlock,
         stream: .vision, flopsPerToken: 2 * matrixElementsPerBlock,
-        transientElementsPerToken: (gatedMLP ? 3 : 2) * intermediateSize, attentionHeads: headCount)
+        transientElementsPerToken: (gatedMLP ? 3 : 2) * intermediateSize, attentionHeads: headCount,
+        attentionFLOPsPerContextToken: 4 * hiddenSize, outputElementsPerToken: hiddenSize)
     }
     switch layout {
     case .siglip:
@@ -127,8 +128,9 @@ public struct VisionTransformer: Sendable, Hashable, Codable {
           .layerNorm("post_layernorm", hiddenSize),
         ])
       let layers =
-        [Layer(module: dot + "embeddings", kind: .visionEmbedding, stream: .vision)] + blockLayers
-        + [Layer(module: dot + "post_layernorm", kind: .visionNorm, stream: .vision)]
+        [Layer(module: dot + "embeddings", kind: .visionEmbedding, stream: .vision, outputElementsPerToken: hiddenSize)]
+        + blockLayers
+        + [Layer(module: dot + "post_layernorm", kind: .visionNorm, stream: .vision, outputElementsPerToken: hiddenSize)]
       return (module, layers)
     case .timm:
       let module = Module(
@@ -140,9 +142,10 @@ public struct VisionTransformer: Sendable, Hashable, Codable {
         ])
       let layers =
         [
-          Layer(module: dot + "pos_embed", kind: .visionEmbedding, stream: .vision),
-          Layer(module: dot + "patch_embed", kind: .visionEmbedding, stream: .vision),
-        ] + blockLayers + [Layer(module: dot + "norm", kind: .visionNorm, stream: .vision)]
+          Layer(module: dot + "pos_embed", kind: .visionEmbedding, stream: .vision, outputElementsPerToken: hiddenSize),
+          Layer(module: dot + "patch_embed", kind: .visionEmbedding, stream: .vision, outputElementsPerToken: hiddenSize),
+        ] + blockLayers
+        + [Layer(module: dot + "norm", kind: .visionNorm, stream: .vision, outputElementsPerToken: hiddenSize)]
       return (module, layers)
     }
   }

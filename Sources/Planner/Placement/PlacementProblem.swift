@@ -8,13 +8,21 @@ public struct PlacementProblem: Sendable {
   public var memory: MemoryModel
   /// The user's `--max-memory`, if given.
   public var userMaxMemory: MaxMemory?
+  /// The links between the GPUs.
+  public var topology: Topology
 
-  public init(model: ModelGraph, gpus: [GPU], memory: MemoryModel, userMaxMemory: MaxMemory?) {
+  public init(
+    model: ModelGraph, gpus: [GPU], memory: MemoryModel, userMaxMemory: MaxMemory?, topology: Topology? = nil
+  ) {
     self.model = model
     self.gpus = gpus
     self.memory = memory
     self.userMaxMemory = userMaxMemory
+    self.topology = topology ?? Topology(gpus: gpus)
   }
+
+  /// The cost model for this problem's dtypes, workload and runtime.
+  public var cost: CostModel { CostModel(memory: memory) }
 
   /// What a device may hold: a GPU's usable memory capped by `--max-memory`; cpu and disk only
   /// where `--max-memory` names them (offloading is opt-in).

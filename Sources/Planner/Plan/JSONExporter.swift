@@ -33,6 +33,21 @@ public enum JSONExporter {
       var attention: String
       var kvDType: String
     }
+    struct EstimateEntry: Encodable {
+      var decodeSecondsPerToken: Double
+      var tokensPerSecond: Double
+      var prefillSeconds: Double
+      var imageSeconds: Double?
+      var throughputTokensPerSecond: Double
+      var bottleneck: String
+    }
+    struct HopEntry: Encodable {
+      var from: Device
+      var to: Device
+      var link: String
+      var seconds: Double
+      var carries: String
+    }
     var model: Model
     var gpus: [String]
     var dtype: String
@@ -46,6 +61,8 @@ public enum JSONExporter {
     var deviceMap: [String: Device]
     var maxMemory: [String: Int64]?
     var warnings: [String]
+    var estimate: EstimateEntry
+    var hops: [HopEntry]
   }
 
   public static func render(_ plan: Plan) -> String {
@@ -81,7 +98,17 @@ public enum JSONExporter {
           }
           .map { ($0.device.description, $0.bytes.value) })
       },
-      warnings: plan.warnings)
+      warnings: plan.warnings,
+      estimate: .init(
+        decodeSecondsPerToken: DurationFormatting.json(plan.estimate.decodeSecondsPerToken),
+        tokensPerSecond: DurationFormatting.json(plan.estimate.tokensPerSecond),
+        prefillSeconds: DurationFormatting.json(plan.estimate.prefillSeconds),
+        imageSeconds: plan.estimate.imageSeconds.map(DurationFormatting.json),
+        throughputTokensPerSecond: DurationFormatting.json(plan.estimate.throughputTokensPerSecond),
+        bottleneck: plan.estimate.bottleneck(gpus: plan.gpus)),
+      hops: plan.hops.map {
+        .init(from: $0.from, to: $0.to, link: $0.link.description, seconds: DurationFormatting.json($0.seconds), carries: $0.carries)
+      })
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data = (try? encoder.encode(document)) ?? Data("{}".utf8)

@@ -37,6 +37,10 @@ public struct Plan: Sendable {
   /// Whether the plan runs within every device's capacity with nothing left unplaced.
   public var fits: Bool
   public var warnings: [String]
+  /// How fast it runs.
+  public var estimate: Estimate
+  /// Every device boundary of a decode step, in chain order.
+  public var hops: [Hop]
 
   /// Builds the plan of a placement: weights per device at tensor level (a module split by the
   /// map is counted where each tensor goes), KV cache and activations where each layer executes
@@ -60,10 +64,11 @@ public struct Plan: Sendable {
     }
     let executionGPU: Device? = problem.gpus.isEmpty ? nil : .gpu(0)
     var executing: [Device: [Layer]] = [:]
-    for layer in model.layers {
-      let placed =
-        placement.device(of: layer.module)
+    let layerDevices = model.layers.map { layer in
+      placement.device(of: layer.module)
         ?? model.root.namedTensors(at: layer.module)?.lazy.compactMap { placement.device(of: $0.name) }.first
+    }
+    for (layer, placed) in zip(model.layers, layerDevices) {
       guard let placed else { continue }
       let device = placed.isGPU ? placed : (executionGPU ?? placed)
       executing[device, default: []].append(layer)
@@ -127,6 +132,7 @@ public struct Plan: Sendable {
     self.budgets = placement.budgets
     self.fits = unplaced.isEmpty && devices.allSatisfy { $0.fits && ($0.device.isGPU || $0.capacity != nil) }
     self.warnings = warnings
+    (self.estimate, self.hops) = Estimate.make(problem: problem, layerDevices: layerDevices)
   }
 
   /// Memory used on all GPUs together.

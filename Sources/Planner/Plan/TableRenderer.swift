@@ -40,8 +40,32 @@ public enum TableRenderer {
         "fits",
         (plan.fits ? "yes" : "NO") + ": \(plan.gpuMemory.formatted()) needed on GPUs, "
           + "\(plan.gpuCapacity.formatted()) usable"))
+    lines += estimateLines(plan)
     lines += plan.warnings.map { field("warning", $0) }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The estimate, the bottleneck and the hops.
+  static func estimateLines(_ plan: Plan) -> [String] {
+    let e = plan.estimate
+    let w = plan.workload
+    var parts = [
+      "decode \(DurationFormatting.seconds(e.decodeSecondsPerToken))/token (\(DurationFormatting.rate(e.tokensPerSecond)) tokens/s)",
+      "prefill of \(w.batch) x \(w.contextTokens) tokens \(DurationFormatting.seconds(e.prefillSeconds))",
+    ]
+    if let image = e.imageSeconds { parts.append("images \(DurationFormatting.seconds(image))") }
+    parts.append(
+      "throughput \(DurationFormatting.rate(e.throughputTokensPerSecond)) tokens/s at batch \(w.batch)")
+    var lines = [field("estimate", parts.joined(separator: ", "))]
+    lines.append(field("bottleneck", e.bottleneck(gpus: plan.gpus)))
+    for hop in plan.hops {
+      lines.append(
+        field(
+          "hop",
+          "GPU \(hop.from) -> GPU \(hop.to) over \(hop.link): \(DurationFormatting.seconds(hop.seconds)) per token (\(hop.carries))"
+        ))
+    }
+    return lines
   }
 
   static let columnWidths = [6, 14, 11, 11, 11, 11, 11, 11, 5]

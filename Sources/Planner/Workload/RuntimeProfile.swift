@@ -1,4 +1,4 @@
-/// What a runtime adds on each GPU beyond weights, KV cache and activations.
+/// What a runtime adds on each GPU, and how fast it runs what the GPU could run.
 ///
 /// Every constant says where its value came from. The calibration issue replaces estimates with
 /// measurements on real GPUs; keep them here, in one place.
@@ -8,13 +8,77 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   /// Bytes a runtime holds on every GPU it uses beyond the CUDA context (already excluded from
   /// ``GPU/usableMemory``): library workspaces and allocator slack.
   public var reservePerGPU: ByteCount
+  /// Fraction of peak memory bandwidth reached streaming weights and KV cache.
+  public var memoryEfficiency: Double
+  /// Fraction of peak FLOP/s reached by the large matrix products of a prefill.
+  public var computeEfficiency: Double
+  /// Host time to issue one decoder layer's kernels (Python and launches); the layer takes at
+  /// least this long whatever the GPU. 0 where kernels are replayed from a CUDA graph.
+  public var hostSecondsPerLayer: Double
+  /// Host time per decode step outside the layers (generate loop, sampling, embedding, head).
+  public var hostSecondsPerStep: Double
+  /// Host time per hop between GPUs beyond the copy itself (hooks, synchronisation).
+  public var hostSecondsPerHop: Double
+  /// Whether stages on different GPUs work on different sequences at once (pipeline
+  /// parallelism): throughput is then bounded by the slowest stage, else by the whole step.
+  public var pipelinesStages: Bool
+  /// Whether the logits are copied back to the first GPU after every step (accelerate's
+  /// `io_same_device` hook on the model).
+  public var returnsLogitsToFirstGPU: Bool
 
   /// transformers (eager PyTorch) with accelerate's hooks.
   ///
-  /// Reserve: 256 MiB, an estimate: cuBLAS keeps a workspace per handle and stream (PyTorch's
-  /// default `CUBLAS_WORKSPACE_CONFIG=:4096:8` is 8 × 4 MiB = 32 MiB on Hopper), and the caching
-  /// allocator rounds blocks up to 2 MiB and keeps freed blocks (fragmentation); accelerate's docs
-  /// say the first CUDA allocation takes "about 1-2GB" including the context
-  /// (../shared/reference/anchor-accelerate.md §1.7). To be measured by the calibration issue.
-  public static let transformers = RuntimeProfile(name: "transformers", reservePerGPU: .mebibytes(256))
+  /// - Reserve: 256 MiB, an estimate: cuBLAS keeps a workspace per handle and stream (PyTorch's
+  ///   default `CUBLAS_WORKSPACE_CONFIG=:4096:8`, 32 MiB on Hopper) and the caching allocator
+  ///   rounds blocks up and keeps freed ones.
+  /// - Host per decoder layer: 0.91 ms, measured on an H100 host (Xeon, torch 2.11,
+  ///   transformers 5.17): Qwen2-7B geometry decodes at 26.0 ms/token with 28 layers and 13.1
+  ///   with 14 (slope 0.91 ms/layer; the H100 reads a layer's weights in 0.17 ms, so the host is
+  ///   the bound), fixtures/measurements/decode-h100.json from Scripts/measure_decode.py.
+  /// - Host per step: 0.50 ms, the intercept of the same fit.
+  /// - Host per hop: 22 µs, a Python-level small copy and sync between two H200s [meas]
+  ///   (../shared/reference/models-and-gpus.md §3).
+  /// - Memory efficiency 0.70: lmdeploy#210 measured transformers at 34 ms/token for a 7B fp16
+  ///   model on an A10 (13.5 GB at 600 GB/s is 22.5 ms: 66%), TGI#586 31.8 ms on an A10G (75%).
+  /// - Compute efficiency 0.50: an estimate for eager prefill (cuBLAS GEMMs reach 60-80% of peak,
+  ///   the elementwise kernels between them much less). To be measured.
+  public static let transformers = RuntimeProfile(
+    name: "transformers", reservePerGPU: .mebibytes(256), memoryEfficiency: 0.70, computeEfficiency: 0.50,
+    hostSecondsPerLayer: 0.91e-3, hostSecondsPerStep: 0.50e-3, hostSecondsPerHop: 22e-6, pipelinesStages: false,
+    returnsLogitsToFirstGPU: true)
+
+  /// An optimised runtime with CUDA graphs (vLLM, gpt-fast): no per-layer host time.
+  ///
+  /// - Memory efficiency 0.80: gpt-fast reaches 1397 GB/s of an A100's empirical ~1700 (82%);
+  ///   Helix's vLLM per-layer profiles 0.66-0.83 (../shared/reference/anchor-research.md).
+  /// - Host per step 0.3 ms: scheduler and sampling, an estimate.
+  /// - Pipelines stages (vLLM pipeline parallelism).
+  public static let vllm = RuntimeProfile(
+    name: "vllm", reservePerGPU: .mebibytes(512), memoryEfficiency: 0.80, computeEfficiency: 0.60,
+    hostSecondsPerLayer: 0, hostSecondsPerStep: 0.3e-3, hostSecondsPerHop: 20e-6, pipelinesStages: true,
+    returnsLogitsToFirstGPU: false)
+
+  /// llama.cpp with CUDA: kernels launched from C++ (small host cost per layer), graphs on recent
+  /// builds.
+  ///
+  /// - Memory efficiency 0.75: fp16 7B on consumer cards reaches 71-84% of the datasheet
+  ///   bandwidth (3090 75%, 4090 82%), on A100/H100 only 52-56% (anchor-research.md, derived
+  ///   from the XiongjieDai benchmark); 0.75 is the consumer-card middle.
+  /// - Host per layer 20 µs, per step 0.2 ms, per hop 10 µs: estimates.
+  public static let llamaCpp = RuntimeProfile(
+    name: "llama.cpp", reservePerGPU: .mebibytes(384), memoryEfficiency: 0.75, computeEfficiency: 0.55,
+    hostSecondsPerLayer: 20e-6, hostSecondsPerStep: 0.2e-3, hostSecondsPerHop: 10e-6, pipelinesStages: false,
+    returnsLogitsToFirstGPU: false)
+
+  /// The hardware bound: datasheet peaks, no overheads. What no runtime reaches.
+  public static let roofline = RuntimeProfile(
+    name: "roofline", reservePerGPU: .zero, memoryEfficiency: 1, computeEfficiency: 1, hostSecondsPerLayer: 0,
+    hostSecondsPerStep: 0, hostSecondsPerHop: 0, pipelinesStages: true, returnsLogitsToFirstGPU: false)
+
+  public static let all: [RuntimeProfile] = [.transformers, .vllm, .llamaCpp, .roofline]
+
+  /// The profile named `name` (`transformers`, `vllm`, `llama.cpp`, `roofline`).
+  public static func named(_ name: String) -> RuntimeProfile? {
+    all.first { $0.name == name.lowercased() || ($0.name == "llama.cpp" && name.lowercased() == "llamacpp") }
+  }
 }

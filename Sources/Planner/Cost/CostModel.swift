@@ -1,0 +1,116 @@
+/// What limits a piece of work: the GPU's memory bandwidth, its arithmetic, the host issuing it,
+/// or a link.
+public enum Bound: String, Sendable, Hashable, Codable {
+  case memory = "memory bandwidth"
+  case compute
+  case host = "host overhead"
+  case link
+}
+
+/// Seconds for some work, and what bounds it.
+public struct Timing: Sendable, Hashable {
+  public var seconds: Double
+  public var bound: Bound
+}
+
+/// The cost model of ../shared/DESIGN.md: seconds for a layer on a GPU, and for a hop on a link.
+///
+/// A layer takes `max(FLOPs / (peak × compute efficiency), bytes / (bandwidth × memory
+/// efficiency), host time)`. Decode reads every weight once per step whatever the batch, plus
+/// the KV cache of the context for every sequence; prefill is bound by FLOPs; vision and audio
+/// layers run once per image or clip. Peaks are those of the dtype the card really computes
+/// (``GPU/peakFLOPS(computing:)``).
+public struct CostModel: Sendable, Hashable {
+  public var memory: MemoryModel
+
+  public init(memory: MemoryModel) { self.memory = memory }
+
+  var runtime: RuntimeProfile { memory.runtime }
+  var batch: Double { Double(memory.workload.batch) }
+  var context: Double { Double(memory.workload.contextTokens) }
+  var activationBytes: Double { Double(memory.computeDType.bits / 8) }
+
+  func timing(flops: Double, bytes: Double, host: Double, on gpu: GPU) -> Timing {
+    let compute = flops / (gpu.peakFLOPS(computing: memory.computeDType) * runtime.computeEfficiency)
+    let transfer = bytes / (gpu.bandwidthBytesPerSecond * runtime.memoryEfficiency)
+    if host >= compute && host >= transfer && host > 0 { return Timing(seconds: host, bound: .host) }
+    return compute > transfer ? Timing(seconds: compute, bound: .compute) : Timing(seconds: transfer, bound: .memory)
+  }
+
+  /// One decode step of a text layer for `batch` sequences at the full context.
+  ///
+  /// The embedding reads only the looked-up rows; every other layer reads all its weights and
+  /// its KV cache. Host time per layer applies to decoder layers (the rest is in the per-step time).
+  public func decode(_ layer: Layer, on gpu: GPU) -> Timing {
+    let weights = Double(memory.weights(of: layer).value)
+    let kv = Double(memory.kvCache(of: layer).value)
+    let bytes = layer.kind == .embedding ? batch * Double(memory.model.hiddenSize) * activationBytes : weights + kv
+    let flops = batch * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * context)
+    return timing(
+      flops: flops, bytes: bytes, host: layer.kind == .decoder ? runtime.hostSecondsPerLayer : 0, on: gpu)
+  }
+
+  /// The prefill of the whole context for `batch` sequences through a text layer (causal
+  /// attention: on average half the context).
+  public func prefill(_ layer: Layer, on gpu: GPU) -> Timing {
+    let tokens = batch * context
+    let flops = tokens * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * context / 2)
+    let bytes = Double(memory.weights(of: layer).value) + Double(memory.kvCache(of: layer).value)
+    return timing(flops: flops, bytes: bytes, host: layer.kind == .decoder ? runtime.hostSecondsPerLayer : 0, on: gpu)
+  }
+
+  /// Sequences and tokens per sequence a vision or audio layer processes per request batch.
+  func encoderWork(_ layer: Layer) -> (sequences: Double, length: Double) {
+    switch layer.stream {
+    case .vision:
+      let (count, length) = memory.visionSequences
+      return (Double(count), Double(length))
+    case .audio: return (batch, Double(MemoryModel.audioTokensPerWindow))
+    case .text, .speech: return (0, 0)
+    }
+  }
+
+  /// One pass of a vision or audio layer over the request batch's images or audio window.
+  public func encode(_ layer: Layer, on gpu: GPU) -> Timing {
+    let (sequences, length) = encoderWork(layer)
+    let tokens = sequences * length
+    let flops = tokens * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * length)
+    return timing(flops: flops, bytes: Double(memory.weights(of: layer).value), host: 0, on: gpu)
+  }
+
+  /// Bytes a hop after `layer` carries per decode step (`batch × hidden`), per prefill
+  /// (`tokens` times that), or per image (patches, or the resampler's queries, × width).
+  public func hopBytes(after layer: Layer, phase: Phase) -> Int64 {
+    let bytes = Int64(activationBytes)
+    let b = Int64(memory.workload.batch)
+    switch layer.stream {
+    case .text, .speech:
+      let perToken = memory.model.hiddenSize * bytes * b
+      return phase == .prefill ? perToken * Int64(memory.workload.contextTokens) : perToken
+    case .vision, .audio:
+      let (sequences, length) = encoderWork(layer)
+      if layer.kind == .projector {
+        let queries = memory.model.vision?.queriesPerSlice ?? Int64(length)
+        return Int64(sequences) * queries * memory.model.hiddenSize * bytes
+      }
+      let width = layer.outputElementsPerToken > 0 ? layer.outputElementsPerToken : memory.model.hiddenSize
+      return Int64(sequences * length) * width * bytes
+    }
+  }
+
+  /// Seconds for a hop of `bytes` on `link`, the runtime's host time included.
+  public func hop(bytes: Int64, on link: Link) -> Double { link.seconds(bytes: bytes) + runtime.hostSecondsPerHop }
+
+  /// Seconds to stream an offloaded layer's weights to the GPU that runs it, every step
+  /// (accelerate copies them in on each forward pass, no prefetch).
+  public func offloadStreaming(_ layer: Layer, from device: Device, to gpu: GPU) -> Double {
+    let bandwidth = device == .disk ? Self.diskBytesPerSecond : Link.pcieHostStaged(generation: gpu.pcieGeneration)
+    return Double(memory.weights(of: layer).value) / bandwidth
+  }
+
+  /// Reading offloaded weights back from an NVMe disk: about 2 GB/s, an estimate for a gen3/gen4
+  /// drive through accelerate's memory-mapped offload files.
+  static let diskBytesPerSecond = 2e9
+
+  public enum Phase: Sendable { case decode, prefill, encode }
+}

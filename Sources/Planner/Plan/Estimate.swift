@@ -1,0 +1,155 @@
+/// How fast a plan runs: time per token, prefill and image time, throughput, and what bounds it.
+public struct Estimate: Sendable, Hashable {
+  /// One decode step for one sequence of the batch (the batch decodes together).
+  public var decodeSecondsPerToken: Double
+  /// `1 / decodeSecondsPerToken`: what one stream sees.
+  public var tokensPerSecond: Double
+  /// The prefill of `batch` prompts of `context` tokens.
+  public var prefillSeconds: Double
+  /// Encoding the batch's images through the vision tower (nil without one, or without images).
+  public var imageSeconds: Double?
+  /// Tokens per second across the batch: the whole step, or the slowest stage where the runtime
+  /// pipelines stages.
+  public var throughputTokensPerSecond: Double
+  /// The device (nil for a link) whose time bounds decode, and by what.
+  public var bottleneckDevice: Device?
+  public var bottleneckBound: Bound
+  /// Decode seconds per stage, by device, in chain order.
+  public var stageSeconds: [(device: Device, seconds: Double)]
+
+  public static func == (a: Estimate, b: Estimate) -> Bool {
+    a.decodeSecondsPerToken == b.decodeSecondsPerToken && a.prefillSeconds == b.prefillSeconds
+      && a.imageSeconds == b.imageSeconds && a.throughputTokensPerSecond == b.throughputTokensPerSecond
+  }
+  public func hash(into hasher: inout Hasher) { hasher.combine(decodeSecondsPerToken) }
+
+  /// `"GPU 1 (P4): memory bandwidth"`, `"links: ..."`.
+  public func bottleneck(gpus: [GPU]) -> String {
+    guard let device = bottleneckDevice else { return "links between GPUs" }
+    if case .gpu(let index) = device { return "GPU \(index) (\(gpus[index].name)): \(bottleneckBound.rawValue)" }
+    return "\(device) offload: streaming weights over PCIe"
+  }
+}
+
+/// A device boundary the activations cross, with its cost per decode step.
+public struct Hop: Sendable, Hashable {
+  public var from: Device
+  public var to: Device
+  public var link: Link
+  /// Seconds per decode step (latency, bytes over the link, the runtime's host time).
+  public var seconds: Double
+  /// Why the hop exists: `"activations"`, or `"logits back to GPU 0"`.
+  public var carries: String
+}
+
+extension Estimate {
+  /// Estimates a placement: walks the chain in execution order, timing each layer on the GPU
+  /// that runs it (an offloaded layer runs on GPU 0 after its weights are streamed in) and each
+  /// hop where consecutive layers run on different GPUs.
+  ///
+  /// - Complexity: O(*n*) in the number of layers.
+  static func make(
+    problem: PlacementProblem, layerDevices: [Device?]
+  ) -> (estimate: Estimate, hops: [Hop]) {
+    let cost = CostModel(memory: problem.memory)
+    let model = problem.model
+    let runtime = problem.memory.runtime
+    func gpuIndex(_ device: Device) -> Int {
+      if case .gpu(let index) = device { return index }
+      return 0
+    }
+    func link(_ a: Device, _ b: Device) -> Link { problem.topology.link(from: gpuIndex(a), to: gpuIndex(b)) }
+
+    // Decode and prefill: the text stream.
+    var stage: [(device: Device, seconds: Double)] = []
+    var boundSeconds: [Device: [Bound: Double]] = [:]
+    var hops: [Hop] = []
+    var prefill = 0.0
+    var previous: (layer: Layer, device: Device)?
+    var firstText: Device?
+    var headDevice: Device?
+    for (layer, placed) in zip(model.layers, layerDevices) where layer.stream == .text {
+      guard let placed else { continue }
+      let runsOn: Device = placed.isGPU ? placed : .gpu(0)
+      let gpu = problem.gpus[gpuIndex(runsOn)]
+      var decode = cost.decode(layer, on: gpu)
+      var prefillTime = cost.prefill(layer, on: gpu)
+      if !placed.isGPU {
+        let streaming = cost.offloadStreaming(layer, from: placed, to: gpu)
+        decode = Timing(seconds: decode.seconds + streaming, bound: .link)
+        prefillTime.seconds += streaming
+      }
+      if let previous, previous.device != runsOn {
+        let onLink = link(previous.device, runsOn)
+        hops.append(
+          Hop(
+            from: previous.device, to: runsOn, link: onLink,
+            seconds: cost.hop(bytes: cost.hopBytes(after: previous.layer, phase: .decode), on: onLink),
+            carries: "activations"))
+        prefill += cost.hop(bytes: cost.hopBytes(after: previous.layer, phase: .prefill), on: onLink)
+      }
+      if stage.last?.device == runsOn {
+        stage[stage.count - 1].seconds += decode.seconds
+      } else {
+        stage.append((runsOn, decode.seconds))
+      }
+      boundSeconds[placed.isGPU ? runsOn : placed, default: [:]][decode.bound, default: 0] += decode.seconds
+      prefill += prefillTime.seconds
+      firstText = firstText ?? runsOn
+      if layer.kind == .head { headDevice = runsOn }
+      previous = (layer, runsOn)
+    }
+    if runtime.returnsLogitsToFirstGPU, let first = firstText, let head = headDevice, first != head {
+      let onLink = link(head, first)
+      let bytes = Int64(problem.memory.workload.batch) * model.vocabularySize * MemoryModel.fp32Bytes
+      hops.append(
+        Hop(from: head, to: first, link: onLink, seconds: cost.hop(bytes: bytes, on: onLink), carries: "logits"))
+    }
+
+    // Images: the vision stream, and the hop into the text model.
+    var image: Double?
+    if model.vision != nil && problem.memory.workload.images > 0 {
+      var total = 0.0
+      var last: (layer: Layer, device: Device)?
+      for (layer, placed) in zip(model.layers, layerDevices) {
+        guard let placed else { continue }
+        let runsOn: Device = placed.isGPU ? placed : .gpu(0)
+        if let previousLayer = last, previousLayer.device != runsOn, previousLayer.layer.stream == .vision {
+          total += cost.hop(bytes: cost.hopBytes(after: previousLayer.layer, phase: .encode), on: link(previousLayer.device, runsOn))
+        }
+        if layer.stream != .vision { if last?.layer.stream == .vision { break } else { continue } }
+        total += cost.encode(layer, on: problem.gpus[gpuIndex(runsOn)]).seconds
+        last = (layer, runsOn)
+      }
+      image = total
+    }
+
+    let hopSeconds = hops.reduce(0) { $0 + $1.seconds }
+    let step = stage.reduce(0) { $0 + $1.seconds } + hopSeconds + runtime.hostSecondsPerStep
+    let slowestStage = stage.max { $0.seconds < $1.seconds }
+    let slowestHop = hops.map(\.seconds).max() ?? 0
+    let batch = Double(problem.memory.workload.batch)
+    let throughput =
+      runtime.pipelinesStages
+      ? batch / max(max(slowestStage?.seconds ?? 0, slowestHop) + runtime.hostSecondsPerStep, .leastNonzeroMagnitude)
+      : batch / step
+    // The bottleneck: the device with the most decode time (by what bounds most of it), unless the
+    // hops together take longer.
+    var device = slowestStage?.device
+    var bound = Bound.memory
+    if let d = device {
+      let byBound = boundSeconds.filter { $0.key == d || (!$0.key.isGPU && d == .gpu(0)) }.values
+        .reduce(into: [Bound: Double]()) { result, entry in result.merge(entry, uniquingKeysWith: +) }
+      bound = byBound.max { ($0.value, $0.key.rawValue) < ($1.value, $1.key.rawValue) }?.key ?? .memory
+      if boundSeconds.keys.contains(where: { !$0.isGPU }) && d == .gpu(0) && bound == .link { device = .cpu }
+    }
+    if hopSeconds > (slowestStage?.seconds ?? 0) {
+      device = nil
+      bound = .link
+    }
+    let estimate = Estimate(
+      decodeSecondsPerToken: step, tokensPerSecond: 1 / step, prefillSeconds: prefill, imageSeconds: image,
+      throughputTokensPerSecond: throughput, bottleneckDevice: device, bottleneckBound: bound, stageSeconds: stage)
+    return (estimate, hops)
+  }
+}
