@@ -34,7 +34,8 @@ public struct CostModel: Sendable, Hashable {
     let compute = flops / (gpu.peakFLOPS(computing: memory.computeDType) * runtime.computeEfficiency)
     let transfer = bytes / (gpu.bandwidthBytesPerSecond * runtime.memoryEfficiency)
     if host >= compute && host >= transfer && host > 0 { return Timing(seconds: host, bound: .host) }
-    return compute > transfer ? Timing(seconds: compute, bound: .compute) : Timing(seconds: transfer, bound: .memory)
+    return compute > transfer
+      ? Timing(seconds: compute, bound: .compute) : Timing(seconds: transfer, bound: .memory)
   }
 
   /// One decode step of a text layer for `batch` sequences at the full context.
@@ -44,7 +45,8 @@ public struct CostModel: Sendable, Hashable {
   public func decode(_ layer: Layer, on gpu: GPU) -> Timing {
     let weights = Double(memory.weights(of: layer).value)
     let kv = Double(memory.kvCache(of: layer).value)
-    let bytes = layer.kind == .embedding ? batch * Double(memory.model.hiddenSize) * activationBytes : weights + kv
+    let bytes =
+      layer.kind == .embedding ? batch * Double(memory.model.hiddenSize) * activationBytes : weights + kv
     let flops = batch * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * context)
     return timing(
       flops: flops, bytes: bytes, host: layer.kind == .decoder ? runtime.hostSecondsPerLayer : 0, on: gpu)
@@ -54,9 +56,11 @@ public struct CostModel: Sendable, Hashable {
   /// attention: on average half the context).
   public func prefill(_ layer: Layer, on gpu: GPU) -> Timing {
     let tokens = batch * context
-    let flops = tokens * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * context / 2)
+    let flops =
+      tokens * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * context / 2)
     let bytes = Double(memory.weights(of: layer).value) + Double(memory.kvCache(of: layer).value)
-    return timing(flops: flops, bytes: bytes, host: layer.kind == .decoder ? runtime.hostSecondsPerLayer : 0, on: gpu)
+    return timing(
+      flops: flops, bytes: bytes, host: layer.kind == .decoder ? runtime.hostSecondsPerLayer : 0, on: gpu)
   }
 
   /// Sequences and tokens per sequence a vision or audio layer processes per request batch.
@@ -99,12 +103,15 @@ public struct CostModel: Sendable, Hashable {
   }
 
   /// Seconds for a hop of `bytes` on `link`, the runtime's host time included.
-  public func hop(bytes: Int64, on link: Link) -> Double { link.seconds(bytes: bytes) + runtime.hostSecondsPerHop }
+  public func hop(bytes: Int64, on link: Link) -> Double {
+    link.seconds(bytes: bytes) + runtime.hostSecondsPerHop
+  }
 
   /// Seconds to stream an offloaded layer's weights to the GPU that runs it, every step
   /// (accelerate copies them in on each forward pass, no prefetch).
   public func offloadStreaming(_ layer: Layer, from device: Device, to gpu: GPU) -> Double {
-    let bandwidth = device == .disk ? Self.diskBytesPerSecond : Link.pcieHostStaged(generation: gpu.pcieGeneration)
+    let bandwidth =
+      device == .disk ? Self.diskBytesPerSecond : Link.pcieHostStaged(generation: gpu.pcieGeneration)
     return Double(memory.weights(of: layer).value) / bandwidth
   }
 

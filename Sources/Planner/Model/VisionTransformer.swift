@@ -128,9 +128,17 @@ public struct VisionTransformer: Sendable, Hashable, Codable {
           .layerNorm("post_layernorm", hiddenSize),
         ])
       let layers =
-        [Layer(module: dot + "embeddings", kind: .visionEmbedding, stream: .vision, outputElementsPerToken: hiddenSize)]
+        [
+          Layer(
+            module: dot + "embeddings", kind: .visionEmbedding, stream: .vision,
+            outputElementsPerToken: hiddenSize)
+        ]
         + blockLayers
-        + [Layer(module: dot + "post_layernorm", kind: .visionNorm, stream: .vision, outputElementsPerToken: hiddenSize)]
+        + [
+          Layer(
+            module: dot + "post_layernorm", kind: .visionNorm, stream: .vision,
+            outputElementsPerToken: hiddenSize)
+        ]
       return (module, layers)
     case .timm:
       let module = Module(
@@ -142,10 +150,16 @@ public struct VisionTransformer: Sendable, Hashable, Codable {
         ])
       let layers =
         [
-          Layer(module: dot + "pos_embed", kind: .visionEmbedding, stream: .vision, outputElementsPerToken: hiddenSize),
-          Layer(module: dot + "patch_embed", kind: .visionEmbedding, stream: .vision, outputElementsPerToken: hiddenSize),
+          Layer(
+            module: dot + "pos_embed", kind: .visionEmbedding, stream: .vision,
+            outputElementsPerToken: hiddenSize),
+          Layer(
+            module: dot + "patch_embed", kind: .visionEmbedding, stream: .vision,
+            outputElementsPerToken: hiddenSize),
         ] + blockLayers
-        + [Layer(module: dot + "norm", kind: .visionNorm, stream: .vision, outputElementsPerToken: hiddenSize)]
+        + [
+          Layer(module: dot + "norm", kind: .visionNorm, stream: .vision, outputElementsPerToken: hiddenSize)
+        ]
       return (module, layers)
     }
   }

@@ -19,29 +19,8 @@
 struct MemoryBalancedStrategy {
   func place(_ problem: PlacementProblem) -> Placement {
     let memory = problem.memory
-    let layers = problem.model.layers
-    // Units: the unpinned layers; each carries the layers pinned to it.
-    let units = layers.indices.filter { layers[$0].pinnedTo == nil }
-    var attached: [Int: [Int]] = [:]
-    for (index, layer) in layers.enumerated() {
-      if let anchor = layer.pinnedTo, let unit = units.first(where: { layers[$0].module == anchor }) {
-        attached[unit, default: []].append(index)
-      }
-    }
-    struct UnitCost {
-      var fixed: Int64  // weights and KV cache
-      var transient: Int64
-      var runsText: Bool
-    }
-    let costs = units.map { unit -> UnitCost in
-      let members = [unit] + attached[unit, default: []]
-      return UnitCost(
-        fixed: members.reduce(0) {
-          $0 + memory.weights(of: layers[$1]).value + memory.kvCache(of: layers[$1]).value
-        },
-        transient: members.map { memory.transient(of: layers[$0]).value }.max() ?? 0,
-        runsText: members.contains { layers[$0].stream == .text && layers[$0].kind != .rotary })
-    }
+    let units = ChainUnits(problem.model)
+    let terms = units.memoryTerms(memory)
     let n = units.count
     let gpuCount = problem.gpus.count
     let residual = memory.residualStream.value
@@ -59,15 +38,11 @@ struct MemoryBalancedStrategy {
           best[j + 1][a] = best[j][a]
           start[j + 1][a] = a
         }
-        var fixed: Int64 = 0
-        var peak: Int64 = 0
-        var runsText = false
+        var range = RangeMemory()
         for i in a..<n {
-          fixed += costs[i].fixed
-          peak = max(peak, costs[i].transient)
-          runsText = runsText || costs[i].runsText
-          let total = fixed + peak + (runsText ? residual : 0) + reserve
-          let utilisation = capacity > 0 ? Double(total) / capacity : .infinity
+          range.add(terms[i])
+          let utilisation =
+            capacity > 0 ? Double(range.total(residual: residual, reserve: reserve)) / capacity : .infinity
           let candidate = max(best[j][a], utilisation)
           if candidate < best[j + 1][i + 1] {
             best[j + 1][i + 1] = candidate
@@ -77,20 +52,15 @@ struct MemoryBalancedStrategy {
       }
     }
     // Walk back from the last GPU; if nothing is finite (no GPU can hold a layer), put every unit on GPU 0.
-    var deviceOfUnit = Array(repeating: 0, count: n)
+    var deviceOfUnit = [Device](repeating: .gpu(0), count: n)
     if gpuCount > 0 && best[gpuCount][n].isFinite {
       var i = n
       for j in stride(from: gpuCount, to: 0, by: -1) {
         let a = start[j][i]
-        for unit in a..<i { deviceOfUnit[unit] = j - 1 }
+        for unit in a..<i { deviceOfUnit[unit] = .gpu(j - 1) }
         i = a
       }
     }
-    var deviceOfLayer = Array(repeating: 0, count: layers.count)
-    for (position, unit) in units.enumerated() {
-      deviceOfLayer[unit] = deviceOfUnit[position]
-      for member in attached[unit, default: []] { deviceOfLayer[member] = deviceOfUnit[position] }
-    }
-    return Placement(deviceMap: layers.indices.map { (layers[$0].module, .gpu(deviceOfLayer[$0])) })
+    return Placement(deviceMap: units.deviceMap(deviceOfUnit))
   }
 }

@@ -26,7 +26,9 @@ public struct Estimate: Sendable, Hashable {
   /// `"GPU 1 (P4): memory bandwidth"`, `"links: ..."`.
   public func bottleneck(gpus: [GPU]) -> String {
     guard let device = bottleneckDevice else { return "links between GPUs" }
-    if case .gpu(let index) = device { return "GPU \(index) (\(gpus[index].name)): \(bottleneckBound.rawValue)" }
+    if case .gpu(let index) = device {
+      return "GPU \(index) (\(gpus[index].name)): \(bottleneckBound.rawValue)"
+    }
     return "\(device) offload: streaming weights over PCIe"
   }
 }
@@ -103,7 +105,9 @@ extension Estimate {
       let onLink = link(head, first)
       let bytes = Int64(problem.memory.workload.batch) * model.vocabularySize * MemoryModel.fp32Bytes
       hops.append(
-        Hop(from: head, to: first, link: onLink, seconds: cost.hop(bytes: bytes, on: onLink), carries: "logits"))
+        Hop(
+          from: head, to: first, link: onLink, seconds: cost.hop(bytes: bytes, on: onLink), carries: "logits")
+      )
     }
 
     // Images: the vision stream, and the hop into the text model.
@@ -115,7 +119,9 @@ extension Estimate {
         guard let placed else { continue }
         let runsOn: Device = placed.isGPU ? placed : .gpu(0)
         if let previousLayer = last, previousLayer.device != runsOn, previousLayer.layer.stream == .vision {
-          total += cost.hop(bytes: cost.hopBytes(after: previousLayer.layer, phase: .encode), on: link(previousLayer.device, runsOn))
+          total += cost.hop(
+            bytes: cost.hopBytes(after: previousLayer.layer, phase: .encode),
+            on: link(previousLayer.device, runsOn))
         }
         if layer.stream != .vision { if last?.layer.stream == .vision { break } else { continue } }
         total += cost.encode(layer, on: problem.gpus[gpuIndex(runsOn)]).seconds
@@ -131,7 +137,9 @@ extension Estimate {
     let batch = Double(problem.memory.workload.batch)
     let throughput =
       runtime.pipelinesStages
-      ? batch / max(max(slowestStage?.seconds ?? 0, slowestHop) + runtime.hostSecondsPerStep, .leastNonzeroMagnitude)
+      ? batch
+        / max(
+          max(slowestStage?.seconds ?? 0, slowestHop) + runtime.hostSecondsPerStep, .leastNonzeroMagnitude)
       : batch / step
     // The bottleneck: the device with the most decode time (by what bounds most of it), unless the
     // hops together take longer.
@@ -149,7 +157,8 @@ extension Estimate {
     }
     let estimate = Estimate(
       decodeSecondsPerToken: step, tokensPerSecond: 1 / step, prefillSeconds: prefill, imageSeconds: image,
-      throughputTokensPerSecond: throughput, bottleneckDevice: device, bottleneckBound: bound, stageSeconds: stage)
+      throughputTokensPerSecond: throughput, bottleneckDevice: device, bottleneckBound: bound,
+      stageSeconds: stage)
     return (estimate, hops)
   }
 }

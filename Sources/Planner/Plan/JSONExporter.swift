@@ -107,7 +107,9 @@ public enum JSONExporter {
         throughputTokensPerSecond: DurationFormatting.json(plan.estimate.throughputTokensPerSecond),
         bottleneck: plan.estimate.bottleneck(gpus: plan.gpus)),
       hops: plan.hops.map {
-        .init(from: $0.from, to: $0.to, link: $0.link.description, seconds: DurationFormatting.json($0.seconds), carries: $0.carries)
+        .init(
+          from: $0.from, to: $0.to, link: $0.link.description, seconds: DurationFormatting.json($0.seconds),
+          carries: $0.carries)
       })
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -44,7 +44,8 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   ///   the elementwise kernels between them much less). To be measured.
   public static let transformers = RuntimeProfile(
     name: "transformers", reservePerGPU: .mebibytes(256), memoryEfficiency: 0.70, computeEfficiency: 0.50,
-    hostSecondsPerLayer: 0.91e-3, hostSecondsPerStep: 0.50e-3, hostSecondsPerHop: 22e-6, pipelinesStages: false,
+    hostSecondsPerLayer: 0.91e-3, hostSecondsPerStep: 0.50e-3, hostSecondsPerHop: 22e-6,
+    pipelinesStages: false,
     returnsLogitsToFirstGPU: true)
 
   /// An optimised runtime with CUDA graphs (vLLM, gpt-fast): no per-layer host time.
