@@ -64,6 +64,9 @@ struct Options: Equatable {
         }
         return next
       }
+      if inlineValue != nil && ["--help", "--version"].contains(name) {
+        throw UsageError(description: "'\(name)' takes no value (see planner --help)")
+      }
       switch name {
       case "-h", "--help": command = .help
       case "--version": command = .version

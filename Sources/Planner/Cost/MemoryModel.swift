@@ -68,7 +68,7 @@ public struct MemoryModel: Sendable, Hashable {
 
   /// The KV cache one layer keeps for the workload.
   public func kvCache(of layer: Layer) -> ByteCount {
-    ByteCount(layer.kvElementsPerToken * kvBytes * context * batch)
+    ByteCount(.saturatingProduct(layer.kvElementsPerToken, kvBytes, context, batch))
   }
 
   /// The largest transient of one layer while it runs (prefill for text layers, one batch of
@@ -81,19 +81,20 @@ public struct MemoryModel: Sendable, Hashable {
     case .audio: (sequences, length) = (batch, Self.audioTokensPerWindow)
     case .speech: (sequences, length) = (0, 0)
     }
-    var bytes = sequences * length * layer.transientElementsPerToken * activationBytes
+    var bytes = Int64.saturatingProduct(sequences, length, layer.transientElementsPerToken, activationBytes)
     if workload.attention == .eager && layer.attentionHeads > 0 {
-      bytes += sequences * layer.attentionHeads * length * length * (activationBytes + Self.fp32Bytes)
+      bytes = bytes.saturatingAdd(
+        .saturatingProduct(sequences, layer.attentionHeads, length, length, activationBytes + Self.fp32Bytes))
     }
     if layer.kind == .head {
-      bytes += batch * model.vocabularySize * Self.fp32Bytes
+      bytes = bytes.saturatingAdd(.saturatingProduct(batch, model.vocabularySize, Self.fp32Bytes))
     }
     return ByteCount(bytes)
   }
 
   /// The residual stream of the text model during prefill, held on every device that runs text layers.
   public var residualStream: ByteCount {
-    ByteCount(Self.residualCopies * batch * context * model.hiddenSize * activationBytes)
+    ByteCount(.saturatingProduct(Self.residualCopies, batch, context, model.hiddenSize, activationBytes))
   }
 
   /// The memory a set of layers needs on a GPU (`isGPU`) or in host memory.

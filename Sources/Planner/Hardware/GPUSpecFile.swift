@@ -13,7 +13,7 @@ import Foundation
 ///       "fp32TFLOPS": 19.2,           // required
 ///       "fp16TFLOPS": 76.7,           // required: tensor-core fp16, fp32 accumulate
 ///       "bf16TFLOPS": 76.7,           // optional; omit where bf16 is not native
-///       "fp8TFLOPS": 0, "int8TOPS": 153.4,   // optional
+///       "fp8TFLOPS": 0, "int8TOPS": 153.4,   // optional; 0 or absent: not supported
 ///       "computeCapability": "8.6",   // required
 ///       "pcieGeneration": 4,          // optional, default 4
 ///       "nvlinkGBps": 112.5,          // optional: total NVLink bandwidth
@@ -109,10 +109,12 @@ public enum GPUSpecFile {
     else { throw fail("computeCapability", "'\(ccText)' is not MAJOR.MINOR (for example \"8.6\")") }
     let cc = major * 10 + minor
     let memoryMiB = try number("memoryMiB", required: true, maximum: maximumMemoryMiB)!
+    guard memoryMiB >= 1 else { throw fail("memoryMiB", "must be at least 1 MiB (got \(memoryMiB))") }
     let memory = ByteCount(Int64(memoryMiB * 1_048_576))
     let usable: ByteCount
     if let usableMiB = try number("usableMemoryMiB", required: false, maximum: maximumMemoryMiB) {
       guard usableMiB <= memoryMiB else { throw fail("usableMemoryMiB", "larger than memoryMiB") }
+      guard usableMiB >= 1 else { throw fail("usableMemoryMiB", "must be at least 1 MiB (got \(usableMiB))") }
       usable = ByteCount(Int64(usableMiB * 1_048_576))
     } else {
       usable = memory - cudaContext(computeCapability: cc)
@@ -125,6 +127,11 @@ public enum GPUSpecFile {
       guard case .bool(let flag) = raw else { throw fail("peerToPeer", "must be true or false") }
       peerToPeer = flag
     }
+    /// An optional rate: absent, null or 0 mean the card lacks it.
+    func optionalRate(_ field: String) throws(Error) -> Double? {
+      let value = try number(field, required: false, maximum: maximumTFLOPS, allowZero: true)
+      return value.flatMap { $0 > 0 ? $0 * 1e12 : nil }
+    }
     let nvlink = try number("nvlinkGBps", required: false, maximum: maximumBandwidthGBps)
     return GPU(
       name: name, aliases: aliases, architecture: "custom (sm_\(cc))", computeCapability: cc, memory: memory,
@@ -133,12 +140,22 @@ public enum GPUSpecFile {
         * 1e9,
       fp32FLOPS: try number("fp32TFLOPS", required: true, maximum: maximumTFLOPS)! * 1e12,
       fp16FLOPS: try number("fp16TFLOPS", required: true, maximum: maximumTFLOPS)! * 1e12,
-      bf16FLOPS: try number("bf16TFLOPS", required: false, maximum: maximumTFLOPS).map { $0 * 1e12 },
-      fp8FLOPS: try number("fp8TFLOPS", required: false, maximum: maximumTFLOPS).map { $0 * 1e12 },
-      int8OPS: try number("int8TOPS", required: false, maximum: maximumTFLOPS).map { $0 * 1e12 },
+      bf16FLOPS: try optionalRate("bf16TFLOPS"), fp8FLOPS: try optionalRate("fp8TFLOPS"),
+      int8OPS: try optionalRate("int8TOPS"),
       pcieGeneration: Int(pcie), nvlinkGeneration: nvlink == nil ? nil : 0,
       nvlinkBytesPerSecond: nvlink.map { $0 * 1e9 },
       supportsPeerToPeer: peerToPeer, source: "custom spec \(file)")
+  }
+
+  /// The NVLink generation whose total bandwidth (GB/s) a spec gives: 900 and up is NVLink 4
+  /// (H100), 600 NVLink 3 (A100), 300 NVLink 2 (V100), less NVLink 1 or a bridge.
+  static func nvlinkGeneration(totalGBps: Double) -> Int {
+    switch totalGBps {
+    case 900...: 4
+    case 600...: 3
+    case 300...: 2
+    default: 1
+    }
   }
 
   /// The CUDA context the catalog assumes for a compute capability's generation.

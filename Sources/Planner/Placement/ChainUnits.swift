@@ -57,10 +57,12 @@ struct RangeMemory {
   var runsText = false
 
   mutating func add(_ term: (fixed: Int64, transient: Int64, runsText: Bool)) {
-    fixed += term.fixed
+    fixed = fixed.saturatingAdd(term.fixed)
     peak = max(peak, term.transient)
     runsText = runsText || term.runsText
   }
 
-  func total(residual: Int64, reserve: Int64) -> Int64 { fixed + peak + (runsText ? residual : 0) + reserve }
+  func total(residual: Int64, reserve: Int64) -> Int64 {
+    fixed.saturatingAdd(peak).saturatingAdd(runsText ? residual : 0).saturatingAdd(reserve)
+  }
 }

@@ -58,10 +58,14 @@ public struct Placement: Sendable {
   public var deviceMap: [(module: String, device: Device)]
   /// The budgets the strategy ran with, where it used accelerate's.
   public var budgets: MaxMemory?
+  /// What the strategy wants the user to know (why a GPU is left unused).
+  public var notes: [String]
 
-  public init(deviceMap: [(module: String, device: Device)], budgets: MaxMemory? = nil) {
+  public init(deviceMap: [(module: String, device: Device)], budgets: MaxMemory? = nil, notes: [String] = [])
+  {
     self.deviceMap = deviceMap
     self.budgets = budgets
+    self.notes = notes
   }
 
   /// The device of a full tensor or module name: the entry whose key is the longest prefix of it
@@ -78,8 +82,14 @@ public struct Placement: Sendable {
 
 /// How to place a model: one strategy per family, behind one seam.
 public enum Strategy: String, Sendable, Hashable, CaseIterable, Codable {
-  /// The planner's default: a memory-balanced placement with every byte of the workload counted.
+  /// The planner's default: `latency` for one sequence (or a runtime that does not pipeline
+  /// stages), `throughput` for several sequences on one that does; on the fewest GPUs that do
+  /// not make it slower.
   case auto
+  /// Minimise single-stream decode time per token, within the memory caps.
+  case latency
+  /// Minimise the slowest stage (pipelined throughput), within the memory caps.
+  case throughput
   /// Contiguous layers per GPU, balancing each GPU's share of its own capacity (weights, KV cache,
   /// activations and reserve all counted).
   case memory
@@ -96,8 +106,17 @@ public enum Strategy: String, Sendable, Hashable, CaseIterable, Codable {
   /// Places the problem's model.
   public func place(_ problem: PlacementProblem) -> Placement {
     switch self {
-    case .auto, .memory: MemoryBalancedStrategy().place(problem)
+    case .auto: CostAwareStrategy(objective: autoObjective(for: problem), keepsHeadroom: true).place(problem)
+    case .latency: CostAwareStrategy(objective: .latency).place(problem)
+    case .throughput: CostAwareStrategy(objective: .throughput).place(problem)
+    case .memory: MemoryBalancedStrategy().place(problem)
     case .sequential, .balanced, .balancedLow0: AccelerateStrategy(strategy: self).place(problem)
     }
+  }
+
+  /// What `auto` minimises: the slowest stage when several sequences flow through a runtime that
+  /// pipelines stages, else the time per step.
+  func autoObjective(for problem: PlacementProblem) -> ChainPartition.Objective {
+    problem.memory.workload.batch > 1 && problem.memory.runtime.pipelinesStages ? .throughput : .latency
   }
 }

@@ -61,6 +61,7 @@ public enum JSONExporter {
     var deviceMap: [String: Device]
     var maxMemory: [String: Int64]?
     var warnings: [String]
+    var notes: [String]
     var estimate: EstimateEntry
     var hops: [HopEntry]
   }
@@ -98,7 +99,7 @@ public enum JSONExporter {
           }
           .map { ($0.device.description, $0.bytes.value) })
       },
-      warnings: plan.warnings,
+      warnings: plan.warnings, notes: plan.notes,
       estimate: .init(
         decodeSecondsPerToken: DurationFormatting.json(plan.estimate.decodeSecondsPerToken),
         tokensPerSecond: DurationFormatting.json(plan.estimate.tokensPerSecond),

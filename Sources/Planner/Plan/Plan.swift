@@ -37,6 +37,8 @@ public struct Plan: Sendable {
   /// Whether the plan runs within every device's capacity with nothing left unplaced.
   public var fits: Bool
   public var warnings: [String]
+  /// Why the placement is what it is (a GPU left unused, and why).
+  public var notes: [String]
   /// How fast it runs.
   public var estimate: Estimate
   /// Every device boundary of a decode step, in chain order.
@@ -93,6 +95,7 @@ public struct Plan: Sendable {
     }
 
     var warnings: [String] = []
+    self.notes = placement.notes
     if !unplaced.isEmpty {
       let shown = unplaced.prefix(3).joined(separator: ", ")
       warnings.append(

@@ -41,6 +41,7 @@ public enum TableRenderer {
         (plan.fits ? "yes" : "NO") + ": \(plan.gpuMemory.formatted()) needed on GPUs, "
           + "\(plan.gpuCapacity.formatted()) usable"))
     lines += estimateLines(plan)
+    lines += plan.notes.map { field("note", $0) }
     lines += plan.warnings.map { field("warning", $0) }
     return lines.joined(separator: "\n") + "\n"
   }
@@ -94,10 +95,11 @@ public enum TableRenderer {
     return (n < 0 ? "-" : "") + out
   }
 
-  /// `"94%"`, rounded half up.
+  /// `"94%"`, rounded half up (in floating point: a total can be far beyond 2^63 / 100 bytes).
   static func percent(_ part: ByteCount, of whole: ByteCount) -> String {
     guard whole.value > 0 else { return "-" }
-    return "\((part.value * 100 + whole.value / 2) / whole.value)%"
+    let value = (Double(part.value) * 100 / Double(whole.value)).rounded(.toNearestOrAwayFromZero)
+    return value < 1e6 ? "\(Int64(value))%" : ">999999%"
   }
 
   /// `"2 x P4 (sm_61, 7.14 GiB usable, 192 GB/s)"`, runs of one kind grouped in index order.
@@ -132,7 +134,9 @@ public enum TableRenderer {
 
   static func strategySummary(_ strategy: Strategy) -> String {
     switch strategy {
-    case .auto: "auto (memory-balanced: contiguous layers, fullest GPU as empty as possible)"
+    case .auto: "auto (fastest plan for the workload, on the fewest GPUs that do not make it slower)"
+    case .latency: "latency (fastest single-stream decode)"
+    case .throughput: "throughput (slowest pipeline stage as fast as possible)"
     case .memory: "memory (contiguous layers, fullest GPU as empty as possible)"
     case .sequential: "sequential (accelerate device_map=\"sequential\", by weights only)"
     case .balanced: "balanced (accelerate device_map=\"balanced\" / \"auto\", by weights only)"

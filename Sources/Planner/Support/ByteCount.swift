@@ -19,9 +19,10 @@ public struct ByteCount: Sendable, Hashable, Comparable, Codable, AdditiveArithm
   public static func mebibytes(_ n: Int64) -> ByteCount { ByteCount(n << 20) }
   public static func gibibytes(_ n: Int64) -> ByteCount { ByteCount(n << 30) }
 
-  public static func + (a: ByteCount, b: ByteCount) -> ByteCount { ByteCount(a.value + b.value) }
+  /// Sums saturate at `Int64.max` (sizes derived from extreme workloads must not trap).
+  public static func + (a: ByteCount, b: ByteCount) -> ByteCount { ByteCount(a.value.saturatingAdd(b.value)) }
   public static func - (a: ByteCount, b: ByteCount) -> ByteCount { ByteCount(a.value - b.value) }
-  public static func * (a: ByteCount, n: Int64) -> ByteCount { ByteCount(a.value * n) }
+  public static func * (a: ByteCount, n: Int64) -> ByteCount { ByteCount(.saturatingProduct(a.value, n)) }
   public static func < (a: ByteCount, b: ByteCount) -> Bool { a.value < b.value }
 
   /// Adds, or returns `nil` where the sum does not fit in 64 bits (for sizes read from files).

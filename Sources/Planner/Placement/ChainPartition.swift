@@ -1,0 +1,196 @@
+/// Partitions the execution chain into contiguous stages on GPUs taken in a given order, with
+/// memory caps, minimising single-stream time per token (`latency`) or the slowest stage
+/// (`throughput`). The exact dynamic programme behind the `latency`, `throughput` and `auto`
+/// strategies.
+///
+/// For an order `d₀, d₁, …`, the first `m` GPUs each take a non-empty range (the rest are left
+/// unused). With `best[j][i]` the best value for units `0..<i` on the first `j` GPUs:
+///
+///     latency:    best[j + 1][i'] = min over i of best[j][i] + hop(dⱼ₋₁ → dⱼ after unit i) + time(dⱼ, i..<i')
+///     throughput: best[j + 1][i'] = min over i of max(best[j][i], hop(...), time(dⱼ, i..<i'))
+///
+/// A range stops growing once its memory exceeds the GPU's capacity (memory only grows with the
+/// range), so each GPU costs O(*n* · *r*) for ranges of at most *r* units. Vision and audio
+/// layers cost nothing per token: they run once per image, and go wherever memory is best.
+/// Among plans equally fast (within a relative 1e-9, so that summation order does not matter), the
+/// one whose fullest GPU is emptiest wins: identical cards share the load rather than one running
+/// full. Remaining ties keep the earlier split and the fewer GPUs.
+///
+/// - Complexity: O(*m* · *n* · *r*) per order for *m* GPUs, *n* units, ranges of at most *r*
+///   units (*r* ≤ *n*).
+struct ChainPartition {
+  enum Objective: Sendable { case latency, throughput }
+
+  let problem: PlacementProblem
+  let objective: Objective
+  /// The share of each GPU's capacity a stage may fill (1 for all of it).
+  let fill: Double
+  let units: ChainUnits
+  let terms: [(fixed: Int64, transient: Int64, runsText: Bool)]
+  /// Decode seconds of each unit on each GPU type (by type name).
+  let unitSeconds: [String: [Double]]
+  /// Decode seconds of a hop after each unit, per link kind and pair, computed on demand.
+  let hopBytes: [Int64?]
+  let residual: Int64
+  let reserve: Int64
+
+  init(problem: PlacementProblem, objective: Objective, fill: Double = 1) {
+    self.problem = problem
+    self.objective = objective
+    self.fill = fill
+    let units = ChainUnits(problem.model)
+    self.units = units
+    terms = units.memoryTerms(problem.memory)
+    let cost = problem.cost
+    var seconds: [String: [Double]] = [:]
+    for gpu in problem.gpus where seconds[gpu.name] == nil {
+      seconds[gpu.name] = units.members.map { group in
+        group.reduce(0.0) { total, index in
+          let layer = units.layers[index]
+          return total + (layer.stream == .text ? cost.decode(layer, on: gpu).seconds : 0)
+        }
+      }
+    }
+    unitSeconds = seconds
+    // A boundary after a text unit carries a decode hop; boundaries inside the vision or audio
+    // stream cost nothing per token.
+    hopBytes = units.anchors.map { index in
+      let layer = units.layers[index]
+      return layer.stream == .text ? cost.hopBytes(after: layer, phase: .decode) : nil
+    }
+    residual = problem.memory.residualStream.value
+    reserve = problem.memory.runtime.reservePerGPU.value
+  }
+
+  /// The best partition for one order: its value and the GPU of each unit; `nil` if nothing fits.
+  func best(order: [Int]) -> (value: Double, deviceOfUnit: [Device], used: Int, fullest: Double)? {
+    let n = units.count
+    let m = order.count
+    guard n > 0, m > 0 else { return nil }
+    let cost = problem.cost
+    var best = Array(repeating: Array(repeating: Double.infinity, count: n + 1), count: m + 1)
+    var fullest = Array(repeating: Array(repeating: Double.infinity, count: n + 1), count: m + 1)
+    var start = Array(repeating: Array(repeating: -1, count: n + 1), count: m + 1)
+    best[0][0] = 0
+    fullest[0][0] = 0
+    for j in 0..<m {
+      let gpu = order[j]
+      let capacity = Int64(Double(problem.capacity(of: .gpu(gpu))?.value ?? 0) * fill)
+      let times = unitSeconds[problem.gpus[gpu].name]!
+      let link = j > 0 ? problem.topology.link(from: order[j - 1], to: gpu) : nil
+      for a in (j == 0 ? 0 : 1)..<n where best[j][a].isFinite {
+        var hop = 0.0
+        if let link, let bytes = hopBytes[a - 1] { hop = cost.hop(bytes: bytes, on: link) }
+        var range = RangeMemory()
+        var stage = 0.0
+        for i in a..<n {
+          range.add(terms[i])
+          let total = range.total(residual: residual, reserve: reserve)
+          if total > capacity { break }
+          stage += times[i]
+          let candidate =
+            objective == .latency ? best[j][a] + hop + stage : max(best[j][a], hop, stage)
+          let utilisation = max(fullest[j][a], Double(total) / Double(capacity))
+          if Self.isBetter((candidate, utilisation), than: (best[j + 1][i + 1], fullest[j + 1][i + 1])) {
+            best[j + 1][i + 1] = candidate
+            fullest[j + 1][i + 1] = utilisation
+            start[j + 1][i + 1] = a
+          }
+        }
+      }
+    }
+    // The number of GPUs: the best value, ties to fewer GPUs; the logits return hop counts for latency.
+    var choice: (value: Double, fullest: Double, used: Int)?
+    for used in 1...m where best[used][n].isFinite {
+      var value = best[used][n]
+      if objective == .latency && used > 1 && problem.memory.runtime.returnsLogitsToFirstGPU {
+        let bytes =
+          Int64(problem.memory.workload.batch) * problem.model.vocabularySize * MemoryModel.fp32Bytes
+        value += cost.hop(bytes: bytes, on: problem.topology.link(from: order[used - 1], to: order[0]))
+      }
+      // More GPUs only if strictly faster: "the fewest GPUs that do not make it slower".
+      if choice == nil || value < choice!.value * (1 - Self.tolerance) {
+        choice = (value, fullest[used][n], used)
+      }
+    }
+    guard let choice else { return nil }
+    var deviceOfUnit = [Device](repeating: .gpu(order[0]), count: n)
+    var i = n
+    for j in stride(from: choice.used, to: 0, by: -1) {
+      let a = start[j][i]
+      for unit in a..<i { deviceOfUnit[unit] = .gpu(order[j - 1]) }
+      i = a
+    }
+    return (choice.value, deviceOfUnit, choice.used, choice.fullest)
+  }
+
+  /// Relative tolerance under which two times count as equal.
+  static let tolerance = 1e-9
+
+  /// Faster, or as fast with an emptier fullest GPU.
+  static func isBetter(_ a: (value: Double, fullest: Double), than b: (value: Double, fullest: Double))
+    -> Bool
+  {
+    if a.value < b.value * (1 - tolerance) { return true }
+    return a.value <= b.value * (1 + tolerance) && a.fullest < b.fullest
+  }
+
+  /// The best over every searched device order (``DeviceOrders``); `nil` if nothing fits.
+  func best() -> (value: Double, deviceOfUnit: [Device], used: Int, fullest: Double)? {
+    var result: (value: Double, deviceOfUnit: [Device], used: Int, fullest: Double)?
+    for order in DeviceOrders.orders(of: problem.gpus) {
+      guard let candidate = best(order: order) else { continue }
+      guard let current = result else {
+        result = candidate
+        continue
+      }
+      // Faster; or as fast on fewer GPUs; or as fast on as many with an emptier fullest GPU.
+      if candidate.value < current.value * (1 - Self.tolerance) {
+        result = candidate
+      } else if candidate.value <= current.value * (1 + Self.tolerance)
+        && (candidate.used, candidate.fullest) < (current.used, current.fullest)
+      {
+        result = candidate
+      }
+    }
+    return result
+  }
+}
+
+/// `latency`, `throughput` and `auto`: the chain partition over the searched device orders; where
+/// nothing fits, the memory-balanced placement (which then reports what does not fit).
+///
+/// `auto` first asks for ``autoHeadroom`` free on every GPU, and takes the full capacity only when
+/// no plan leaves that much: the memory model is an estimate, and a GPU planned 99% full is one
+/// allocator spike from an out-of-memory error.
+struct CostAwareStrategy {
+  var objective: ChainPartition.Objective
+  var keepsHeadroom = false
+
+  /// The share of each GPU `auto` leaves free where it can: the memory model's target accuracy
+  /// for peak memory is 10% (the calibration issue measures it).
+  static let autoHeadroom = 0.10
+
+  func place(_ problem: PlacementProblem) -> Placement {
+    var partition = ChainPartition(problem: problem, objective: objective, fill: 1 - Self.autoHeadroom)
+    var best = keepsHeadroom ? partition.best() : nil
+    if best == nil {
+      partition = ChainPartition(problem: problem, objective: objective)
+      best = partition.best()
+    }
+    guard let best else { return MemoryBalancedStrategy().place(problem) }
+    var notes: [String] = []
+    let gpuCount = problem.gpus.count
+    if best.used < gpuCount {
+      let unused = Set(0..<gpuCount).subtracting(
+        best.deviceOfUnit.map { if case .gpu(let i) = $0 { i } else { 0 } })
+      let names = unused.sorted().map { "GPU \($0) (\(problem.gpus[$0].name))" }.joined(separator: ", ")
+      let reason =
+        objective == .latency
+        ? "a single stream runs one GPU at a time, so another GPU adds a hop and no speed"
+        : "another stage would not be faster than the slowest one"
+      notes.append("\(names) left unused: \(reason); the model fits without it")
+    }
+    return Placement(deviceMap: partition.units.deviceMap(best.deviceOfUnit), notes: notes)
+  }
+}

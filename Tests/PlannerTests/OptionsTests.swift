@@ -1,0 +1,331 @@
+import Planner
+import Testing
+
+@testable import PlannerCLI
+
+@Suite struct OptionsTests {
+  static let required = ["--gpus", "2xP4", "--model", "qwen2-7b"]
+
+  /// The usage error `arguments` throw (records an issue if they parse).
+  static func usageError(_ arguments: [String]) -> UsageError? {
+    do {
+      let options = try Options(parsing: arguments)
+      Issue.record("\(arguments) parsed as \(options); expected a usage error")
+      return nil
+    } catch {
+      return error
+    }
+  }
+
+  // MARK: - Defaults and commands
+
+  @Test func defaults() throws {
+    let options = try Options(parsing: Self.required)
+    #expect(options.command == .plan)
+    #expect(options.gpus == "2xP4")
+    #expect(options.model == "qwen2-7b")
+    #expect(options.gpuSpecs.isEmpty)
+    #expect(options.strategy == .auto)
+    #expect(options.format == .table)
+    #expect(options.maxMemory == nil)
+    #expect(options.workload == Workload())
+    #expect(options.workload.contextTokens == 4096)
+    #expect(options.workload.batch == 1)
+    #expect(options.workload.images == 1)
+    #expect(options.workload.slicesPerImage == nil)
+    #expect(options.workload.attention == .sdpa)
+    #expect(options.workload.dtype == .auto)
+    #expect(options.workload.kvDType == nil)
+  }
+
+  @Test func optionOrderDoesNotMatter() throws {
+    let a = try Options(parsing: ["--model", "qwen2-7b", "--context", "8", "--gpus", "2xP4"])
+    let b = try Options(parsing: ["--context", "8", "--gpus", "2xP4", "--model", "qwen2-7b"])
+    #expect(a == b)
+  }
+
+  @Test func laterValueOfAnOptionWins() throws {
+    let options = try Options(parsing: Self.required + ["--context", "8", "--context", "16", "--gpus", "T4"])
+    #expect(options.workload.contextTokens == 16)
+    #expect(options.gpus == "T4")
+  }
+
+  /// Command words and flags, and the command each selects.
+  @Test(arguments: [
+    (["gpus"], Options.Command.listGPUs),
+    (["models"], .listModels),
+    (["help"], .help),
+    (["--help"], .help),
+    (["-h"], .help),
+    (["--version"], .version),
+    (["plan"] + required, .plan),
+    (required + ["--help"], .help),
+    (["--gpus", "P4", "--version"], .version),
+    (["gpus", "--gpu-spec", "mine.json"], .listGPUs),
+  ])
+  func commandIsSelected(arguments: [String], expected: Options.Command) throws {
+    #expect(try Options(parsing: arguments).command == expected)
+  }
+
+  @Test func listCommandsNeedNoGPUsOrModel() throws {
+    let options = try Options(parsing: ["gpus", "--gpu-spec", "a.json", "--gpu-spec", "b.json"])
+    #expect(options.gpuSpecs == ["a.json", "b.json"])
+    #expect(options.gpus == nil)
+    #expect(options.model == nil)
+  }
+
+  // MARK: - Every option, space and `=` forms
+
+  /// An option with its value and what it must change in the defaults.
+  struct Setting: CustomTestStringConvertible, Sendable {
+    var option: String
+    var value: String
+    var apply: @Sendable (inout Options) -> Void
+    var testDescription: String { "\(option) \(value)" }
+  }
+
+  static let settings: [Setting] = [
+    Setting(option: "--gpus", value: "4090,3090") { $0.gpus = "4090,3090" },
+    Setting(option: "--model", value: "minicpm-v-2.6") { $0.model = "minicpm-v-2.6" },
+    Setting(option: "--gpu-spec", value: "custom.json") { $0.gpuSpecs = ["custom.json"] },
+    Setting(option: "--strategy", value: "memory") { $0.strategy = .memory },
+    Setting(option: "--strategy", value: "sequential") { $0.strategy = .sequential },
+    Setting(option: "--strategy", value: "balanced") { $0.strategy = .balanced },
+    Setting(option: "--strategy", value: "balanced_low_0") { $0.strategy = .balancedLow0 },
+    Setting(option: "--strategy", value: "Balanced") { $0.strategy = .balanced },
+    Setting(option: "--strategy", value: "auto") { $0.strategy = .auto },
+    Setting(option: "--format", value: "json") { $0.format = .json },
+    Setting(option: "--format", value: "device-map") { $0.format = .deviceMap },
+    Setting(option: "--format", value: "TABLE") { $0.format = .table },
+    Setting(option: "--dtype", value: "fp16") { $0.workload.dtype = .fixed(.fp16) },
+    Setting(option: "--dtype", value: "bfloat16") { $0.workload.dtype = .fixed(.bf16) },
+    Setting(option: "--dtype", value: "int4") { $0.workload.dtype = .fixed(.int4) },
+    Setting(option: "--dtype", value: "AUTO") { $0.workload.dtype = .auto },
+    Setting(option: "--kv-dtype", value: "fp8") { $0.workload.kvDType = .fp8 },
+    Setting(option: "--kv-dtype", value: "fp32") { $0.workload.kvDType = .fp32 },
+    Setting(option: "--context", value: "8192") { $0.workload.contextTokens = 8192 },
+    Setting(option: "--context", value: "1") { $0.workload.contextTokens = 1 },
+    Setting(option: "--context", value: "10000000") { $0.workload.contextTokens = 10_000_000 },
+    Setting(option: "--batch", value: "4") { $0.workload.batch = 4 },
+    Setting(option: "--batch", value: "65536") { $0.workload.batch = 65_536 },
+    Setting(option: "--images", value: "0") { $0.workload.images = 0 },
+    Setting(option: "--images", value: "256") { $0.workload.images = 256 },
+    Setting(option: "--slices", value: "5") { $0.workload.slicesPerImage = 5 },
+    Setting(option: "--attention", value: "eager") { $0.workload.attention = .eager },
+    Setting(option: "--attention", value: "flash") { $0.workload.attention = .flash },
+    Setting(option: "--max-memory", value: "cpu:64GiB,0:7GiB") {
+      $0.maxMemory = MaxMemory([(.gpu(0), .gibibytes(7)), (.cpu, .gibibytes(64))])
+    },
+  ]
+
+  @Test(arguments: settings, [false, true])
+  func optionSetsItsValue(_ setting: Setting, equalsForm: Bool) throws {
+    var expected = try Options(parsing: Self.required)
+    setting.apply(&expected)
+    let option = equalsForm ? ["\(setting.option)=\(setting.value)"] : [setting.option, setting.value]
+    let actual = try Options(parsing: Self.required + option)
+    #expect(actual == expected)
+  }
+
+  @Test func shortModelOption() throws {
+    let options = try Options(parsing: ["--gpus", "P4", "-m", "mistral-7b"])
+    #expect(options.model == "mistral-7b")
+  }
+
+  @Test func equalsFormKeepsLaterEqualsSigns() throws {
+    let options = try Options(parsing: ["--gpus=2xP4", "--model=a=b"])
+    #expect(options.gpus == "2xP4")
+    #expect(options.model == "a=b")
+  }
+
+  @Test func valueThatLooksLikeANegativeNumberIsTakenAsTheValue() {
+    // `-1` is not an option: it is the value, and it is out of range.
+    let error = Self.usageError(Self.required + ["--batch", "-1"])
+    #expect(error?.description.contains("bad value '-1' for --batch") == true)
+  }
+
+  // MARK: - Usage errors
+
+  /// Arguments that are a usage error, and what the one-line message must name.
+  struct Bad: CustomTestStringConvertible, Sendable {
+    var arguments: [String]
+    var mentions: [String]
+    var testDescription: String { arguments.joined(separator: " ") }
+  }
+
+  static let badArguments: [Bad] = [
+    Bad(arguments: required + ["--bogus"], mentions: ["unknown option '--bogus'", "--help"]),
+    Bad(arguments: required + ["--bogus=1"], mentions: ["unknown option '--bogus=1'"]),
+    Bad(arguments: required + ["-x"], mentions: ["unknown option '-x'"]),
+    Bad(arguments: ["frobnicate"], mentions: ["unknown command 'frobnicate'", "plan, gpus, models"]),
+    Bad(arguments: ["--gpus"], mentions: ["missing value for '--gpus'"]),
+    Bad(arguments: ["--gpus", "--model", "qwen2-7b"], mentions: ["missing value for '--gpus'"]),
+    Bad(arguments: ["--gpus", "P4", "--model"], mentions: ["missing value for '--model'"]),
+    Bad(arguments: ["--gpus", "P4", "-m"], mentions: ["missing value for '-m'"]),
+    Bad(arguments: required + ["--context", "--batch", "2"], mentions: ["missing value for '--context'"]),
+    Bad(arguments: required + ["--max-memory"], mentions: ["missing value for '--max-memory'"]),
+    Bad(
+      arguments: required + ["--context", "0"], mentions: ["bad value '0' for --context", "1 to 10000000"]),
+    Bad(arguments: required + ["--context", "abc"], mentions: ["bad value 'abc' for --context"]),
+    Bad(
+      arguments: required + ["--context", "99999999999"],
+      mentions: ["bad value '99999999999' for --context"]),
+    Bad(arguments: required + ["--context", "10000001"], mentions: ["bad value '10000001' for --context"]),
+    Bad(arguments: required + ["--context", "4k"], mentions: ["bad value '4k' for --context"]),
+    Bad(arguments: required + ["--context="], mentions: ["bad value '' for --context"]),
+    Bad(arguments: required + ["--batch", "-1"], mentions: ["bad value '-1' for --batch", "1 to 65536"]),
+    Bad(arguments: required + ["--batch", "0"], mentions: ["bad value '0' for --batch"]),
+    Bad(arguments: required + ["--batch", "1.5"], mentions: ["bad value '1.5' for --batch"]),
+    Bad(arguments: required + ["--images", "257"], mentions: ["bad value '257' for --images", "0 to 256"]),
+    Bad(arguments: required + ["--slices", "0"], mentions: ["bad value '0' for --slices", "1 to 64"]),
+    Bad(
+      arguments: required + ["--strategy", "fastest"],
+      mentions: ["unknown strategy 'fastest'", "balanced_low_0"]),
+    Bad(arguments: required + ["--format", "yaml"], mentions: ["unknown format 'yaml'", "device-map"]),
+    Bad(arguments: required + ["--dtype", "int3"], mentions: ["unknown dtype 'int3'", "int4"]),
+    Bad(arguments: required + ["--kv-dtype", "int8"], mentions: ["unknown KV cache dtype 'int8'"]),
+    Bad(arguments: required + ["--kv-dtype", "auto"], mentions: ["unknown KV cache dtype 'auto'"]),
+    Bad(arguments: required + ["--attention", "paged"], mentions: ["unknown attention 'paged'", "eager"]),
+    Bad(
+      arguments: required + ["--max-memory", "0:7XB"], mentions: ["bad --max-memory '0:7XB'", "not a size"]),
+    Bad(
+      arguments: required + ["--max-memory", "gpu0:1GiB"], mentions: ["bad --max-memory", "not a device"]),
+    Bad(arguments: required + ["--max-memory=0:1GiB,0:2GiB"], mentions: ["bad --max-memory", "twice"]),
+    Bad(arguments: [], mentions: ["missing --gpus", "2xP4"]),
+    Bad(arguments: ["plan"], mentions: ["missing --gpus"]),
+    Bad(arguments: ["--model", "qwen2-7b"], mentions: ["missing --gpus"]),
+    Bad(arguments: ["--gpus", "2xP4"], mentions: ["missing --model", "minicpm-v-2.6"]),
+  ]
+
+  @Test(arguments: badArguments)
+  func usageErrorIsOneLineNamingTheProblem(_ bad: Bad) throws {
+    let error = try #require(Self.usageError(bad.arguments))
+    #expect(!error.description.contains("\n"))
+    for mention in bad.mentions {
+      #expect(error.description.contains(mention), "\(error.description) should mention \(mention)")
+    }
+  }
+
+  // MARK: - Command.run
+
+  /// Usage errors through the whole command: exit 64, nothing on stdout, one error line on stderr.
+  @Test(
+    arguments: badArguments.map(\.arguments) + [
+      ["--gpus", "2xP5", "--model", "qwen2-7b"],
+      ["--gpus", "", "--model", "qwen2-7b"],
+      ["--gpus", "2xP4", "--model", "minicpm-v-2.7"],
+      ["--gpus", "2xP4", "--model", "qwen2-7b", "--max-memory", "5:1GiB"],
+    ])
+  func usageErrorExits64WithOneLineOnStderr(arguments: [String]) {
+    let outcome = Command.run(arguments)
+    #expect(outcome.exitCode == 64)
+    #expect(outcome.stdout.isEmpty)
+    #expect(outcome.stderr.hasPrefix("planner: error: "), "\(outcome.stderr)")
+    #expect(outcome.stderr.hasSuffix("\n"))
+    #expect(outcome.stderr.filter { $0 == "\n" }.count == 1, "\(outcome.stderr)")
+  }
+
+  @Test func unknownOptionIsNamedOnStderr() {
+    let outcome = Command.run(Self.required + ["--bogus"])
+    #expect(outcome.stderr == "planner: error: unknown option '--bogus' (see planner --help)\n")
+  }
+
+  @Test func maxMemoryForAGPUNotListedIsAUsageError() {
+    let outcome = Command.run(["--gpus", "2xP4", "--model", "qwen2-7b", "--max-memory", "5:1GiB"])
+    #expect(outcome.exitCode == 64)
+    #expect(outcome.stderr.contains("GPU 5"), "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("2 GPU"), "\(outcome.stderr)")
+    // The last listed GPU is fine.
+    let fine = Command.run(["--gpus", "2xP4", "--model", "qwen2-7b", "--max-memory", "1:1GiB"])
+    #expect(fine.exitCode != 64, "\(fine.stderr)")
+  }
+
+  @Test func unknownModelSuggestsTheClosestName() {
+    let outcome = Command.run(["--gpus", "2xP4", "--model", "minicpm-v-2.7"])
+    #expect(outcome.exitCode == 64)
+    #expect(outcome.stderr.contains("unknown model 'minicpm-v-2.7'"), "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("minicpm-v-2.6"), "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("planner models"))
+  }
+
+  @Test func unknownGPUIsAUsageErrorNamingTheClosest() {
+    let outcome = Command.run(["--gpus", "2xP5", "--model", "qwen2-7b"])
+    #expect(outcome.exitCode == 64)
+    #expect(outcome.stderr.contains("unknown GPU 'P5'"))
+    #expect(outcome.stderr.contains("P4"))
+  }
+
+  @Test(arguments: [
+    ["--gpus", "2xP4", "--model", "qwen2-7b", "--gpu-spec", "/nonexistent/planner-spec.json"],
+    ["gpus", "--gpu-spec", "/nonexistent/planner-spec.json"],
+  ])
+  func missingGPUSpecFileExits1(arguments: [String]) {
+    let outcome = Command.run(arguments)
+    #expect(outcome.exitCode == 1)
+    #expect(outcome.stdout.isEmpty)
+    #expect(
+      outcome.stderr.hasPrefix("planner: error: --gpu-spec /nonexistent/planner-spec.json"),
+      "\(outcome.stderr)")
+    #expect(outcome.stderr.filter { $0 == "\n" }.count == 1)
+  }
+
+  @Test func versionExits0() {
+    let outcome = Command.run(["--version"])
+    #expect(outcome == Outcome(stdout: "planner 0.1.0\n", stderr: "", exitCode: 0))
+    #expect(outcome.stdout == Command.version + "\n")
+  }
+
+  @Test(arguments: [["--help"], ["-h"], ["help"], ["--gpus", "P4", "--help"]])
+  func helpGoesToStdoutAndExits0(arguments: [String]) {
+    let outcome = Command.run(arguments)
+    #expect(outcome.exitCode == 0)
+    #expect(outcome.stderr.isEmpty)
+    #expect(outcome.stdout == Options.help)
+    #expect(outcome.stdout.contains("--max-memory"))
+  }
+
+  // MARK: - User input never traps
+
+  /// The largest values the options accept, in JSON: the plan is computed and rendered without a
+  /// trap (it does not fit, so the command exits 1).
+  @Test func largestAcceptedWorkloadDoesNotTrapInJSON() async {
+    await #expect(processExitsWith: .success) {
+      let outcome = Command.run([
+        "--gpus", "2xH200", "--model", "qwen2-7b", "--context", "10000000", "--batch", "65536", "--format",
+        "json",
+      ])
+      precondition(outcome.exitCode == 1 && outcome.stderr.hasPrefix("planner: does not fit"))
+    }
+  }
+
+  /// Accepted options whose workload overflows 64-bit byte arithmetic: sizes saturate, and the
+  /// command exits with a status instead of trapping (found by an earlier version of this test).
+  @Test func largestAcceptedWorkloadDoesNotTrap() async {
+    await #expect(processExitsWith: .success) {
+      let outcome = Command.run([
+        "--gpus", "2xH200", "--model", "qwen2-7b", "--context", "10000000", "--batch", "65536",
+      ])
+      precondition(outcome.exitCode == 1)
+    }
+  }
+
+  @Test func largestAcceptedEagerWorkloadDoesNotTrap() async {
+    await #expect(processExitsWith: .success) {
+      let outcome = Command.run([
+        "--gpus", "2xH200", "--model", "qwen2-7b", "--context", "1000000", "--attention", "eager",
+        "--batch", "65536",
+      ])
+      precondition(outcome.exitCode == 1)
+    }
+  }
+
+  @Test func listCommandsExit0() {
+    let gpus = Command.run(["gpus"])
+    #expect(gpus.exitCode == 0)
+    #expect(gpus.stderr.isEmpty)
+    for gpu in GPUCatalog.all { #expect(gpus.stdout.contains(gpu.name)) }
+    let models = Command.run(["models"])
+    #expect(models.exitCode == 0)
+    for entry in ModelCatalog.entries { #expect(models.stdout.contains(entry.name)) }
+  }
+}
