@@ -80,9 +80,26 @@ enum Command {
           code: Outcome.usageExitCode)
       }
     }
+    var topology: Topology?
+    if let link = options.link {
+      do {
+        let overrides = try Topology.overrides(parsing: link, gpuCount: gpus.count)
+        topology = Topology(gpus: gpus, all: overrides.all, pairs: overrides.pairs)
+      } catch {
+        return .failure("bad --link '\(link)': \(error.description)", code: Outcome.usageExitCode)
+      }
+    }
     let request = PlanRequest(
       model: entry.build(), gpus: gpus, workload: options.workload, strategy: options.strategy,
-      maxMemory: options.maxMemory)
+      maxMemory: options.maxMemory, runtime: options.runtime, topology: topology)
+    if options.compare {
+      do {
+        let plans = try Planner.compare(request)
+        return Outcome(stdout: CompareRenderer.render(plans), exitCode: plans.contains(where: \.fits) ? 0 : 1)
+      } catch {
+        return .failure(error.description)
+      }
+    }
     let plan: Plan
     do {
       plan = try Planner.plan(request)

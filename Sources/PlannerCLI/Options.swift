@@ -28,6 +28,10 @@ struct Options: Equatable {
   var format: Format = .table
   var maxMemory: MaxMemory?
   var workload = Workload()
+  var runtime: RuntimeProfile = .transformers
+  /// `--link`, parsed once the GPU count is known.
+  var link: String?
+  var compare = false
 
   static let maximumContext = 10_000_000
   static let maximumBatch = 65_536
@@ -119,6 +123,16 @@ struct Options: Equatable {
           throw UsageError(description: "unknown attention '\(text)' (choose one of: eager, sdpa, flash)")
         }
         workload.attention = attention
+      case "--runtime":
+        let text = try value()
+        guard let profile = RuntimeProfile.named(text) else {
+          throw UsageError(
+            description:
+              "unknown runtime '\(text)' (choose one of: \(RuntimeProfile.all.map(\.name).joined(separator: ", ")))")
+        }
+        runtime = profile
+      case "--link": link = try value()
+      case "--compare": compare = true
       case "--max-memory":
         let text = try value()
         do {
@@ -163,8 +177,12 @@ struct Options: Equatable {
       --model NAME            a catalog model (planner models), e.g. minicpm-v-2.6
 
     Options:
-      --strategy NAME         auto (default), memory, sequential, balanced, balanced_low_0
-                              (the last three reproduce accelerate's device_map exactly)
+      --strategy NAME         auto (default), latency, throughput, memory, sequential, balanced,
+                              balanced_low_0 (the last three reproduce accelerate's device_map)
+      --compare               every strategy side by side on the same inputs
+      --runtime NAME          transformers (default), vllm, llama.cpp, roofline
+      --link KIND             links between GPUs: nvlink, pcie, host, network for all pairs,
+                              or per pair: 0-1:nvlink,1-2:host (default: inferred per GPU model)
       --dtype TYPE            auto (default), fp32, bf16, fp16, fp8, int8, int4
       --context N             tokens per sequence, prompt and output (default 4096)
       --batch N               sequences in flight (default 1)

@@ -108,10 +108,24 @@ public enum Strategy: String, Sendable, Hashable, CaseIterable, Codable {
     switch self {
     case .auto: CostAwareStrategy(objective: autoObjective(for: problem), keepsHeadroom: true).place(problem)
     case .latency: CostAwareStrategy(objective: .latency).place(problem)
-    case .throughput: CostAwareStrategy(objective: .throughput).place(problem)
+    case .throughput: throughputPlacement(problem)
     case .memory: MemoryBalancedStrategy().place(problem)
     case .sequential, .balanced, .balancedLow0: AccelerateStrategy(strategy: self).place(problem)
     }
+  }
+
+  /// The slowest stage where the runtime pipelines stages; where it does not (transformers runs
+  /// one GPU at a time), throughput is the batch over the whole step, which the latency plan
+  /// already minimises.
+  func throughputPlacement(_ problem: PlacementProblem) -> Placement {
+    guard !problem.memory.runtime.pipelinesStages else {
+      return CostAwareStrategy(objective: .throughput).place(problem)
+    }
+    var placement = CostAwareStrategy(objective: .latency).place(problem)
+    placement.notes.insert(
+      "\(problem.memory.runtime.name) runs one GPU at a time, so throughput is the batch over the whole step: "
+        + "the fastest step is also the best throughput (--runtime vllm pipelines stages)", at: 0)
+    return placement
   }
 
   /// What `auto` minimises: the slowest stage when several sequences flow through a runtime that

@@ -62,6 +62,7 @@ public enum JSONExporter {
     var maxMemory: [String: Int64]?
     var warnings: [String]
     var notes: [String]
+    var advice: [String]
     var estimate: EstimateEntry
     var hops: [HopEntry]
   }
@@ -99,7 +100,7 @@ public enum JSONExporter {
           }
           .map { ($0.device.description, $0.bytes.value) })
       },
-      warnings: plan.warnings, notes: plan.notes,
+      warnings: plan.warnings, notes: plan.notes, advice: plan.advice,
       estimate: .init(
         decodeSecondsPerToken: DurationFormatting.json(plan.estimate.decodeSecondsPerToken),
         tokensPerSecond: DurationFormatting.json(plan.estimate.tokensPerSecond),

@@ -39,6 +39,8 @@ public struct Plan: Sendable {
   public var warnings: [String]
   /// Why the placement is what it is (a GPU left unused, and why).
   public var notes: [String]
+  /// Where it does not fit: the changes that would make it fit, each checked by planning it.
+  public var advice: [String] = []
   /// How fast it runs.
   public var estimate: Estimate
   /// Every device boundary of a decode step, in chain order.

@@ -8,10 +8,12 @@ public struct PlanRequest: Sendable {
   /// The user's `--max-memory`, in accelerate's form.
   public var maxMemory: MaxMemory?
   public var runtime: RuntimeProfile
+  /// The links between the GPUs; `nil` infers them from the GPU models.
+  public var topology: Topology?
 
   public init(
     model: ModelGraph, gpus: [GPU], workload: Workload = Workload(), strategy: Strategy = .auto,
-    maxMemory: MaxMemory? = nil, runtime: RuntimeProfile = .transformers
+    maxMemory: MaxMemory? = nil, runtime: RuntimeProfile = .transformers, topology: Topology? = nil
   ) {
     self.model = model
     self.gpus = gpus
@@ -19,6 +21,7 @@ public struct PlanRequest: Sendable {
     self.strategy = strategy
     self.maxMemory = maxMemory
     self.runtime = runtime
+    self.topology = topology
   }
 }
 
@@ -34,17 +37,56 @@ public struct PlanningError: Error, Equatable, CustomStringConvertible {
 ///     let plan = try Planner.plan(PlanRequest(model: model, gpus: gpus))
 ///     print(plan.fits, plan.weightDType)   // true int8
 public enum Planner {
-  /// Plans the request.
+  /// The dtypes a plan runs in, and why.
+  public struct DTypes: Sendable, Hashable {
+    public var weight: DType
+    public var compute: DType
+    public var notes: [String]
+  }
+
+  /// Plans the request: chooses the dtypes, places the model with the strategy, and where it does
+  /// not fit, says what would make it fit (``Plan/advice``).
+  ///
+  /// - Throws: ``PlanningError`` when no plan can be made: no GPU, or a dtype the GPUs cannot run.
+  /// - Complexity: that of the strategy, a few times (more where advice is searched).
+  public static func plan(_ request: PlanRequest) throws(PlanningError) -> Plan {
+    let dtypes = try dtypes(for: request)
+    var plan = place(request, dtypes: dtypes, strategy: request.strategy)
+    if !plan.fits { plan.advice = Advice.changes(thatFit: request, dtypes: dtypes) }
+    return plan
+  }
+
+  /// Every strategy on the same request and dtypes, for `--compare`: auto, latency, throughput,
+  /// memory, then accelerate's sequential, balanced and balanced_low_0.
+  public static func compare(_ request: PlanRequest) throws(PlanningError) -> [Plan] {
+    let dtypes = try dtypes(for: request)
+    return Strategy.allCases.map { place(request, dtypes: dtypes, strategy: $0) }
+  }
+
+  /// The problem for a request at given dtypes.
+  static func problem(_ request: PlanRequest, weight: DType, compute: DType) -> PlacementProblem {
+    let memory = MemoryModel(
+      model: request.model, workload: request.workload, weightDType: weight, computeDType: compute,
+      runtime: request.runtime)
+    return PlacementProblem(
+      model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory,
+      topology: request.topology)
+  }
+
+  static func place(_ request: PlanRequest, dtypes: DTypes, strategy: Strategy) -> Plan {
+    let problem = problem(request, weight: dtypes.weight, compute: dtypes.compute)
+    return Plan(problem: problem, placement: strategy.place(problem), strategy: strategy, dtypeNotes: dtypes.notes)
+  }
+
+  /// Chooses the dtypes.
   ///
   /// With `dtype` `auto`, the model's native dtype is kept where every GPU runs it natively, and
   /// bf16 falls back to fp16 on GPUs older than compute capability 8.0. If that does not fit
   /// even placed memory-balanced, int8 and then int4 weight-only quantization are tried, and the
-  /// first that fits is used, labelled; if none fits, the 16-bit plan is returned with
-  /// `fits == false`. The requested strategy then places the model at the chosen dtype.
-  ///
-  /// - Throws: ``PlanningError`` when no plan can be made: no GPU, or a dtype the GPUs cannot run.
-  /// - Complexity: that of the strategy, at most three times.
-  public static func plan(_ request: PlanRequest) throws(PlanningError) -> Plan {
+  /// first that fits is used, labelled; if none fits, the 16-bit dtype stays. The dtype is chosen
+  /// by the best placement whatever strategy was asked for, so that an accelerate-parity
+  /// strategy then shows honestly whether accelerate's own map fits at that dtype.
+  public static func dtypes(for request: PlanRequest) throws(PlanningError) -> DTypes {
     guard !request.gpus.isEmpty else {
       throw PlanningError(description: "no GPU given: use --gpus (for example 2xP4)")
     }
@@ -52,19 +94,7 @@ public enum Planner {
     let noBF16 = request.gpus.first { !$0.supportsBF16 }
     var notes: [String] = []
     let compute: DType
-    var candidates: [DType]
     switch request.workload.dtype {
-    case .auto:
-      if native == .bf16, let old = noBF16 {
-        compute = .fp16
-        notes.append(
-          "bf16 -> fp16: \(old.name) (sm_\(old.computeCapability)) has no native bf16; "
-            + "fp16 overflows where bf16 does not (values above 65504 become inf)")
-      } else {
-        compute = native.isQuantized ? .fp16 : native
-        notes.append("\(compute): the checkpoint's dtype, native on every GPU")
-      }
-      candidates = [compute, .int8, .int4]
     case .fixed(let dtype):
       if dtype == .bf16, let old = noBF16 {
         throw PlanningError(
@@ -79,40 +109,33 @@ public enum Planner {
         )
       }
       compute = dtype.isQuantized ? (noBF16 == nil && native == .bf16 ? .bf16 : .fp16) : dtype
-      candidates = [dtype]
       notes.append(
         dtype.isQuantized ? "\(dtype) weights, \(compute) compute: as requested" : "\(dtype): as requested")
-    }
-
-    // The dtype is the first candidate that fits when placed well (memory-balanced), whatever
-    // strategy was asked for: a parity strategy then shows honestly whether accelerate's own map
-    // fits at that dtype, instead of quantizing because accelerate placed badly.
-    func problem(_ weight: DType) -> PlacementProblem {
-      let memory = MemoryModel(
-        model: request.model, workload: request.workload, weightDType: weight, computeDType: compute,
-        runtime: request.runtime)
-      return PlacementProblem(
-        model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory)
-    }
-    func bestPlan(_ weight: DType) -> Plan {
-      let p = problem(weight)
-      return Plan(problem: p, placement: Strategy.memory.place(p), strategy: .memory, dtypeNotes: [])
-    }
-    let unquantized = bestPlan(candidates[0])
-    var chosen = candidates[0]
-    if !unquantized.fits {
-      if let weight = candidates.dropFirst().first(where: { bestPlan($0).fits }) {
-        chosen = weight
+      return DTypes(weight: dtype, compute: compute, notes: notes)
+    case .auto:
+      if native == .bf16, let old = noBF16 {
+        compute = .fp16
         notes.append(
-          "\(weight) weight-only quantization: \(candidates[0]) does not fit "
-            + "(\(unquantized.gpuMemory.formatted()) needed, \(unquantized.gpuCapacity.formatted()) usable); "
-            + "quality drops slightly, check it on your task")
-      } else if candidates.count > 1 {
-        notes.append("does not fit even with int8 or int4 weight-only quantization")
+          "bf16 -> fp16: \(old.name) (sm_\(old.computeCapability)) has no native bf16; "
+            + "fp16 overflows where bf16 does not (values above 65504 become inf)")
+      } else {
+        compute = native.isQuantized ? .fp16 : native
+        notes.append("\(compute): the checkpoint's dtype, native on every GPU")
       }
     }
-    let final = problem(chosen)
-    return Plan(
-      problem: final, placement: request.strategy.place(final), strategy: request.strategy, dtypeNotes: notes)
+    func bestPlan(_ weight: DType) -> Plan {
+      place(request, dtypes: DTypes(weight: weight, compute: compute, notes: []), strategy: .memory)
+    }
+    let unquantized = bestPlan(compute)
+    if unquantized.fits { return DTypes(weight: compute, compute: compute, notes: notes) }
+    for weight in [DType.int8, .int4] where bestPlan(weight).fits {
+      notes.append(
+        "\(weight) weight-only quantization: \(compute) does not fit "
+          + "(\(unquantized.gpuMemory.formatted()) needed, \(unquantized.gpuCapacity.formatted()) usable); "
+          + "quality drops slightly, check it on your task")
+      return DTypes(weight: weight, compute: compute, notes: notes)
+    }
+    notes.append("does not fit even with int8 or int4 weight-only quantization")
+    return DTypes(weight: compute, compute: compute, notes: notes)
   }
 }

@@ -43,6 +43,7 @@ public enum TableRenderer {
     lines += estimateLines(plan)
     lines += plan.notes.map { field("note", $0) }
     lines += plan.warnings.map { field("warning", $0) }
+    lines += plan.advice.map { field("to fit", $0) }
     return lines.joined(separator: "\n") + "\n"
   }
 

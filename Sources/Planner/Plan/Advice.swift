@@ -1,0 +1,124 @@
+/// The smallest changes that make a request fit, each checked by planning it: weight-only
+/// quantization, a shorter context, a smaller batch, one more GPU of a named kind, or offloading
+/// to host memory with its cost per token.
+enum Advice {
+  /// Contexts are searched in steps of this many tokens.
+  static let contextStep = 256
+  /// More GPUs than this are not suggested (a cluster, not a box).
+  static let maximumGPUsAdvised = 16
+
+  /// The changes that fit, in the order the issue asks for: dtype, context, batch, one more GPU,
+  /// CPU offload. Each line says what to pass and what it costs.
+  ///
+  /// - Complexity: a few dozen plans (a binary search over the context and the batch).
+  static func changes(thatFit request: PlanRequest, dtypes: Planner.DTypes) -> [String] {
+    var advice: [String] = []
+    func fits(_ changed: PlanRequest) -> Plan? {
+      guard let plan = try? Planner.plan(withoutAdvice: changed), plan.fits else { return nil }
+      return plan
+    }
+    func cost(_ plan: Plan) -> String {
+      "\(DurationFormatting.seconds(plan.estimate.decodeSecondsPerToken))/token, "
+        + "\(plan.gpuMemory.formatted()) on GPUs"
+    }
+
+    // A smaller weight dtype, where the user fixed a larger one.
+    if case .fixed(let dtype) = request.workload.dtype {
+      for smaller in [DType.int8, .int4] where smaller.bits < dtype.bits {
+        var changed = request
+        changed.workload.dtype = .fixed(smaller)
+        if let plan = fits(changed) {
+          advice.append("--dtype \(smaller): weight-only quantization (\(cost(plan)))")
+          break
+        }
+      }
+    }
+    // The longest context that fits, to a multiple of contextStep.
+    if request.workload.contextTokens > contextStep {
+      var low = 0
+      var high = request.workload.contextTokens / contextStep
+      while low < high {
+        let middle = (low + high + 1) / 2
+        var changed = request
+        changed.workload.contextTokens = middle * contextStep
+        if fits(changed) != nil { low = middle } else { high = middle - 1 }
+      }
+      if low > 0 {
+        var changed = request
+        changed.workload.contextTokens = low * contextStep
+        advice.append("--context \(low * contextStep): the longest context that fits (\(cost(fits(changed)!)))")
+      }
+    }
+    // The largest batch that fits.
+    if request.workload.batch > 1 {
+      var low = 0
+      var high = request.workload.batch - 1
+      while low < high {
+        let middle = (low + high + 1) / 2
+        var changed = request
+        changed.workload.batch = middle
+        if fits(changed) != nil { low = middle } else { high = middle - 1 }
+      }
+      if low > 0 { advice.append("--batch \(low): the largest batch that fits") }
+    }
+    // One more GPU of a kind already there (the smallest that is enough); failing that, how many
+    // of the largest kind there it takes.
+    let kinds = request.gpus.reduce(into: [GPU]()) { kinds, gpu in
+      if !kinds.contains(where: { $0.name == gpu.name }) { kinds.append(gpu) }
+    }.sorted { ($0.usableMemory, $0.name) < ($1.usableMemory, $1.name) }
+    var added = false
+    for gpu in kinds {
+      var changed = request
+      changed.gpus.append(gpu)
+      changed.topology = nil
+      if let plan = fits(changed) {
+        advice.append("add one \(gpu.name): --gpus \(gpuList(changed.gpus)) (\(cost(plan)))")
+        added = true
+        break
+      }
+    }
+    if !added, let largest = kinds.last {
+      var changed = request
+      changed.topology = nil
+      while changed.gpus.count < maximumGPUsAdvised {
+        changed.gpus.append(largest)
+        if let plan = fits(changed) {
+          advice.append(
+            "\(changed.gpus.count - request.gpus.count) more \(largest.name): --gpus \(gpuList(changed.gpus)) "
+              + "(\(cost(plan)))")
+          break
+        }
+      }
+    }
+    // Offload to host memory, as accelerate does.
+    if request.maxMemory?[.cpu] == nil {
+      var changed = request
+      changed.strategy = .sequential
+      var caps = request.maxMemory ?? MaxMemory(request.gpus.indices.map { (Device.gpu($0), request.gpus[$0].usableMemory) })
+      caps[.cpu] = ByteCount(PlacementProblem.unlimitedHostMemory)
+      changed.maxMemory = caps
+      if let plan = fits(changed), let offloaded = plan.devices.first(where: { $0.device == .cpu }) {
+        advice.append(
+          "offload \(offloaded.memory.weights.formatted()) to host memory "
+            + "(--strategy sequential --max-memory ...,cpu:SIZE): \(cost(plan)), streamed over PCIe every step")
+      }
+    }
+    return advice
+  }
+
+  /// `2xP4,1xT4` for a GPU list.
+  static func gpuList(_ gpus: [GPU]) -> String {
+    var groups: [(name: String, count: Int)] = []
+    for gpu in gpus {
+      if groups.last?.name == gpu.name { groups[groups.count - 1].count += 1 } else { groups.append((gpu.name, 1)) }
+    }
+    return groups.map { "\($0.count)x\($0.name)" }.joined(separator: ",")
+  }
+}
+
+extension Planner {
+  /// ``plan(_:)`` without the advice search (the advice search's own probes).
+  static func plan(withoutAdvice request: PlanRequest) throws(PlanningError) -> Plan {
+    place(request, dtypes: try dtypes(for: request), strategy: request.strategy)
+  }
+}

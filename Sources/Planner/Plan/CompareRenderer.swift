@@ -1,0 +1,71 @@
+/// Renders every strategy's plan for the same inputs side by side (`--compare`): layers per
+/// device, the fullest GPU, decode time per token, throughput, and the speed-up over accelerate's
+/// default (`balanced`, which `device_map="auto"` means today).
+public enum CompareRenderer {
+  public static func render(_ plans: [Plan]) -> String {
+    guard let first = plans.first else { return "" }
+    let w = first.workload
+    var lines = [
+      TableRenderer.field(
+        "model", "\(first.model.name) on \(TableRenderer.gpuSummary(first.gpus))"),
+      TableRenderer.field(
+        "dtype",
+        first.weightDType == first.computeDType
+          ? "\(first.weightDType)" : "\(first.weightDType) weights, \(first.computeDType) compute"),
+      TableRenderer.field("workload", TableRenderer.workloadSummary(first)),
+      "",
+      row(["strategy", "fits", "GPUs", "fullest", "decode/token", "tokens/s", "throughput", "vs balanced", "layers per device"]),
+    ]
+    let baseline = plans.first { $0.strategy == .balanced }?.estimate.decodeSecondsPerToken
+    for plan in plans {
+      let used = plan.devices.filter { $0.device.isGPU && !$0.modules.isEmpty }.count
+      let fullest = plan.devices.filter(\.device.isGPU).compactMap { device in
+        device.capacity.map { Double(device.memory.total.value) / Double(max($0.value, 1)) }
+      }.max() ?? 0
+      let layerCounts = plan.devices.compactMap { device -> String? in
+        let count = layersPlaced(plan, on: device.device)
+        return count > 0 ? "\(device.device):\(count)" : nil
+      }
+      let speedup = baseline.map { DurationFormatting.fixed($0 / plan.estimate.decodeSecondsPerToken, decimals: 2) + "x" }
+      lines.append(
+        row([
+          plan.strategy.rawValue, plan.fits ? "yes" : "NO", "\(used)/\(plan.gpus.count)",
+          DurationFormatting.fixed(fullest * 100, decimals: 0) + "%",
+          DurationFormatting.seconds(plan.estimate.decodeSecondsPerToken),
+          DurationFormatting.rate(plan.estimate.tokensPerSecond),
+          DurationFormatting.rate(plan.estimate.throughputTokensPerSecond), speedup ?? "-",
+          layerCounts.joined(separator: " "),
+        ]))
+    }
+    lines.append("")
+    lines.append(
+      TableRenderer.field(
+        "note",
+        "decode/token is one stream's time per token; throughput counts the batch of \(w.batch); "
+          + "sequential, balanced and balanced_low_0 are accelerate's maps, judged by the same memory model"))
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// Chain layers whose module the plan puts on `device`.
+  static func layersPlaced(_ plan: Plan, on device: Device) -> Int {
+    let map = Placement(deviceMap: plan.deviceMap)
+    return plan.model.layers.filter { layer in
+      (map.device(of: layer.module)
+        ?? plan.model.root.namedTensors(at: layer.module)?.lazy.compactMap { map.device(of: $0.name) }.first) == device
+    }.count
+  }
+
+  static let widths = [15, 5, 5, 8, 13, 9, 11, 12]
+
+  static func row(_ cells: [String]) -> String {
+    var out = ""
+    for (index, cell) in cells.enumerated() {
+      if index < widths.count {
+        out += cell + String(repeating: " ", count: max(1, widths[index] - cell.count + 1))
+      } else {
+        out += cell
+      }
+    }
+    return out
+  }
+}
