@@ -128,7 +128,8 @@ struct Options: Equatable {
         guard let profile = RuntimeProfile.named(text) else {
           throw UsageError(
             description:
-              "unknown runtime '\(text)' (choose one of: \(RuntimeProfile.all.map(\.name).joined(separator: ", ")))")
+              "unknown runtime '\(text)' (choose one of: \(RuntimeProfile.all.map(\.name).joined(separator: ", ")))"
+          )
         }
         runtime = profile
       case "--link": link = try value()

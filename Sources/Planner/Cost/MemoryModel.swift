@@ -76,7 +76,13 @@ public struct MemoryModel: Sendable, Hashable {
   public func transient(of layer: Layer) -> ByteCount {
     let (sequences, length): (Int64, Int64)
     switch layer.stream {
-    case .text: (sequences, length) = (batch, context)
+    case .text:
+      // A chunked prefill holds at most one chunk of prompt tokens in flight.
+      if let chunk = runtime.prefillChunkTokens.map(Int64.init), chunk < batch * context {
+        (sequences, length) = (1, chunk)
+      } else {
+        (sequences, length) = (batch, context)
+      }
     case .vision: (sequences, length) = visionSequences
     case .audio: (sequences, length) = (batch, Self.audioTokensPerWindow)
     case .speech: (sequences, length) = (0, 0)
@@ -94,7 +100,9 @@ public struct MemoryModel: Sendable, Hashable {
 
   /// The residual stream of the text model during prefill, held on every device that runs text layers.
   public var residualStream: ByteCount {
-    ByteCount(.saturatingProduct(Self.residualCopies, batch, context, model.hiddenSize, activationBytes))
+    let tokens = min(
+      Int64.saturatingProduct(batch, context), runtime.prefillChunkTokens.map(Int64.init) ?? .max)
+    return ByteCount(.saturatingProduct(Self.residualCopies, tokens, model.hiddenSize, activationBytes))
   }
 
   /// The memory a set of layers needs on a GPU (`isGPU`) or in host memory.

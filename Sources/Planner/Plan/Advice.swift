@@ -18,8 +18,18 @@ enum Advice {
       return plan
     }
     func cost(_ plan: Plan) -> String {
-      "\(DurationFormatting.seconds(plan.estimate.decodeSecondsPerToken))/token, "
+      "\(plan.weightDType) weights, \(DurationFormatting.seconds(plan.estimate.decodeSecondsPerToken))/token, "
         + "\(plan.gpuMemory.formatted()) on GPUs"
+    }
+
+    // accelerate's map overflows where the planner's own placement fits.
+    if request.strategy.isAccelerateParity {
+      var changed = request
+      changed.strategy = .auto
+      if let plan = fits(changed) {
+        advice.append(
+          "--strategy auto: the same GPUs, placed with KV cache and activations counted (\(cost(plan)))")
+      }
     }
 
     // A smaller weight dtype, where the user fixed a larger one.
@@ -46,7 +56,8 @@ enum Advice {
       if low > 0 {
         var changed = request
         changed.workload.contextTokens = low * contextStep
-        advice.append("--context \(low * contextStep): the longest context that fits (\(cost(fits(changed)!)))")
+        advice.append(
+          "--context \(low * contextStep): the longest context that fits (\(cost(fits(changed)!)))")
       }
     }
     // The largest batch that fits.
@@ -94,13 +105,16 @@ enum Advice {
     if request.maxMemory?[.cpu] == nil {
       var changed = request
       changed.strategy = .sequential
-      var caps = request.maxMemory ?? MaxMemory(request.gpus.indices.map { (Device.gpu($0), request.gpus[$0].usableMemory) })
+      var caps =
+        request.maxMemory
+        ?? MaxMemory(request.gpus.indices.map { (Device.gpu($0), request.gpus[$0].usableMemory) })
       caps[.cpu] = ByteCount(PlacementProblem.unlimitedHostMemory)
       changed.maxMemory = caps
       if let plan = fits(changed), let offloaded = plan.devices.first(where: { $0.device == .cpu }) {
         advice.append(
           "offload \(offloaded.memory.weights.formatted()) to host memory "
-            + "(--strategy sequential --max-memory ...,cpu:SIZE): \(cost(plan)), streamed over PCIe every step")
+            + "(--strategy sequential --max-memory ...,cpu:SIZE): \(cost(plan)), streamed over PCIe every step"
+        )
       }
     }
     return advice
@@ -110,7 +124,11 @@ enum Advice {
   static func gpuList(_ gpus: [GPU]) -> String {
     var groups: [(name: String, count: Int)] = []
     for gpu in gpus {
-      if groups.last?.name == gpu.name { groups[groups.count - 1].count += 1 } else { groups.append((gpu.name, 1)) }
+      if groups.last?.name == gpu.name {
+        groups[groups.count - 1].count += 1
+      } else {
+        groups.append((gpu.name, 1))
+      }
     }
     return groups.map { "\($0.count)x\($0.name)" }.joined(separator: ",")
   }

@@ -14,19 +14,25 @@ public enum CompareRenderer {
           ? "\(first.weightDType)" : "\(first.weightDType) weights, \(first.computeDType) compute"),
       TableRenderer.field("workload", TableRenderer.workloadSummary(first)),
       "",
-      row(["strategy", "fits", "GPUs", "fullest", "decode/token", "tokens/s", "throughput", "vs balanced", "layers per device"]),
+      row([
+        "strategy", "fits", "GPUs", "fullest", "decode/token", "tokens/s", "throughput", "vs balanced",
+        "layers per device",
+      ]),
     ]
     let baseline = plans.first { $0.strategy == .balanced }?.estimate.decodeSecondsPerToken
     for plan in plans {
       let used = plan.devices.filter { $0.device.isGPU && !$0.modules.isEmpty }.count
-      let fullest = plan.devices.filter(\.device.isGPU).compactMap { device in
-        device.capacity.map { Double(device.memory.total.value) / Double(max($0.value, 1)) }
-      }.max() ?? 0
+      let fullest =
+        plan.devices.filter(\.device.isGPU).compactMap { device in
+          device.capacity.map { Double(device.memory.total.value) / Double(max($0.value, 1)) }
+        }.max() ?? 0
       let layerCounts = plan.devices.compactMap { device -> String? in
         let count = layersPlaced(plan, on: device.device)
         return count > 0 ? "\(device.device):\(count)" : nil
       }
-      let speedup = baseline.map { DurationFormatting.fixed($0 / plan.estimate.decodeSecondsPerToken, decimals: 2) + "x" }
+      let speedup = baseline.map {
+        DurationFormatting.fixed($0 / plan.estimate.decodeSecondsPerToken, decimals: 2) + "x"
+      }
       lines.append(
         row([
           plan.strategy.rawValue, plan.fits ? "yes" : "NO", "\(used)/\(plan.gpus.count)",
@@ -51,7 +57,8 @@ public enum CompareRenderer {
     let map = Placement(deviceMap: plan.deviceMap)
     return plan.model.layers.filter { layer in
       (map.device(of: layer.module)
-        ?? plan.model.root.namedTensors(at: layer.module)?.lazy.compactMap { map.device(of: $0.name) }.first) == device
+        ?? plan.model.root.namedTensors(at: layer.module)?.lazy.compactMap { map.device(of: $0.name) }.first)
+        == device
     }.count
   }
 

@@ -75,7 +75,8 @@ public enum Planner {
 
   static func place(_ request: PlanRequest, dtypes: DTypes, strategy: Strategy) -> Plan {
     let problem = problem(request, weight: dtypes.weight, compute: dtypes.compute)
-    return Plan(problem: problem, placement: strategy.place(problem), strategy: strategy, dtypeNotes: dtypes.notes)
+    return Plan(
+      problem: problem, placement: strategy.place(problem), strategy: strategy, dtypeNotes: dtypes.notes)
   }
 
   /// Chooses the dtypes.

@@ -25,6 +25,9 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   /// Whether the logits are copied back to the first GPU after every step (accelerate's
   /// `io_same_device` hook on the model).
   public var returnsLogitsToFirstGPU: Bool
+  /// Prompt tokens a prefill step processes at once (chunked prefill), bounding activations;
+  /// `nil` where the whole batch of prompts goes through at once (transformers).
+  public var prefillChunkTokens: Int?
 
   /// transformers (eager PyTorch) with accelerate's hooks.
   ///
@@ -54,10 +57,12 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   ///   Helix's vLLM per-layer profiles 0.66-0.83 (../shared/reference/anchor-research.md).
   /// - Host per step 0.3 ms: scheduler and sampling, an estimate.
   /// - Pipelines stages (vLLM pipeline parallelism).
+  /// - Prefill chunks of 2048 tokens: vLLM V1's server default `max_num_batched_tokens` on GPUs
+  ///   under 70 GiB (8192 on larger ones but A100; ../shared/reference/anchor-runtimes.md §C.3).
   public static let vllm = RuntimeProfile(
     name: "vllm", reservePerGPU: .mebibytes(512), memoryEfficiency: 0.80, computeEfficiency: 0.60,
     hostSecondsPerLayer: 0, hostSecondsPerStep: 0.3e-3, hostSecondsPerHop: 20e-6, pipelinesStages: true,
-    returnsLogitsToFirstGPU: false)
+    returnsLogitsToFirstGPU: false, prefillChunkTokens: 2048)
 
   /// llama.cpp with CUDA: kernels launched from C++ (small host cost per layer), graphs on recent
   /// builds.
@@ -66,15 +71,17 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   ///   bandwidth (3090 75%, 4090 82%), on A100/H100 only 52-56% (anchor-research.md, derived
   ///   from the XiongjieDai benchmark); 0.75 is the consumer-card middle.
   /// - Host per layer 20 µs, per step 0.2 ms, per hop 10 µs: estimates.
+  /// - Prefill in micro-batches of 512 tokens (`n_ubatch` default).
   public static let llamaCpp = RuntimeProfile(
     name: "llama.cpp", reservePerGPU: .mebibytes(384), memoryEfficiency: 0.75, computeEfficiency: 0.55,
     hostSecondsPerLayer: 20e-6, hostSecondsPerStep: 0.2e-3, hostSecondsPerHop: 10e-6, pipelinesStages: false,
-    returnsLogitsToFirstGPU: false)
+    returnsLogitsToFirstGPU: false, prefillChunkTokens: 512)
 
   /// The hardware bound: datasheet peaks, no overheads. What no runtime reaches.
   public static let roofline = RuntimeProfile(
     name: "roofline", reservePerGPU: .zero, memoryEfficiency: 1, computeEfficiency: 1, hostSecondsPerLayer: 0,
-    hostSecondsPerStep: 0, hostSecondsPerHop: 0, pipelinesStages: true, returnsLogitsToFirstGPU: false)
+    hostSecondsPerStep: 0, hostSecondsPerHop: 0, pipelinesStages: true, returnsLogitsToFirstGPU: false,
+    prefillChunkTokens: nil)
 
   public static let all: [RuntimeProfile] = [.transformers, .vllm, .llamaCpp, .roofline]
 
