@@ -11,6 +11,7 @@ struct Options: Equatable {
     case plan
     case listGPUs
     case listModels
+    case benchmark
     case help
     case version
   }
@@ -47,6 +48,7 @@ struct Options: Equatable {
         switch argument {
         case "gpus": command = .listGPUs
         case "models": command = .listModels
+        case "benchmark": command = .benchmark
         case "plan": command = .plan
         case "help": command = .help
         default:
@@ -172,6 +174,7 @@ struct Options: Equatable {
       planner --gpus LIST --model NAME [options]
       planner gpus            list the GPUs the planner knows
       planner models          list the models the planner knows
+      planner benchmark       time the planner itself (build with -c release)
 
     Required:
       --gpus LIST             GPUs in device index order: 2xP4,1xT4 or 4090,3090

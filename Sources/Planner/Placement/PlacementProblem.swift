@@ -61,22 +61,53 @@ public struct Placement: Sendable {
   /// What the strategy wants the user to know (why a GPU is left unused).
   public var notes: [String]
 
+  /// The map's keys, for lookups.
+  let index: [String: Device]
+
   public init(deviceMap: [(module: String, device: Device)], budgets: MaxMemory? = nil, notes: [String] = [])
   {
     self.deviceMap = deviceMap
     self.budgets = budgets
     self.notes = notes
+    index = Dictionary(deviceMap.map { ($0.module, $0.device) }, uniquingKeysWith: { first, _ in first })
+  }
+
+  /// Every tensor of the tree with its device, in `namedTensors()` order, resolved in one walk:
+  /// a tensor goes where its nearest ancestor (or itself) has a key.
+  ///
+  /// - Complexity: O(*m* + *t*) dictionary lookups for *m* modules and *t* tensors.
+  public func assign(_ root: Module) -> [(name: String, tensor: Tensor, device: Device?)] {
+    var parameters: [(name: String, tensor: Tensor, device: Device?)] = []
+    var buffers: [(name: String, tensor: Tensor, device: Device?)] = []
+    func walk(_ module: Module, _ path: String, _ inherited: Device?) {
+      let here = index[path] ?? inherited
+      let dot = path.isEmpty ? "" : path + "."
+      for tensor in module.parameters {
+        let name = dot + tensor.name
+        parameters.append((name, tensor, index[name] ?? here))
+      }
+      for tensor in module.buffers {
+        let name = dot + tensor.name
+        buffers.append((name, tensor, index[name] ?? here))
+      }
+      for child in module.children { walk(child, dot + child.name, here) }
+    }
+    walk(root, "", nil)
+    return parameters + buffers
   }
 
   /// The device of a full tensor or module name: the entry whose key is the longest prefix of it
   /// (`""` covers everything); `nil` where no key covers it.
+  ///
+  /// - Complexity: O(*d*) dictionary lookups for a name of *d* components.
   public func device(of name: String) -> Device? {
-    var best: (length: Int, device: Device)?
-    for (module, device) in deviceMap
-    where module.isEmpty || name == module || name.hasPrefix(module + ".") {
-      if best == nil || module.count > best!.length { best = (module.count, device) }
+    var prefix = Substring(name)
+    while true {
+      if let device = index[String(prefix)] { return device }
+      guard let dot = prefix.lastIndex(of: ".") else { break }
+      prefix = prefix[..<dot]
     }
-    return best?.device
+    return index[""]
   }
 }
 

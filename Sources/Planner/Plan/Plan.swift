@@ -58,19 +58,18 @@ public struct Plan: Sendable {
     var weights: [Device: Int64] = [:]
     var unplaced: [String] = []
     let skipped = ModelGraph.duplicateTiedNames(root: model.root, tied: model.tiedParameters)
-    for (name, tensor) in model.root.namedTensors() where !skipped.contains(name) {
+    let assigned = placement.assign(model.root)
+    for (name, tensor, device) in assigned where !skipped.contains(name) {
       let bytes = tensor.bytes(weight: memoryModel.weightDType, compute: memoryModel.computeDType)
-      if let device = placement.device(of: name) {
-        weights[device, default: 0] += bytes
-      } else {
-        unplaced.append(name)
-      }
+      if let device { weights[device, default: 0] += bytes } else { unplaced.append(name) }
     }
+    let deviceOfTensor = Dictionary(
+      assigned.map { ($0.name, $0.device) }, uniquingKeysWith: { first, _ in first })
     let executionGPU: Device? = problem.gpus.isEmpty ? nil : .gpu(0)
     var executing: [Device: [Layer]] = [:]
     let layerDevices = model.layers.map { layer in
       placement.device(of: layer.module)
-        ?? model.root.namedTensors(at: layer.module)?.lazy.compactMap { placement.device(of: $0.name) }.first
+        ?? model.root.namedTensors(at: layer.module)?.lazy.compactMap { deviceOfTensor[$0.name] ?? nil }.first
     }
     for (layer, placed) in zip(model.layers, layerDevices) {
       guard let placed else { continue }
@@ -79,6 +78,7 @@ public struct Plan: Sendable {
     }
 
     var devices: [DevicePlan] = []
+    let summaries = Self.summaries(of: model) { deviceOfTensor[$0] ?? nil }
     let offloadTargets = [Device.cpu, .disk].filter { weights[$0] != nil }
     for device in problem.gpus.indices.map(Device.gpu) + offloadTargets {
       let layers = executing[device] ?? []
@@ -92,7 +92,7 @@ public struct Plan: Sendable {
         DevicePlan(
           device: device, gpu: index.map { problem.gpus[$0] },
           modules: placement.deviceMap.filter { $0.device == device }.map(\.module),
-          summary: Self.summary(of: model, on: device, placement: placement), memory: memory,
+          summary: summaries[device] ?? [], memory: memory,
           capacity: problem.capacity(of: device)))
     }
 
@@ -148,37 +148,63 @@ public struct Plan: Sendable {
     devices.filter(\.device.isGPU).reduce(.zero) { $0 + ($1.capacity ?? .zero) }
   }
 
-  /// Names the subtrees wholly on `device` (descending only into mixed ones), then folds runs of
-  /// consecutive numbered siblings into ranges.
-  static func summary(of model: ModelGraph, on device: Device, placement: Placement) -> [String] {
-    var names: [String] = []
-    func visit(_ module: Module, _ path: String) {
-      let devices = Set(module.namedTensors(prefix: path).map { placement.device(of: $0.name) })
+  /// For every device, the subtrees wholly on it (descending only into mixed ones), in execution
+  /// order, with runs of consecutive numbered siblings folded into ranges.
+  ///
+  /// - Complexity: O(*t* + *m* · *k*) for *t* tensors, *m* modules and *k* devices.
+  static func summaries(of model: ModelGraph, deviceOf: (String) -> Device?) -> [Device: [String]] {
+    // Bottom-up: the devices of each subtree.
+    var devicesOf: [String: Set<Device?>] = [:]
+    func collect(_ module: Module, _ path: String) -> Set<Device?> {
+      let dot = path.isEmpty ? "" : path + "."
+      var devices = Set((module.parameters + module.buffers).map { deviceOf(dot + $0.name) })
+      for child in module.children { devices.formUnion(collect(child, dot + child.name)) }
+      devicesOf[path] = devices
+      return devices
+    }
+    let all = collect(model.root, "")
+    // Top-down per device.
+    var names: [Device: [String]] = [:]
+    func visit(_ module: Module, _ path: String, _ device: Device) {
+      let devices = devicesOf[path] ?? []
       if devices == [device] {
-        names.append(path.isEmpty ? "(whole model)" : path)
+        names[device, default: []].append(path.isEmpty ? "(whole model)" : path)
       } else if devices.contains(device) {
         let dot = path.isEmpty ? "" : path + "."
-        for child in module.children { visit(child, dot + child.name) }
-        for tensor in module.parameters + module.buffers
-        where placement.device(of: dot + tensor.name) == device {
-          names.append(dot + tensor.name)
+        for child in module.children { visit(child, dot + child.name, device) }
+        for tensor in module.parameters + module.buffers where deviceOf(dot + tensor.name) == device {
+          names[device, default: []].append(dot + tensor.name)
         }
       }
     }
-    visit(model.root, "")
+    for case let device? in all { visit(model.root, "", device) }
     // Execution order, not registration order: a name sorts by the first chain layer under it.
-    let position = Dictionary(model.layers.enumerated().map { ($1.module, $0) }, uniquingKeysWith: min)
+    var firstLayer: [String: Int] = [:]
+    for (index, layer) in model.layers.enumerated() {
+      var prefix = Substring(layer.module)
+      while true {
+        if firstLayer[String(prefix)] == nil { firstLayer[String(prefix)] = index }
+        guard let dot = prefix.lastIndex(of: ".") else { break }
+        prefix = prefix[..<dot]
+      }
+    }
     func first(_ name: String) -> Int {
       if name == "(whole model)" { return 0 }
-      return model.layers.indices.first { index in
-        let module = model.layers[index].module
-        return module == name || module.hasPrefix(name + ".") || name.hasPrefix(module + ".")
-      } ?? position[name] ?? Int.max
+      if let index = firstLayer[name] { return index }
+      // A tensor inside a layer: the layer's position.
+      var prefix = Substring(name)
+      while let dot = prefix.lastIndex(of: ".") {
+        prefix = prefix[..<dot]
+        if let index = firstLayer[String(prefix)] { return index }
+      }
+      return Int.max
     }
-    let ordered = names.enumerated().sorted {
-      (first($0.element), $0.offset) < (first($1.element), $1.offset)
+    return names.mapValues { list in
+      let ordered = list.enumerated().sorted {
+        (first($0.element), $0.offset) < (first($1.element), $1.offset)
+      }
+      return foldingNumberedRuns(ordered.map(\.element))
     }
-    return foldingNumberedRuns(ordered.map(\.element))
   }
 
   /// `["a.0", "a.1", "a.2", "b"]` becomes `["a.0-2", "b"]`.

@@ -1,0 +1,89 @@
+import Planner
+
+/// `planner benchmark`: medians of in-process planning time for the cases the README quotes.
+/// Run it from a release build: `swift run -c release planner benchmark`.
+enum Benchmark {
+  struct Case {
+    var name: String
+    var model: ModelGraph
+    var gpus: [GPU]
+    var strategies: [Strategy]
+    var repeats: Int
+  }
+
+  /// A 405B-class model with a vision tower: Llama-3.1-405B's text dimensions (126 layers, hidden
+  /// 16384, GQA 128/8, intermediate 53248, vocabulary 128256) behind MiniCPM-V's SigLIP-400M and
+  /// resampler. Built only for the benchmark.
+  static func visionLlama405B() -> ModelGraph {
+    var graph = ModelCatalog.entry(named: "minicpm-v-2.6")!.build()
+    let llm = DecoderLLM(
+      family: .llama, hiddenSize: 16384, layerCount: 126, headCount: 128, kvHeadCount: 8,
+      intermediateSize: 53248, vocabularySize: 128256)
+    let text = llm.build(name: "llm", path: "llm")
+    var root = graph.root
+    root.children[0] = text.module
+    let vision = graph.layers.filter { $0.stream == .vision }
+    graph = ModelGraph(
+      name: "vision-405b (benchmark)", summary: "Llama-3.1-405B text + SigLIP-400M + resampler", root: root,
+      layers: vision + text.layers, noSplitModuleClasses: [llm.decoderLayerClass], nativeDType: .bf16,
+      hiddenSize: 16384, vocabularySize: 128256, vision: graph.vision)
+    return graph
+  }
+
+  static func gpus(_ text: String) -> [GPU] { (try? GPUList.parse(text)) ?? [] }
+
+  static func run() -> String {
+    let qwen = ModelCatalog.entry(named: "qwen2-7b")!.build()
+    let minicpm = ModelCatalog.entry(named: "minicpm-v-2.6")!.build()
+    let cases = [
+      Case(
+        name: "seed: minicpm-v-2.6 on 2xP4", model: minicpm, gpus: gpus("2xP4"), strategies: [.auto],
+        repeats: 101),
+      Case(
+        name: "qwen2-7b on 8 GPUs (2xT4,2xA10,2xL4,2xA100-40G-SXM)", model: qwen,
+        gpus: gpus("2xT4,2xA10,2xL4,2xA100-40G-SXM"), strategies: Strategy.allCases, repeats: 101),
+      Case(
+        name: "vision-405b on 64 GPUs (16xA100-80G,16xH100,16xH200,16xL40S)", model: visionLlama405B(),
+        gpus: gpus("16xA100-80G,16xH100,16xH200,16xL40S"), strategies: Strategy.allCases, repeats: 11),
+    ]
+    var lines = [
+      "case / strategy                                                     median      min   (runs)"
+    ]
+    for benchmark in cases {
+      lines.append(benchmark.name + " (\(benchmark.model.layers.count) layers)")
+      for strategy in benchmark.strategies {
+        var samples: [Duration] = []
+        for _ in 0..<benchmark.repeats {
+          let clock = ContinuousClock()
+          let start = clock.now
+          let plan = try? Planner.plan(
+            PlanRequest(model: benchmark.model, gpus: benchmark.gpus, strategy: strategy))
+          samples.append(clock.now - start)
+          precondition(plan != nil)
+        }
+        samples.sort()
+        let name = "  " + strategy.rawValue
+        lines.append(
+          name.padding(toLength: 66) + milliseconds(samples[samples.count / 2]) + " "
+            + milliseconds(samples[0])
+            + "   (\(benchmark.repeats))")
+      }
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// `"  0.412 ms"`.
+  static func milliseconds(_ duration: Duration) -> String {
+    let (seconds, attoseconds) = duration.components
+    let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    let text =
+      "\(microseconds / 1000).\(String(repeating: "0", count: 3 - String(microseconds % 1000).count))\(microseconds % 1000) ms"
+    return String(repeating: " ", count: max(0, 10 - text.count)) + text
+  }
+}
+
+extension String {
+  func padding(toLength length: Int) -> String {
+    count >= length ? self + " " : self + String(repeating: " ", count: length - count)
+  }
+}
