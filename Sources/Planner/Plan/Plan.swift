@@ -78,7 +78,7 @@ public struct Plan: Sendable {
     }
 
     var devices: [DevicePlan] = []
-    let summaries = Self.summaries(of: model) { deviceOfTensor[$0] ?? nil }
+    let summaries = Self.summaries(of: model, assigned: assigned)
     let offloadTargets = [Device.cpu, .disk].filter { weights[$0] != nil }
     for device in problem.gpus.indices.map(Device.gpu) + offloadTargets {
       let layers = executing[device] ?? []
@@ -151,33 +151,70 @@ public struct Plan: Sendable {
   /// For every device, the subtrees wholly on it (descending only into mixed ones), in execution
   /// order, with runs of consecutive numbered siblings folded into ranges.
   ///
+  /// `assigned` is ``Placement/assign(_:)``'s answer: parameters in pre-order, then buffers in
+  /// pre-order, so a walk in the same order finds each tensor's device by position.
+  ///
   /// - Complexity: O(*t* + *m* · *k*) for *t* tensors, *m* modules and *k* devices.
-  static func summaries(of model: ModelGraph, deviceOf: (String) -> Device?) -> [Device: [String]] {
-    // Bottom-up: the devices of each subtree.
-    var devicesOf: [String: Set<Device?>] = [:]
-    func collect(_ module: Module, _ path: String) -> Set<Device?> {
-      let dot = path.isEmpty ? "" : path + "."
-      var devices = Set((module.parameters + module.buffers).map { deviceOf(dot + $0.name) })
-      for child in module.children { devices.formUnion(collect(child, dot + child.name)) }
-      devicesOf[path] = devices
+  static func summaries(
+    of model: ModelGraph, assigned: [(name: String, tensor: Tensor, device: Device?)]
+  ) -> [Device: [String]] {
+    // Bottom-up, in pre-order: each module's first parameter and buffer position, and the
+    // devices of its subtree.
+    struct Node {
+      var parameterStart: Int
+      var bufferStart: Int
+      var devices: Set<Device?>
+      /// Modules in the subtree, itself included.
+      var size: Int
+    }
+    var nodes: [Node] = []
+    var nextParameter = 0
+    func buffers(_ module: Module) -> Int { module.buffers.count + module.children.reduce(0) { $0 + buffers($1) } }
+    var nextBuffer = assigned.count - buffers(model.root)
+    func collect(_ module: Module) -> Set<Device?> {
+      let id = nodes.count
+      nodes.append(Node(parameterStart: nextParameter, bufferStart: nextBuffer, devices: [], size: 0))
+      var devices = Set<Device?>()
+      for _ in module.parameters {
+        devices.insert(assigned[nextParameter].device)
+        nextParameter += 1
+      }
+      for _ in module.buffers {
+        devices.insert(assigned[nextBuffer].device)
+        nextBuffer += 1
+      }
+      for child in module.children { devices.formUnion(collect(child)) }
+      nodes[id].devices = devices
+      nodes[id].size = nodes.count - id
       return devices
     }
-    let all = collect(model.root, "")
-    // Top-down per device.
+    let all = collect(model.root)
+    // Top-down per device, numbering modules in the same pre-order.
     var names: [Device: [String]] = [:]
-    func visit(_ module: Module, _ path: String, _ device: Device) {
-      let devices = devicesOf[path] ?? []
-      if devices == [device] {
+    func visit(_ module: Module, _ path: String, _ id: inout Int, _ device: Device) {
+      let node = nodes[id]
+      id += 1
+      let size = node.size - 1
+      if node.devices == [device] {
         names[device, default: []].append(path.isEmpty ? "(whole model)" : path)
-      } else if devices.contains(device) {
+        id += size
+      } else if node.devices.contains(device) {
         let dot = path.isEmpty ? "" : path + "."
-        for child in module.children { visit(child, dot + child.name, device) }
-        for tensor in module.parameters + module.buffers where deviceOf(dot + tensor.name) == device {
+        for child in module.children { visit(child, dot + child.name, &id, device) }
+        for (offset, tensor) in module.parameters.enumerated() where assigned[node.parameterStart + offset].device == device {
           names[device, default: []].append(dot + tensor.name)
         }
+        for (offset, tensor) in module.buffers.enumerated() where assigned[node.bufferStart + offset].device == device {
+          names[device, default: []].append(dot + tensor.name)
+        }
+      } else {
+        id += size
       }
     }
-    for case let device? in all { visit(model.root, "", device) }
+    for case let device? in all {
+      var id = 0
+      visit(model.root, "", &id, device)
+    }
     // Execution order, not registration order: a name sorts by the first chain layer under it.
     var firstLayer: [String: Int] = [:]
     for (index, layer) in model.layers.enumerated() {
