@@ -67,8 +67,21 @@ public enum GPUList {
   public static func lookup(_ name: String, in catalog: [GPU] = GPUCatalog.all) -> GPU? {
     let key = NameMatching.normalized(name)
     guard !key.isEmpty else { return nil }
+    // The catalog's spellings are normalised once.
+    if catalog == GPUCatalog.all { return catalogIndex[key].map { GPUCatalog.all[$0] } }
     return catalog.first { gpu in ([gpu.name] + gpu.aliases).contains { NameMatching.normalized($0) == key } }
   }
+
+  /// Normalised name or alias to position in ``GPUCatalog/all`` (the first GPU wins).
+  static let catalogIndex: [String: Int] = {
+    var index: [String: Int] = [:]
+    for (position, gpu) in GPUCatalog.all.enumerated() {
+      for spelling in [gpu.name] + gpu.aliases where index[NameMatching.normalized(spelling)] == nil {
+        index[NameMatching.normalized(spelling)] = position
+      }
+    }
+    return index
+  }()
 
   /// Up to three canonical names closest to `name`.
   public static func closestNames(to name: String, in catalog: [GPU] = GPUCatalog.all) -> [String] {

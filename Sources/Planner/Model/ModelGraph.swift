@@ -5,6 +5,15 @@
 /// Every tensor of the tree belongs to exactly one layer of the chain, so a device map built from
 /// the chain covers the whole checkpoint.
 public struct ModelGraph: Sendable, Hashable {
+  public static func == (a: ModelGraph, b: ModelGraph) -> Bool {
+    a.name == b.name && a.root == b.root && a.layers == b.layers && a.tiedParameters == b.tiedParameters
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(name)
+    hasher.combine(layers)
+  }
+
   /// The catalog name (`"minicpm-v-2.6"`) or the directory it was read from.
   public var name: String
   /// A one-line description of the composition (`"Qwen2-7B + SigLIP-400M + resampler"`).
@@ -30,6 +39,11 @@ public struct ModelGraph: Sendable, Hashable {
 
   /// Parameters, counted once across tied tensors (buffers excluded).
   public let parameterCount: Int64
+  /// Every tensor of the tree in `namedTensors()` order (parameters in pre-order, then buffers),
+  /// computed once.
+  public let tensors: [(name: String, tensor: Tensor)]
+  /// For each of ``tensors``, whether it is counted (false for the later names of a tied tensor).
+  public let isCounted: [Bool]
 
   /// Builds the graph and counts each layer's tensors from the tree.
   ///
@@ -51,6 +65,9 @@ public struct ModelGraph: Sendable, Hashable {
     self.vision = vision
     self.estimates = estimates
     let duplicates = Self.duplicateTiedNames(root: root, tied: tiedParameters)
+    let tensors = root.namedTensors()
+    self.tensors = tensors
+    self.isCounted = tensors.map { !duplicates.contains($0.name) }
     var total: Int64 = 0
     self.layers = layers.map { layer in
       guard let tensors = root.namedTensors(at: layer.module) else {

@@ -72,27 +72,41 @@ public struct Placement: Sendable {
     index = Dictionary(deviceMap.map { ($0.module, $0.device) }, uniquingKeysWith: { first, _ in first })
   }
 
-  /// Every tensor of the tree with its device, in `namedTensors()` order, resolved in one walk:
-  /// a tensor goes where its nearest ancestor (or itself) has a key.
+  /// The device of every tensor of the tree, in `namedTensors()` order, resolved in one walk: a
+  /// tensor goes where its nearest ancestor (or itself) has a key. The walk follows the map's
+  /// keys as a trie of name components, so no full name is built.
   ///
-  /// - Complexity: O(*m* + *t*) dictionary lookups for *m* modules and *t* tensors.
-  public func assign(_ root: Module) -> [(name: String, tensor: Tensor, device: Device?)] {
-    var parameters: [(name: String, tensor: Tensor, device: Device?)] = []
-    var buffers: [(name: String, tensor: Tensor, device: Device?)] = []
-    func walk(_ module: Module, _ path: String, _ inherited: Device?) {
-      let here = index[path] ?? inherited
-      let dot = path.isEmpty ? "" : path + "."
-      for tensor in module.parameters {
-        let name = dot + tensor.name
-        parameters.append((name, tensor, index[name] ?? here))
-      }
-      for tensor in module.buffers {
-        let name = dot + tensor.name
-        buffers.append((name, tensor, index[name] ?? here))
-      }
-      for child in module.children { walk(child, dot + child.name, here) }
+  /// - Complexity: O(*m* + *t*) for *m* modules and *t* tensors.
+  public func assign(_ root: Module) -> [Device?] {
+    final class Trie {
+      var device: Device?
+      var children: [Substring: Trie] = [:]
     }
-    walk(root, "", nil)
+    let trie = Trie()
+    for (module, device) in deviceMap {
+      var node = trie
+      if !module.isEmpty {
+        for part in module.split(separator: ".") {
+          if let next = node.children[part] {
+            node = next
+          } else {
+            let next = Trie()
+            node.children[part] = next
+            node = next
+          }
+        }
+      }
+      if node.device == nil { node.device = device }
+    }
+    var parameters: [Device?] = []
+    var buffers: [Device?] = []
+    func walk(_ module: Module, _ node: Trie?, _ inherited: Device?) {
+      let here = node?.device ?? inherited
+      for tensor in module.parameters { parameters.append(node?.children[Substring(tensor.name)]?.device ?? here) }
+      for tensor in module.buffers { buffers.append(node?.children[Substring(tensor.name)]?.device ?? here) }
+      for child in module.children { walk(child, node?.children[Substring(child.name)], here) }
+    }
+    walk(root, trie, nil)
     return parameters + buffers
   }
 

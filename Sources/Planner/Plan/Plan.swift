@@ -57,19 +57,16 @@ public struct Plan: Sendable {
     let memoryModel = problem.memory
     var weights: [Device: Int64] = [:]
     var unplaced: [String] = []
-    let skipped = ModelGraph.duplicateTiedNames(root: model.root, tied: model.tiedParameters)
     let assigned = placement.assign(model.root)
-    for (name, tensor, device) in assigned where !skipped.contains(name) {
+    for (index, (name, tensor)) in model.tensors.enumerated() where model.isCounted[index] {
       let bytes = tensor.bytes(weight: memoryModel.weightDType, compute: memoryModel.computeDType)
-      if let device { weights[device, default: 0] += bytes } else { unplaced.append(name) }
+      if let device = assigned[index] { weights[device, default: 0] += bytes } else { unplaced.append(name) }
     }
-    let deviceOfTensor = Dictionary(
-      assigned.map { ($0.name, $0.device) }, uniquingKeysWith: { first, _ in first })
     let executionGPU: Device? = problem.gpus.isEmpty ? nil : .gpu(0)
     var executing: [Device: [Layer]] = [:]
     let layerDevices = model.layers.map { layer in
       placement.device(of: layer.module)
-        ?? model.root.namedTensors(at: layer.module)?.lazy.compactMap { deviceOfTensor[$0.name] ?? nil }.first
+        ?? model.root.namedTensors(at: layer.module)?.lazy.compactMap { placement.device(of: $0.name) }.first
     }
     for (layer, placed) in zip(model.layers, layerDevices) {
       guard let placed else { continue }
@@ -155,9 +152,7 @@ public struct Plan: Sendable {
   /// pre-order, so a walk in the same order finds each tensor's device by position.
   ///
   /// - Complexity: O(*t* + *m* · *k*) for *t* tensors, *m* modules and *k* devices.
-  static func summaries(
-    of model: ModelGraph, assigned: [(name: String, tensor: Tensor, device: Device?)]
-  ) -> [Device: [String]] {
+  static func summaries(of model: ModelGraph, assigned: [Device?]) -> [Device: [String]] {
     // Bottom-up, in pre-order: each module's first parameter and buffer position, and the
     // devices of its subtree.
     struct Node {
@@ -176,11 +171,11 @@ public struct Plan: Sendable {
       nodes.append(Node(parameterStart: nextParameter, bufferStart: nextBuffer, devices: [], size: 0))
       var devices = Set<Device?>()
       for _ in module.parameters {
-        devices.insert(assigned[nextParameter].device)
+        devices.insert(assigned[nextParameter])
         nextParameter += 1
       }
       for _ in module.buffers {
-        devices.insert(assigned[nextBuffer].device)
+        devices.insert(assigned[nextBuffer])
         nextBuffer += 1
       }
       for child in module.children { devices.formUnion(collect(child)) }
@@ -201,10 +196,10 @@ public struct Plan: Sendable {
       } else if node.devices.contains(device) {
         let dot = path.isEmpty ? "" : path + "."
         for child in module.children { visit(child, dot + child.name, &id, device) }
-        for (offset, tensor) in module.parameters.enumerated() where assigned[node.parameterStart + offset].device == device {
+        for (offset, tensor) in module.parameters.enumerated() where assigned[node.parameterStart + offset] == device {
           names[device, default: []].append(dot + tensor.name)
         }
-        for (offset, tensor) in module.buffers.enumerated() where assigned[node.bufferStart + offset].device == device {
+        for (offset, tensor) in module.buffers.enumerated() where assigned[node.bufferStart + offset] == device {
           names[device, default: []].append(dot + tensor.name)
         }
       } else {
