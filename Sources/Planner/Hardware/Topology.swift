@@ -37,15 +37,16 @@ public struct Topology: Sendable, Hashable {
     let kinds = Link.Kind.allCases.map(\.rawValue).joined(separator: ", ")
     if let kind = Link.Kind(rawValue: text.lowercased()) { return (kind, [:]) }
     var pairs: [Pair: Link.Kind] = [:]
-    for item in text.split(separator: ",") {
-      let parts = item.split(separator: ":")
-      let ends = parts.first?.split(separator: "-") ?? []
+    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+      let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+      let ends = parts.first?.split(separator: "-", omittingEmptySubsequences: false) ?? []
       guard parts.count == 2, ends.count == 2, let x = Int(ends[0]), let y = Int(ends[1]),
-        let kind = Link.Kind(rawValue: parts[1].lowercased())
+        ends.allSatisfy({ $0.allSatisfy(\.isNumber) }), let kind = Link.Kind(rawValue: parts[1].lowercased())
       else {
         throw ParseError(description: "'\(item)' is not I-J:KIND (for example 0-1:nvlink; kinds: \(kinds))")
       }
-      guard x != y, (0..<count).contains(x), (0..<count).contains(y) else {
+      guard x != y else { throw ParseError(description: "'\(item)' links GPU \(x) to itself: name two GPUs") }
+      guard (0..<count).contains(x), (0..<count).contains(y) else {
         throw ParseError(description: "'\(item)' names GPUs outside 0 to \(count - 1)")
       }
       pairs[Pair(x, y)] = kind

@@ -26,7 +26,17 @@ struct ChainPartition {
   /// The share of each GPU's capacity a stage may fill (1 for all of it).
   let fill: Double
   let units: ChainUnits
-  let terms: [(fixed: Int64, transient: Int64, runsText: Bool)]
+  /// Memory terms of each unit, as flat arrays for the inner loop.
+  let fixed: [Int64]
+  let transient: [Int64]
+  let textUnit: [Bool]
+  /// The first unit with a text layer (the embedding): where the logits return to, or a tied
+  /// head runs. `Int.max` for a model without text.
+  let firstTextUnit: Int
+  /// Bytes of the hop back to the first text stage after a step: the logits (batch × vocabulary ×
+  /// 4) where the runtime returns them to the first GPU, or the hidden state where a tied head runs
+  /// with its embedding; `nil` where there is none.
+  let returnHopBytes: Int64?
   /// Decode seconds of each unit on each GPU type (by type name).
   let unitSeconds: [String: [Double]]
   /// Decode seconds of a hop after each unit, per link kind and pair, computed on demand.
@@ -40,8 +50,21 @@ struct ChainPartition {
     self.fill = fill
     let units = ChainUnits(problem.model)
     self.units = units
-    terms = units.memoryTerms(problem.memory)
+    let terms = units.memoryTerms(problem.memory)
+    fixed = terms.map(\.fixed)
+    transient = terms.map(\.transient)
+    textUnit = terms.map(\.runsText)
     let cost = problem.cost
+    firstTextUnit = units.anchors.firstIndex { units.layers[$0].stream == .text } ?? Int.max
+    let headIsPinned = units.layers.contains { $0.kind == .head && $0.pinnedTo != nil }
+    if headIsPinned, let last = units.anchors.last(where: { units.layers[$0].stream == .text }) {
+      returnHopBytes = cost.hopBytes(after: units.layers[last], phase: .decode)
+    } else if objective == .latency && problem.memory.runtime.returnsLogitsToFirstGPU {
+      returnHopBytes =
+        Int64(problem.memory.workload.batch) * problem.model.vocabularySize * MemoryModel.fp32Bytes
+    } else {
+      returnHopBytes = nil
+    }
     var seconds: [String: [Double]] = [:]
     for gpu in problem.gpus where seconds[gpu.name] == nil {
       seconds[gpu.name] = units.members.map { group in
@@ -68,56 +91,74 @@ struct ChainPartition {
     let m = order.count
     guard n > 0, m > 0 else { return nil }
     let cost = problem.cost
-    var best = Array(repeating: Array(repeating: Double.infinity, count: n + 1), count: m + 1)
-    var fullest = Array(repeating: Array(repeating: Double.infinity, count: n + 1), count: m + 1)
-    var start = Array(repeating: Array(repeating: -1, count: n + 1), count: m + 1)
-    best[0][0] = 0
-    fullest[0][0] = 0
+    // Flat tables, row j (GPUs used) times column i (units placed): row-major, width n + 1.
+    let width = n + 1
+    var best = [Double](repeating: .infinity, count: (m + 1) * width)
+    var fullest = [Double](repeating: .infinity, count: (m + 1) * width)
+    var start = [Int](repeating: -1, count: (m + 1) * width)
+    // The stage holding the first text unit, along the best path (for the return hop).
+    var textStage = [Int](repeating: -1, count: (m + 1) * width)
+    best[0] = 0
+    fullest[0] = 0
+    let firstText = self.firstTextUnit
     for j in 0..<m {
       let gpu = order[j]
       let capacity = Int64(Double(problem.capacity(of: .gpu(gpu))?.value ?? 0) * fill)
+      let inverseCapacity = 1 / Double(max(capacity, 1))
       let times = unitSeconds[problem.gpus[gpu].name]!
       let link = j > 0 ? problem.topology.link(from: order[j - 1], to: gpu) : nil
-      for a in (j == 0 ? 0 : 1)..<n where best[j][a].isFinite {
+      let row = j * width
+      let next = row + width
+      for a in (j == 0 ? 0 : 1)..<n where best[row + a].isFinite {
         var hop = 0.0
         if let link, let bytes = hopBytes[a - 1] { hop = cost.hop(bytes: bytes, on: link) }
-        var range = RangeMemory()
+        let previous = best[row + a]
+        let previousFullest = fullest[row + a]
+        let inheritedText = textStage[row + a]
+        var fixedBytes: Int64 = 0
+        var peak: Int64 = 0
+        var runsText = false
         var stage = 0.0
         for i in a..<n {
-          range.add(terms[i])
-          let total = range.total(residual: residual, reserve: reserve)
+          // Terms are far below 2^62 for any model that fits a GPU; saturate only past that.
+          fixedBytes = fixedBytes.saturatingAdd(fixed[i])
+          if transient[i] > peak { peak = transient[i] }
+          runsText = runsText || textUnit[i]
+          let total = fixedBytes.saturatingAdd(peak).saturatingAdd(runsText ? residual : 0).saturatingAdd(
+            reserve)
           if total > capacity { break }
           stage += times[i]
-          let candidate =
-            objective == .latency ? best[j][a] + hop + stage : max(best[j][a], hop, stage)
-          let utilisation = max(fullest[j][a], Double(total) / Double(capacity))
-          if Self.isBetter((candidate, utilisation), than: (best[j + 1][i + 1], fullest[j + 1][i + 1])) {
-            best[j + 1][i + 1] = candidate
-            fullest[j + 1][i + 1] = utilisation
-            start[j + 1][i + 1] = a
+          let candidate = objective == .latency ? previous + hop + stage : max(previous, hop, stage)
+          let utilisation = max(previousFullest, Double(total) * inverseCapacity)
+          let cell = next + i + 1
+          if Self.isBetter(candidate, utilisation, than: best[cell], fullest[cell]) {
+            best[cell] = candidate
+            fullest[cell] = utilisation
+            start[cell] = a
+            textStage[cell] = (a <= firstText && firstText <= i) ? j : inheritedText
           }
         }
       }
     }
-    // The number of GPUs: the best value, ties to fewer GPUs; the logits return hop counts for latency.
+    // The number of GPUs: the best value, ties to fewer GPUs, with the return hop where it applies.
     var choice: (value: Double, fullest: Double, used: Int)?
-    for used in 1...m where best[used][n].isFinite {
-      var value = best[used][n]
-      if objective == .latency && used > 1 && problem.memory.runtime.returnsLogitsToFirstGPU {
-        let bytes =
-          Int64(problem.memory.workload.batch) * problem.model.vocabularySize * MemoryModel.fp32Bytes
-        value += cost.hop(bytes: bytes, on: problem.topology.link(from: order[used - 1], to: order[0]))
+    for used in 1...m where best[used * width + n].isFinite {
+      let cell = used * width + n
+      var value = best[cell]
+      let target = textStage[cell]
+      if let bytes = returnHopBytes, target >= 0, target != used - 1 {
+        value += cost.hop(bytes: bytes, on: problem.topology.link(from: order[used - 1], to: order[target]))
       }
       // More GPUs only if strictly faster: "the fewest GPUs that do not make it slower".
       if choice == nil || value < choice!.value * (1 - Self.tolerance) {
-        choice = (value, fullest[used][n], used)
+        choice = (value, fullest[cell], used)
       }
     }
     guard let choice else { return nil }
     var deviceOfUnit = [Device](repeating: .gpu(order[0]), count: n)
     var i = n
     for j in stride(from: choice.used, to: 0, by: -1) {
-      let a = start[j][i]
+      let a = start[j * width + i]
       for unit in a..<i { deviceOfUnit[unit] = .gpu(order[j - 1]) }
       i = a
     }
@@ -128,17 +169,23 @@ struct ChainPartition {
   static let tolerance = 1e-9
 
   /// Faster, or as fast with an emptier fullest GPU.
-  static func isBetter(_ a: (value: Double, fullest: Double), than b: (value: Double, fullest: Double))
+  @inline(__always)
+  static func isBetter(_ value: Double, _ fullest: Double, than bestValue: Double, _ bestFullest: Double)
     -> Bool
   {
-    if a.value < b.value * (1 - tolerance) { return true }
-    return a.value <= b.value * (1 + tolerance) && a.fullest < b.fullest
+    if value < bestValue * (1 - tolerance) { return true }
+    return value <= bestValue * (1 + tolerance) && fullest < bestFullest
   }
 
   /// The best over every searched device order (``DeviceOrders``); `nil` if nothing fits.
   func best() -> (value: Double, deviceOfUnit: [Device], used: Int, fullest: Double)? {
     var result: (value: Double, deviceOfUnit: [Device], used: Int, fullest: Double)?
-    for order in DeviceOrders.orders(of: problem.gpus) {
+    // Identical cards are interchangeable only with the same cap and no per-pair link override.
+    let keys = problem.gpus.indices.map { index -> String in
+      problem.topology.pairs.isEmpty
+        ? "\(problem.gpus[index].name)|\(problem.capacity(of: .gpu(index))?.value ?? 0)" : "#\(index)"
+    }
+    for order in DeviceOrders.orders(of: problem.gpus, keys: keys) {
       guard let candidate = best(order: order) else { continue }
       guard let current = result else {
         result = candidate

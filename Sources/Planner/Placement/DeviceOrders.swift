@@ -12,13 +12,16 @@ enum DeviceOrders {
 
   /// Orders of the GPU indices `0..<gpus.count`.
   ///
+  /// - Parameter keys: what makes two GPUs interchangeable (by default the model name; a caller
+  ///   adds the memory cap, or makes every GPU distinct when links differ per pair).
   /// - Complexity: at most 720 orders (6 GPUs of 6 types), or 5! = 120 group orders.
-  static func orders(of gpus: [GPU]) -> [[Int]] {
+  static func orders(of gpus: [GPU], keys: [String]? = nil) -> [[Int]] {
+    let keys = keys ?? gpus.map(\.name)
     var typeOrder: [String] = []
     var indicesOfType: [String: [Int]] = [:]
-    for (index, gpu) in gpus.enumerated() {
-      if indicesOfType[gpu.name] == nil { typeOrder.append(gpu.name) }
-      indicesOfType[gpu.name, default: []].append(index)
+    for (index, key) in keys.enumerated() {
+      if indicesOfType[key] == nil { typeOrder.append(key) }
+      indicesOfType[key, default: []].append(index)
     }
     func realise(_ types: [String]) -> [Int] {
       var next: [String: Int] = [:]
@@ -28,7 +31,7 @@ enum DeviceOrders {
         return indicesOfType[type]![position]
       }
     }
-    let given = gpus.map(\.name)
+    let given = keys
     var sequences: [[String]]
     if gpus.count <= exhaustiveLimit {
       sequences = multisetPermutations(given)

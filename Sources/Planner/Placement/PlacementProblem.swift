@@ -102,7 +102,9 @@ public struct Placement: Sendable {
     var buffers: [Device?] = []
     func walk(_ module: Module, _ node: Trie?, _ inherited: Device?) {
       let here = node?.device ?? inherited
-      for tensor in module.parameters { parameters.append(node?.children[Substring(tensor.name)]?.device ?? here) }
+      for tensor in module.parameters {
+        parameters.append(node?.children[Substring(tensor.name)]?.device ?? here)
+      }
       for tensor in module.buffers { buffers.append(node?.children[Substring(tensor.name)]?.device ?? here) }
       for child in module.children { walk(child, node?.children[Substring(child.name)], here) }
     }

@@ -164,7 +164,9 @@ public struct Plan: Sendable {
     }
     var nodes: [Node] = []
     var nextParameter = 0
-    func buffers(_ module: Module) -> Int { module.buffers.count + module.children.reduce(0) { $0 + buffers($1) } }
+    func buffers(_ module: Module) -> Int {
+      module.buffers.count + module.children.reduce(0) { $0 + buffers($1) }
+    }
     var nextBuffer = assigned.count - buffers(model.root)
     func collect(_ module: Module) -> Set<Device?> {
       let id = nodes.count
@@ -196,10 +198,12 @@ public struct Plan: Sendable {
       } else if node.devices.contains(device) {
         let dot = path.isEmpty ? "" : path + "."
         for child in module.children { visit(child, dot + child.name, &id, device) }
-        for (offset, tensor) in module.parameters.enumerated() where assigned[node.parameterStart + offset] == device {
+        for (offset, tensor) in module.parameters.enumerated()
+        where assigned[node.parameterStart + offset] == device {
           names[device, default: []].append(dot + tensor.name)
         }
-        for (offset, tensor) in module.buffers.enumerated() where assigned[node.bufferStart + offset] == device {
+        for (offset, tensor) in module.buffers.enumerated()
+        where assigned[node.bufferStart + offset] == device {
           names[device, default: []].append(dot + tensor.name)
         }
       } else {
