@@ -17,7 +17,13 @@
 /// - Complexity: O(*g* · *n*²) for *g* GPUs and *n* layers (each range is extended one layer at a
 ///   time, its memory kept incrementally).
 struct MemoryBalancedStrategy {
-  func place(_ problem: PlacementProblem) -> Placement {
+  func place(_ problem: PlacementProblem) -> Placement { solve(problem).placement }
+
+  /// Whether every GPU stays within its capacity (the smallest largest utilisation is at most 1),
+  /// without building the placement's plan.
+  func fits(_ problem: PlacementProblem) -> Bool { solve(problem).fullest <= 1 }
+
+  func solve(_ problem: PlacementProblem) -> (placement: Placement, fullest: Double) {
     let memory = problem.memory
     let units = ChainUnits(problem.model)
     let terms = units.memoryTerms(memory)
@@ -61,6 +67,6 @@ struct MemoryBalancedStrategy {
         i = a
       }
     }
-    return Placement(deviceMap: units.deviceMap(deviceOfUnit))
+    return (Placement(deviceMap: units.deviceMap(deviceOfUnit)), gpuCount > 0 ? best[gpuCount][n] : .infinity)
   }
 }

@@ -124,12 +124,12 @@ public enum Planner {
         notes.append("\(compute): the checkpoint's dtype, native on every GPU")
       }
     }
-    func bestPlan(_ weight: DType) -> Plan {
-      place(request, dtypes: DTypes(weight: weight, compute: compute, notes: []), strategy: .memory)
+    func fits(_ weight: DType) -> Bool {
+      MemoryBalancedStrategy().fits(problem(request, weight: weight, compute: compute))
     }
-    let unquantized = bestPlan(compute)
-    if unquantized.fits { return DTypes(weight: compute, compute: compute, notes: notes) }
-    for weight in [DType.int8, .int4] where bestPlan(weight).fits {
+    if fits(compute) { return DTypes(weight: compute, compute: compute, notes: notes) }
+    let unquantized = place(request, dtypes: DTypes(weight: compute, compute: compute, notes: []), strategy: .memory)
+    for weight in [DType.int8, .int4] where fits(weight) {
       notes.append(
         "\(weight) weight-only quantization: \(compute) does not fit "
           + "(\(unquantized.gpuMemory.formatted()) needed, \(unquantized.gpuCapacity.formatted()) usable); "
