@@ -128,7 +128,8 @@ public enum Planner {
       MemoryBalancedStrategy().fits(problem(request, weight: weight, compute: compute))
     }
     if fits(compute) { return DTypes(weight: compute, compute: compute, notes: notes) }
-    let unquantized = place(request, dtypes: DTypes(weight: compute, compute: compute, notes: []), strategy: .memory)
+    let unquantized = place(
+      request, dtypes: DTypes(weight: compute, compute: compute, notes: []), strategy: .memory)
     for weight in [DType.int8, .int4] where fits(weight) {
       notes.append(
         "\(weight) weight-only quantization: \(compute) does not fit "
