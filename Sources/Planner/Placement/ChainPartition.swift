@@ -86,22 +86,62 @@ struct ChainPartition {
   }
 
   /// The best partition for one order: its value and the GPU of each unit; `nil` if nothing fits.
+  /// The DP tables of the last order, reused for the rows its prefix shares with the next order
+  /// (row `j` depends only on the first `j` GPUs of the order).
+  final class Tables {
+    var order: [Int] = []
+    var best: [Double] = []
+    var fullest: [Double] = []
+    var start: [Int] = []
+    var textStage: [Int] = []
+  }
+
   func best(order: [Int]) -> (value: Double, deviceOfUnit: [Device], used: Int, fullest: Double)? {
+    best(order: order, reusing: Tables())
+  }
+
+  func best(order: [Int], reusing tables: Tables) -> (
+    value: Double, deviceOfUnit: [Device], used: Int, fullest: Double
+  )? {
     let n = units.count
     let m = order.count
     guard n > 0, m > 0 else { return nil }
     let cost = problem.cost
     // Flat tables, row j (GPUs used) times column i (units placed): row-major, width n + 1.
     let width = n + 1
-    var best = [Double](repeating: .infinity, count: (m + 1) * width)
-    var fullest = [Double](repeating: .infinity, count: (m + 1) * width)
-    var start = [Int](repeating: -1, count: (m + 1) * width)
-    // The stage holding the first text unit, along the best path (for the return hop).
-    var textStage = [Int](repeating: -1, count: (m + 1) * width)
+    var shared = 0
+    if tables.best.count == (m + 1) * width {
+      while shared < m && tables.order[shared] == order[shared] { shared += 1 }
+    } else {
+      tables.best = [Double](repeating: .infinity, count: (m + 1) * width)
+      tables.fullest = [Double](repeating: .infinity, count: (m + 1) * width)
+      tables.start = [Int](repeating: -1, count: (m + 1) * width)
+      // The stage holding the first text unit, along the best path (for the return hop).
+      tables.textStage = [Int](repeating: -1, count: (m + 1) * width)
+    }
+    tables.order = order
+    var best = tables.best
+    var fullest = tables.fullest
+    var start = tables.start
+    var textStage = tables.textStage
+    tables.best = []
+    tables.fullest = []
+    tables.start = []
+    tables.textStage = []
+    defer {
+      (tables.best, tables.fullest, tables.start, tables.textStage) = (best, fullest, start, textStage)
+    }
+    // Rows 0...shared are those of the previous order; recompute the rest.
+    for cell in ((shared + 1) * width)..<((m + 1) * width) {
+      best[cell] = .infinity
+      fullest[cell] = .infinity
+      start[cell] = -1
+      textStage[cell] = -1
+    }
     best[0] = 0
     fullest[0] = 0
     let firstText = self.firstTextUnit
-    for j in 0..<m {
+    for j in shared..<m {
       let gpu = order[j]
       let capacity = Int64(Double(problem.capacity(of: .gpu(gpu))?.value ?? 0) * fill)
       let inverseCapacity = 1 / Double(max(capacity, 1))
@@ -185,8 +225,9 @@ struct ChainPartition {
       problem.topology.pairs.isEmpty
         ? "\(problem.gpus[index].name)|\(problem.capacity(of: .gpu(index))?.value ?? 0)" : "#\(index)"
     }
+    let tables = Tables()
     for order in DeviceOrders.orders(of: problem.gpus, keys: keys) {
-      guard let candidate = best(order: order) else { continue }
+      guard let candidate = best(order: order, reusing: tables) else { continue }
       guard let current = result else {
         result = candidate
         continue
