@@ -26,6 +26,9 @@ struct ChainPartition {
   /// The share of each GPU's capacity a stage may fill (1 for all of it).
   let fill: Double
   let units: ChainUnits
+  /// A lower bound on the decode time of units `i..<n` wherever they go: for `latency` the sum,
+  /// for `throughput` the largest, of each unit's time on its fastest GPU type.
+  let restSeconds: [Double]
   /// Memory terms of each unit, as flat arrays for the inner loop.
   let fixed: [Int64]
   let transient: [Int64]
@@ -75,6 +78,12 @@ struct ChainPartition {
       }
     }
     unitSeconds = seconds
+    let fastest = (0..<units.count).map { unit in seconds.values.map { $0[unit] }.min() ?? 0 }
+    var rest = [Double](repeating: 0, count: units.count + 1)
+    for unit in stride(from: units.count - 1, through: 0, by: -1) {
+      rest[unit] = objective == .latency ? rest[unit + 1] + fastest[unit] : max(rest[unit + 1], fastest[unit])
+    }
+    restSeconds = rest
     // A boundary after a text unit carries a decode hop; boundaries inside the vision or audio
     // stream cost nothing per token.
     hopBytes = units.anchors.map { index in
@@ -94,13 +103,19 @@ struct ChainPartition {
     var fullest: [Double] = []
     var start: [Int] = []
     var textStage: [Int] = []
+    /// Rows 0...validRows hold this order's values (a pruned order stops early).
+    var validRows = 0
   }
 
   func best(order: [Int]) -> (value: Double, deviceOfUnit: [Device], used: Int, fullest: Double)? {
     best(order: order, reusing: Tables())
   }
 
-  func best(order: [Int], reusing tables: Tables) -> (
+  /// The best partition for one order, reusing the rows it shares with the previous order, and
+  /// abandoning it once no completion can match `bound` (the best value found so far): a prefix
+  /// whose every partial plan, plus the rest of the chain on the fastest GPU type with no hops,
+  /// is already slower than `bound` cannot win or tie.
+  func best(order: [Int], reusing tables: Tables, bound: Double = .infinity) -> (
     value: Double, deviceOfUnit: [Device], used: Int, fullest: Double
   )? {
     let n = units.count
@@ -111,7 +126,7 @@ struct ChainPartition {
     let width = n + 1
     var shared = 0
     if tables.best.count == (m + 1) * width {
-      while shared < m && tables.order[shared] == order[shared] { shared += 1 }
+      while shared < min(m, tables.validRows) && tables.order[shared] == order[shared] { shared += 1 }
     } else {
       tables.best = [Double](repeating: .infinity, count: (m + 1) * width)
       tables.fullest = [Double](repeating: .infinity, count: (m + 1) * width)
@@ -141,6 +156,7 @@ struct ChainPartition {
     best[0] = 0
     fullest[0] = 0
     let firstText = self.firstTextUnit
+    var lastRow = m
     for j in shared..<m {
       let gpu = order[j]
       let capacity = Int64(Double(problem.capacity(of: .gpu(gpu))?.value ?? 0) * fill)
@@ -179,10 +195,25 @@ struct ChainPartition {
           }
         }
       }
+      // Stop extending this order once every partial plan of row j + 1 is beaten by the bound.
+      if bound.isFinite {
+        let row = (j + 1) * width
+        let hopeless = (0..<n).allSatisfy { i in
+          let value = best[row + i]
+          guard value.isFinite else { return true }
+          let lowerBound = objective == .latency ? value + restSeconds[i] : max(value, restSeconds[i])
+          return lowerBound > bound * (1 + Self.tolerance)
+        }
+        if hopeless {
+          lastRow = j + 1
+          break
+        }
+      }
     }
+    tables.validRows = lastRow
     // The number of GPUs: the best value, ties to fewer GPUs, with the return hop where it applies.
     var choice: (value: Double, fullest: Double, used: Int)?
-    for used in 1...m where best[used * width + n].isFinite {
+    for used in 1...lastRow where best[used * width + n].isFinite {
       let cell = used * width + n
       var value = best[cell]
       let target = textStage[cell]
@@ -227,7 +258,9 @@ struct ChainPartition {
     }
     let tables = Tables()
     for order in DeviceOrders.orders(of: problem.gpus, keys: keys) {
-      guard let candidate = best(order: order, reusing: tables) else { continue }
+      guard let candidate = best(order: order, reusing: tables, bound: result?.value ?? .infinity) else {
+        continue
+      }
       guard let current = result else {
         result = candidate
         continue
