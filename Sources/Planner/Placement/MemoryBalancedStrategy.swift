@@ -23,7 +23,8 @@ struct MemoryBalancedStrategy {
   /// without building the placement's plan.
   func fits(_ problem: PlacementProblem) -> Bool { solve(problem).fullest <= 1 }
 
-  func solve(_ problem: PlacementProblem) -> (placement: Placement, fullest: Double) {
+  /// The placement, its largest utilisation, and the memory it needs on all GPUs together.
+  func solve(_ problem: PlacementProblem) -> (placement: Placement, fullest: Double, needed: ByteCount) {
     let memory = problem.memory
     let units = ChainUnits(problem.model)
     let terms = units.memoryTerms(memory)
@@ -59,14 +60,23 @@ struct MemoryBalancedStrategy {
     }
     // Walk back from the last GPU; if nothing is finite (no GPU can hold a layer), put every unit on GPU 0.
     var deviceOfUnit = [Device](repeating: .gpu(0), count: n)
+    var needed = ByteCount.zero
     if gpuCount > 0 && best[gpuCount][n].isFinite {
       var i = n
       for j in stride(from: gpuCount, to: 0, by: -1) {
         let a = start[j][i]
-        for unit in a..<i { deviceOfUnit[unit] = .gpu(j - 1) }
+        var range = RangeMemory()
+        for unit in a..<i {
+          deviceOfUnit[unit] = .gpu(j - 1)
+          range.add(terms[unit])
+        }
+        if a < i { needed = needed + ByteCount(range.total(residual: residual, reserve: reserve)) }
         i = a
       }
     }
-    return (Placement(deviceMap: units.deviceMap(deviceOfUnit)), gpuCount > 0 ? best[gpuCount][n] : .infinity)
+    return (
+      Placement(deviceMap: units.deviceMap(deviceOfUnit)), gpuCount > 0 ? best[gpuCount][n] : .infinity,
+      needed
+    )
   }
 }

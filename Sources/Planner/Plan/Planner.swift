@@ -127,13 +127,16 @@ public enum Planner {
     func fits(_ weight: DType) -> Bool {
       MemoryBalancedStrategy().fits(problem(request, weight: weight, compute: compute))
     }
-    if fits(compute) { return DTypes(weight: compute, compute: compute, notes: notes) }
-    let unquantized = place(
-      request, dtypes: DTypes(weight: compute, compute: compute, notes: []), strategy: .memory)
+    let unquantizedProblem = problem(request, weight: compute, compute: compute)
+    let unquantized = MemoryBalancedStrategy().solve(unquantizedProblem)
+    if unquantized.fullest <= 1 { return DTypes(weight: compute, compute: compute, notes: notes) }
+    let capacity = request.gpus.indices.reduce(ByteCount.zero) {
+      $0 + (unquantizedProblem.capacity(of: .gpu($1)) ?? .zero)
+    }
     for weight in [DType.int8, .int4] where fits(weight) {
       notes.append(
         "\(weight) weight-only quantization: \(compute) does not fit "
-          + "(\(unquantized.gpuMemory.formatted()) needed, \(unquantized.gpuCapacity.formatted()) usable); "
+          + "(\(unquantized.needed.formatted()) needed, \(capacity.formatted()) usable); "
           + "quality drops slightly, check it on your task")
       return DTypes(weight: weight, compute: compute, notes: notes)
     }
