@@ -153,14 +153,27 @@ public struct Plan: Sendable {
   ///
   /// - Complexity: O(*t* + *m* · *k*) for *t* tensors, *m* modules and *k* devices.
   static func summaries(of model: ModelGraph, assigned: [Device?]) -> [Device: [String]] {
-    // Bottom-up, in pre-order: each module's first parameter and buffer position, and the
-    // devices of its subtree.
+    // Bottom-up, in pre-order: each module's first parameter and buffer position, its subtree's
+    // size, and whether every tensor of its subtree has one device (`.uniform`) or not.
+    enum Placed: Equatable {
+      case empty
+      case uniform(Device?)
+      case mixed
+    }
     struct Node {
       var parameterStart: Int
       var bufferStart: Int
-      var devices: Set<Device?>
+      var placed: Placed
       /// Modules in the subtree, itself included.
       var size: Int
+    }
+    func merge(_ a: Placed, _ b: Placed) -> Placed {
+      switch (a, b) {
+      case (.empty, _): b
+      case (_, .empty): a
+      case (.uniform(let x), .uniform(let y)) where x == y: a
+      default: .mixed
+      }
     }
     var nodes: [Node] = []
     var nextParameter = 0
@@ -168,52 +181,53 @@ public struct Plan: Sendable {
       module.buffers.count + module.children.reduce(0) { $0 + buffers($1) }
     }
     var nextBuffer = assigned.count - buffers(model.root)
-    func collect(_ module: Module) -> Set<Device?> {
+    func collect(_ module: Module) -> Placed {
       let id = nodes.count
-      nodes.append(Node(parameterStart: nextParameter, bufferStart: nextBuffer, devices: [], size: 0))
-      var devices = Set<Device?>()
+      nodes.append(Node(parameterStart: nextParameter, bufferStart: nextBuffer, placed: .empty, size: 0))
+      var placed = Placed.empty
       for _ in module.parameters {
-        devices.insert(assigned[nextParameter])
+        placed = merge(placed, .uniform(assigned[nextParameter]))
         nextParameter += 1
       }
       for _ in module.buffers {
-        devices.insert(assigned[nextBuffer])
+        placed = merge(placed, .uniform(assigned[nextBuffer]))
         nextBuffer += 1
       }
-      for child in module.children { devices.formUnion(collect(child)) }
-      nodes[id].devices = devices
+      for child in module.children { placed = merge(placed, collect(child)) }
+      nodes[id].placed = placed
       nodes[id].size = nodes.count - id
-      return devices
+      return placed
     }
-    let all = collect(model.root)
-    // Top-down per device, numbering modules in the same pre-order.
+    _ = collect(model.root)
+    // Top-down, once: a uniform subtree is named whole; a mixed one lists its children and its own
+    // tensors.
     var names: [Device: [String]] = [:]
-    func visit(_ module: Module, _ path: String, _ id: inout Int, _ device: Device) {
+    func visit(_ module: Module, _ path: String, _ id: Int) {
       let node = nodes[id]
-      id += 1
-      let size = node.size - 1
-      if node.devices == [device] {
+      switch node.placed {
+      case .empty, .uniform(nil): return
+      case .uniform(let device?):
         names[device, default: []].append(path.isEmpty ? "(whole model)" : path)
-        id += size
-      } else if node.devices.contains(device) {
+      case .mixed:
         let dot = path.isEmpty ? "" : path + "."
-        for child in module.children { visit(child, dot + child.name, &id, device) }
-        for (offset, tensor) in module.parameters.enumerated()
-        where assigned[node.parameterStart + offset] == device {
-          names[device, default: []].append(dot + tensor.name)
+        var child = id + 1
+        for submodule in module.children {
+          visit(submodule, dot + submodule.name, child)
+          child += nodes[child].size
         }
-        for (offset, tensor) in module.buffers.enumerated()
-        where assigned[node.bufferStart + offset] == device {
-          names[device, default: []].append(dot + tensor.name)
+        for (offset, tensor) in module.parameters.enumerated() {
+          if let device = assigned[node.parameterStart + offset] {
+            names[device, default: []].append(dot + tensor.name)
+          }
         }
-      } else {
-        id += size
+        for (offset, tensor) in module.buffers.enumerated() {
+          if let device = assigned[node.bufferStart + offset] {
+            names[device, default: []].append(dot + tensor.name)
+          }
+        }
       }
     }
-    for case let device? in all {
-      var id = 0
-      visit(model.root, "", &id, device)
-    }
+    visit(model.root, "", 0)
     // Execution order, not registration order: a name sorts by the first chain layer under it.
     var firstLayer: [String: Int] = [:]
     for (index, layer) in model.layers.enumerated() {
