@@ -1,0 +1,743 @@
+#!/usr/bin/env python3
+"""Calibration measurements for the planner's memory and cost models, on real GPUs.
+
+Random weights (nothing downloaded): models are built from configs directly on the GPU. Two parts:
+
+  --part single  (one GPU)
+    weights     bytes allocated after building (torch.cuda.memory_allocated) vs parameter bytes, for
+                Qwen2-7B geometry (MiniCPM-V 2.6's LLM, vocab 151666) in bf16, fp16 and fp32, Llama-3-8B
+                geometry in bf16 and the SigLIP-so400m vision tower (448 px, no pooling head) in bf16
+    decode      eager transformers `generate` decode ms/token, Qwen2-7B bf16 sdpa, prompt 512,
+                (t(1 + 128 new) - t(1 new)) / 128, 2 warm-ups, median of 7, whole thing repeated 3 times,
+                at batch 1 and batch 8
+    peakGrid    peak allocated during `generate` (prompt of `context` tokens, 8 new tokens) minus the
+                weights, batch 1/4/16/32 x context 128/1024/4096/16384, sdpa; eager at batch 1 x 1024/4096
+    prefill     one forward of batch 1 x 512/2048/4096 tokens with a KV cache and logits_to_keep=1 (what
+                `generate`'s first step does), 2 warm-ups, median of 5
+    floor       one decode step as matrix-vector products over every linear weight (28 layers x
+                q,k,v,o,gate,up,down, plus lm_head; x @ W.T, no bias) captured in a CUDA graph, median
+                replay time and weight bytes / time; at batch 1 and 8, also without the graph
+    vision      SigLIP-so400m forward ms and peak memory above weights, 1/4/10/16 slices of 448x448
+
+  --part multi  (two GPUs)
+    decode      the same decode measurement with the model on one GPU, then with accelerate hooks on one
+                GPU (dispatch_model, every block on GPU 0, force_hooks), then split across the two GPUs by
+                infer_auto_device_map with max_memory forcing a split near the middle + dispatch_model
+    hop         cuda:0 -> cuda:1 copy of a (1, 1, 3584) and a (1, 4096, 3584) bf16 tensor, host-timed
+                with both devices synchronised, median of 1000, with Tensor.to and accelerate's
+                send_to_device, and the synchronisation alone
+
+Usage (on the GPU machine):
+
+    python3 Scripts/calibrate.py --part single --out calibration-h100.json
+    python3 Scripts/calibrate.py --part multi  --out calibration-h200x2.json
+
+The JSON is rewritten after every section, so a run cut short keeps what it measured. Bytes are
+integers; times are milliseconds (medians with the raw samples).
+"""
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+
+import torch
+import torch.nn.functional as F
+import transformers
+from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+START = time.perf_counter()
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+
+
+def elapsed():
+    return time.perf_counter() - START
+
+
+def log(*args):
+    print(f"[{elapsed():6.1f}s]", *args, flush=True)
+
+
+def r4(x):
+    return round(x, 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+def qwen2_config(layers=28, attn="sdpa"):
+    return Qwen2Config(
+        hidden_size=3584, num_hidden_layers=layers, num_attention_heads=28, num_key_value_heads=4,
+        intermediate_size=18944, vocab_size=151666, max_position_embeddings=32768, rope_theta=1e6,
+        rms_norm_eps=1e-6, tie_word_embeddings=False, attn_implementation=attn)
+
+
+def llama3_config():
+    return LlamaConfig(
+        hidden_size=4096, num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8,
+        intermediate_size=14336, vocab_size=128256, max_position_embeddings=8192, rope_theta=5e5,
+        rms_norm_eps=1e-5, tie_word_embeddings=False, attn_implementation="sdpa")
+
+
+def siglip_config(attn="sdpa"):
+    from transformers import SiglipVisionConfig
+    cfg = SiglipVisionConfig(
+        hidden_size=1152, intermediate_size=4304, num_attention_heads=16, num_hidden_layers=27,
+        patch_size=14, image_size=448, num_channels=3, attn_implementation=attn)
+    cfg.vision_use_head = False  # MiniCPM-V's vpm has no attention-pooling head
+    return cfg
+
+
+def build(cls, cfg, dtype, device="cuda"):
+    torch.manual_seed(0)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        with torch.device(device):
+            model = cls(cfg)
+    finally:
+        torch.set_default_dtype(old)
+    model.eval()
+    if hasattr(model, "generation_config") and model.generation_config is not None:
+        model.generation_config.pad_token_id = 0
+    return model
+
+
+def build_siglip(dtype=torch.bfloat16):
+    from transformers import SiglipVisionModel
+    try:
+        model = build(SiglipVisionModel, siglip_config("sdpa"), dtype)
+    except Exception as e:  # noqa: BLE001
+        log("SigLIP sdpa failed, using eager:", e)
+        model = build(SiglipVisionModel, siglip_config("eager"), dtype)
+    return model
+
+
+def release():
+    """Return cached blocks to the driver (call after the last reference to a model is dropped)."""
+    gc.collect()
+    torch.cuda.empty_cache()
+
+
+def attn_impl(model):
+    return getattr(model.config, "_attn_implementation", None)
+
+
+def set_attn(model, impl):
+    try:
+        model.set_attn_implementation(impl)
+    except Exception:  # noqa: BLE001
+        model.config._attn_implementation = impl
+    return attn_impl(model)
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception as e:  # noqa: BLE001
+        return f"error: {e}"
+
+
+def environment():
+    import accelerate
+    cpu = sh("lscpu | grep 'Model name' | head -1 | sed 's/Model name:\\s*//'") or sh(
+        "grep -m1 'model name' /proc/cpuinfo")
+    devices = []
+    for i in range(torch.cuda.device_count()):
+        free, total = torch.cuda.mem_get_info(i)
+        p = torch.cuda.get_device_properties(i)
+        devices.append({"index": i, "name": torch.cuda.get_device_name(i), "memGetInfoFreeBytes": free,
+                        "memGetInfoTotalBytes": total, "multiprocessors": p.multi_processor_count})
+    return {
+        "python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
+        "transformers": transformers.__version__, "accelerate": accelerate.__version__,
+        "cpu": cpu, "cpuCores": os.cpu_count(), "gpus": devices,
+        "nvidiaSmi": sh("nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,"
+                        "power.limit,temperature.gpu --format=csv"),
+        "sdpBackendsEnabled": {"flash": torch.backends.cuda.flash_sdp_enabled(),
+                               "memEfficient": torch.backends.cuda.mem_efficient_sdp_enabled(),
+                               "math": torch.backends.cuda.math_sdp_enabled()},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Weights
+
+
+def unaccounted_blocks(model):
+    """Active allocator blocks that hold no parameter or buffer of `model`: sizes, largest first."""
+    ptrs = set()
+    for t in list(model.parameters()) + list(model.buffers()):
+        ptrs.add(t.untyped_storage().data_ptr())
+    extra = []
+    for seg in torch.cuda.memory_snapshot():
+        addr = seg["address"]
+        for b in seg["blocks"]:
+            a = b.get("address", addr)
+            if b["state"] == "active_allocated" and a not in ptrs:
+                extra.append(b["size"])
+            addr = a + b["size"]
+    extra.sort(reverse=True)
+    return {"count": len(extra), "totalBytes": sum(extra), "largestBytes": extra[:10]}
+
+
+def weight_record(name, model, dtype_name, base):
+    torch.cuda.synchronize()
+    allocated = torch.cuda.memory_allocated() - base
+    params = list(model.parameters())
+    buffers = list(model.buffers())
+    param_bytes = sum(p.numel() * p.element_size() for p in params)
+    buffer_bytes = sum(b.numel() * b.element_size() for b in buffers)
+    rounded = sum(-(-(t.numel() * t.element_size()) // 512) * 512 for t in params + buffers)
+    rec = {
+        "model": name, "dtype": dtype_name, "parameters": sum(p.numel() for p in params),
+        "parameterTensors": len(params), "parameterBytes": param_bytes,
+        "bufferBytes": buffer_bytes, "parameterAndBufferBytesRoundedTo512": rounded,
+        "allocatedBytes": allocated, "reservedBytes": torch.cuda.memory_reserved(),
+        "allocatedMinusParameterBytes": allocated - param_bytes,
+        "allocatedOverParameterBytes": r4(allocated / param_bytes),
+    }
+    try:
+        rec["unaccountedActiveBlocks"] = unaccounted_blocks(model)
+    except Exception as e:  # noqa: BLE001
+        rec["unaccountedActiveBlocks"] = f"error: {e}"
+    log(f"weights {name} {dtype_name}: allocated {allocated} params {param_bytes}")
+    return rec
+
+
+def measure_weights(name, cls_cfg, dtype_name):
+    gc.collect()
+    torch.cuda.empty_cache()
+    base = torch.cuda.memory_allocated()
+    cls, cfg = cls_cfg
+    model = build(cls, cfg, DTYPES[dtype_name])
+    rec = weight_record(name, model, dtype_name, base)
+    rec["baselineAllocatedBytes"] = base
+    del model
+    release()
+    return rec
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Decode and prefill timing
+
+
+def sync_all():
+    for i in range(torch.cuda.device_count()):
+        torch.cuda.synchronize(i)
+
+
+def timed_generate(model, prompt, new_tokens):
+    sync_all()
+    start = time.perf_counter()
+    with torch.no_grad():
+        model.generate(prompt, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
+    sync_all()
+    return time.perf_counter() - start
+
+
+def decode_round(model, prompt, new_tokens=128, repeats=7, warmups=2):
+    for _ in range(warmups):
+        timed_generate(model, prompt, new_tokens)
+    samples, ones = [], []
+    for _ in range(repeats):
+        one = timed_generate(model, prompt, 1)
+        many = timed_generate(model, prompt, 1 + new_tokens)
+        ones.append(one * 1000)
+        samples.append((many - one) / new_tokens * 1000)
+    return statistics.median(samples), samples, ones
+
+
+def measure_decode(model, batch, prompt_tokens=512, new_tokens=128, rounds=3, device="cuda"):
+    torch.manual_seed(1)
+    prompt = torch.randint(100, 1000, (batch, prompt_tokens), device=device)
+    out = {"batch": batch, "promptTokens": prompt_tokens, "newTokens": new_tokens, "warmups": 2,
+           "repeats": 7, "rounds": rounds,
+           "what": "(t(generate 1+newTokens) - t(generate 1)) / newTokens, ms per decode step (per token "
+                   "of each sequence); medians of each round, raw samples, and t(generate 1) = prefill + "
+                   "first token in ms"}
+    meds, samples, ones = [], [], []
+    for _ in range(rounds):
+        m, s, o = decode_round(model, prompt, new_tokens)
+        meds.append(r4(m))
+        samples.append([r4(x) for x in s])
+        ones.append([r4(x) for x in o])
+    out["msPerTokenMedians"] = meds
+    out["msPerTokenMedian"] = r4(statistics.median([x for s in samples for x in s]))
+    out["msPerTokenSamples"] = samples
+    out["generateOneTokenMs"] = ones
+    log(f"decode batch {batch}: medians {meds}")
+    return out
+
+
+def measure_prefill(model, tokens, repeats=5, warmups=2, device="cuda"):
+    prompt = torch.randint(100, 1000, (1, tokens), device=device)
+
+    def once():
+        sync_all()
+        t = time.perf_counter()
+        with torch.no_grad():
+            model(prompt, use_cache=True, logits_to_keep=1)
+        sync_all()
+        return (time.perf_counter() - t) * 1000
+
+    for _ in range(warmups):
+        once()
+    samples = [r4(once()) for _ in range(repeats)]
+    log(f"prefill {tokens}: {statistics.median(samples):.2f} ms")
+    return {"batch": 1, "tokens": tokens, "msMedian": r4(statistics.median(samples)), "msSamples": samples}
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Peak memory grid
+
+
+KV_BYTES_PER_TOKEN = 28 * 2 * 4 * 128 * 2  # layers x (K, V) x kv heads x head dim x bf16
+
+
+def peak_generate(model, batch, context, new_tokens=8):
+    torch.manual_seed(2)
+    prompt = torch.randint(100, 1000, (batch, context), device="cuda")
+    gc.collect()
+    torch.cuda.empty_cache()
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    t = time.perf_counter()
+    with torch.no_grad():
+        model.generate(prompt, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
+    torch.cuda.synchronize()
+    seconds = time.perf_counter() - t
+    peak = torch.cuda.max_memory_allocated()
+    kv = KV_BYTES_PER_TOKEN * batch * (context + new_tokens)
+    return {
+        "batch": batch, "context": context, "newTokens": new_tokens, "attention": attn_impl(model),
+        "peakAboveWeightsBytes": peak - base, "baseAllocatedBytes": base,
+        "peakReservedBytes": torch.cuda.max_memory_reserved(),
+        "kvCacheBytesFinal": kv, "peakAboveWeightsMinusFinalKvBytes": peak - base - kv,
+        "generateSeconds": r4(seconds),
+    }
+
+
+def estimated_peak(batch, context, weights):
+    tokens = batch * context
+    # KV + gated-MLP transient (3 x intermediate) + ~6 hidden-sized copies, bf16; an over-estimate used only
+    # to skip points that clearly cannot fit.
+    return weights + KV_BYTES_PER_TOKEN * batch * (context + 8) + tokens * (3 * 18944 + 6 * 3584) * 2
+
+
+def measure_grid(model, weights, batches=(1, 4, 16, 32), contexts=(128, 1024, 4096, 16384)):
+    _, total = torch.cuda.mem_get_info()
+    points = []
+    for b in batches:
+        for c in contexts:
+            est = estimated_peak(b, c, weights)
+            if est > total:
+                points.append({"batch": b, "context": c, "attention": attn_impl(model), "skipped": True,
+                               "why": f"estimated {est} bytes > device total {total}"})
+                log(f"grid b{b} c{c}: skipped (est {est / 2**30:.1f} GiB)")
+                continue
+            try:
+                rec = peak_generate(model, b, c)
+                log(f"grid b{b} c{c}: peak above weights {rec['peakAboveWeightsBytes'] / 2**30:.3f} GiB")
+            except torch.cuda.OutOfMemoryError as e:
+                rec = {"batch": b, "context": c, "attention": attn_impl(model), "skipped": True,
+                       "why": "OutOfMemoryError: " + str(e).split("\n")[0][:300],
+                       "estimatedBytes": est}
+                log(f"grid b{b} c{c}: OOM")
+            gc.collect()
+            torch.cuda.empty_cache()
+            points.append(rec)
+    return points
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Hardware floor
+
+
+def linear_weights(model):
+    ws = []
+    for layer in model.model.layers:
+        a, m = layer.self_attn, layer.mlp
+        ws += [a.q_proj.weight, a.k_proj.weight, a.v_proj.weight, a.o_proj.weight,
+               m.gate_proj.weight, m.up_proj.weight, m.down_proj.weight]
+    ws.append(model.lm_head.weight)
+    return ws
+
+
+def cuda_event_ms(fn, n):
+    samples = []
+    for _ in range(n):
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        s.record()
+        fn()
+        e.record()
+        e.synchronize()
+        samples.append(s.elapsed_time(e))
+    return samples
+
+
+def measure_floor(model, batch, replays=50):
+    ws = linear_weights(model)
+    nbytes = sum(w.numel() * w.element_size() for w in ws)
+    xs = {}
+    for w in ws:
+        k = w.shape[1]
+        if k not in xs:
+            xs[k] = torch.randn(batch, k, device="cuda", dtype=w.dtype)
+
+    def step():
+        for w in ws:
+            F.linear(xs[w.shape[1]], w)
+
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for _ in range(3):
+            step()
+    torch.cuda.current_stream().wait_stream(s)
+    torch.cuda.synchronize()
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        step()
+    for _ in range(3):
+        g.replay()
+    torch.cuda.synchronize()
+    graph = cuda_event_ms(g.replay, replays)
+    eager = cuda_event_ms(step, 10)
+    gm, em = statistics.median(graph), statistics.median(eager)
+    del g
+    torch.cuda.synchronize()
+    log(f"floor batch {batch}: graph {gm:.3f} ms = {nbytes / gm / 1e6:.0f} GB/s, eager {em:.3f} ms")
+    return {
+        "batch": batch, "matrices": len(ws), "weightBytes": nbytes,
+        "what": "x @ W.T (F.linear, no bias) for the 28 layers' q,k,v,o,gate,up,down and lm_head, bf16",
+        "graphReplayMsMedian": r4(gm), "graphReplayMsSamples": [r4(x) for x in graph],
+        "impliedGBps": round(nbytes / gm / 1e6, 1),
+        "eagerLaunchMsMedian": r4(em), "eagerLaunchMsSamples": [r4(x) for x in eager],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Vision tower
+
+
+def measure_vision(model, base_weights, batches=(1, 4, 10, 16), repeats=10, warmups=2):
+    out = []
+    for b in batches:
+        x = torch.randn(b, 3, 448, 448, device="cuda", dtype=torch.bfloat16)
+
+        def once():
+            with torch.no_grad():
+                model(pixel_values=x)
+
+        gc.collect()
+        torch.cuda.empty_cache()
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        once()
+        torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated() - base
+        for _ in range(warmups):
+            once()
+        samples = []
+        for _ in range(repeats):
+            torch.cuda.synchronize()
+            t = time.perf_counter()
+            once()
+            torch.cuda.synchronize()
+            samples.append(r4((time.perf_counter() - t) * 1000))
+        m = statistics.median(samples)
+        log(f"vision batch {b}: {m:.2f} ms, peak above weights+input {peak / 2**20:.0f} MiB")
+        out.append({"slices": b, "patchesPerSlice": 1024, "msMedian": r4(m), "msSamples": samples,
+                    "peakAboveWeightsAndInputBytes": peak, "inputBytes": x.numel() * 2,
+                    "weightsAllocatedBytes": base_weights})
+        del x
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self, path, result):
+        self.path, self.result = path, result
+
+    def save(self):
+        self.result["elapsedSeconds"] = round(elapsed(), 1)
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.result, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, self.path)
+
+    def section(self, key, fn):
+        log(f"== {key}")
+        try:
+            self.result[key] = fn()
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            self.result.setdefault("errors", {})[key] = f"{type(e).__name__}: {e}"[:2000]
+        self.save()
+
+
+def part_single(rec, deadline):
+    R = rec.result
+    R["weights"] = []
+    base = torch.cuda.memory_allocated()
+    model = build(Qwen2ForCausalLM, qwen2_config(28, "sdpa"), torch.bfloat16)
+    w = weight_record("qwen2-7b", model, "bf16", base)
+    w["baselineAllocatedBytes"] = base
+    R["weights"].append(w)
+    weights = w["allocatedBytes"]
+    rec.save()
+
+    rec.section("decodeBatch1", lambda: measure_decode(model, 1))
+    rec.section("peakGrid", lambda: {
+        "what": "peak torch.cuda.max_memory_allocated during generate (prompt = context tokens, 8 new "
+                "tokens, greedy) minus allocated before it (the weights); kvCacheBytesFinal = 57344 "
+                "bytes/token x batch x (context + 8)",
+        "points": measure_grid(model, weights)})
+
+    def eager_points():
+        set_attn(model, "eager")
+        pts = []
+        for c in (1024, 4096):
+            try:
+                pts.append(peak_generate(model, 1, c))
+                log(f"eager c{c}: {pts[-1]['peakAboveWeightsBytes'] / 2**30:.3f} GiB")
+            except torch.cuda.OutOfMemoryError as e:
+                pts.append({"batch": 1, "context": c, "attention": "eager", "skipped": True, "why": str(e)[:300]})
+        set_attn(model, "sdpa")
+        return pts
+
+    rec.section("peakEager", eager_points)
+    rec.section("prefill", lambda: [measure_prefill(model, t) for t in (512, 2048, 4096)])
+    rec.section("floor", lambda: [measure_floor(model, 1), measure_floor(model, 8)])
+    if elapsed() < deadline - 150:
+        rec.section("decodeBatch8", lambda: measure_decode(model, 8))
+    else:
+        R.setdefault("skippedSections", []).append("decodeBatch8 (time)")
+    del model
+    release()
+
+    def vision():
+        base = torch.cuda.memory_allocated()
+        m = build_siglip()
+        wr = weight_record("siglip-so400m-448", m, "bf16", base)
+        R["weights"].append(wr)
+        res = {"attention": attn_impl(m), "visionUseHead": False,
+               "batches": measure_vision(m, wr["allocatedBytes"])}
+        del m
+        release()
+        return res
+
+    rec.section("vision", vision)
+
+    for name, cls_cfg, dt in (("qwen2-7b", (Qwen2ForCausalLM, qwen2_config()), "fp16"),
+                              ("llama-3-8b", (LlamaForCausalLM, llama3_config()), "bf16"),
+                              ("qwen2-7b", (Qwen2ForCausalLM, qwen2_config()), "fp32")):
+        if elapsed() > deadline - 40:
+            R.setdefault("skippedSections", []).append(f"weights {name} {dt} (time)")
+            continue
+        if dt == "fp32":
+            free, _ = torch.cuda.mem_get_info()
+            if free < 7.62e9 * 4 * 1.1:
+                R.setdefault("skippedSections", []).append(f"weights {name} fp32 (free {free} too small)")
+                continue
+        try:
+            R["weights"].append(measure_weights(name, cls_cfg, dt))
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            R.setdefault("errors", {})[f"weights {name} {dt}"] = str(e)[:1000]
+        rec.save()
+
+
+def split_device_map(cfg):
+    """infer_auto_device_map on a meta model, GPU 0 limited to about half the weights.
+
+    accelerate keeps room for the largest unsplittable module (here the 1.09 GB embedding / lm_head) on
+    every GPU before a later device, so GPU 0 gets half the weights plus that: 14 of 28 layers.
+    """
+    from accelerate import init_empty_weights, infer_auto_device_map
+    from accelerate.utils import compute_module_sizes
+    with init_empty_weights():
+        meta = Qwen2ForCausalLM(cfg)
+    sizes = compute_module_sizes(meta, dtype=torch.bfloat16)
+    total = sizes[""]
+    layer = sizes["model.layers.0"]
+    largest = max(layer, sizes["model.embed_tokens"], sizes["lm_head"])
+    max_memory = {0: int(total // 2 + largest), 1: int(total * 2)}
+    dm = infer_auto_device_map(meta, max_memory=max_memory, no_split_module_classes=["Qwen2DecoderLayer"],
+                               dtype=torch.bfloat16)
+    return dm, max_memory, total, layer
+
+
+def part_multi(rec, deadline):
+    from accelerate import dispatch_model
+    from accelerate.hooks import remove_hook_from_submodules
+    from accelerate.utils import send_to_device
+    R = rec.result
+    assert torch.cuda.device_count() >= 2, "needs two GPUs"
+    R["topology"] = sh("nvidia-smi topo -m")
+    R["peerAccess"] = {"0to1": torch.cuda.can_device_access_peer(0, 1),
+                       "1to0": torch.cuda.can_device_access_peer(1, 0)}
+
+    # Hops first: cheap and independent of the model.
+    def hops():
+        out = {"what": "host time of one cuda:0 -> cuda:1 copy, torch.cuda.synchronize on both devices "
+                       "before and after; median of n after 50 warm-ups; syncOnly = the two synchronize "
+                       "calls alone"}
+        for name, shape in (("decodeHidden", (1, 1, 3584)), ("prefill4096Hidden", (1, 4096, 3584))):
+            x = torch.randn(*shape, device="cuda:0", dtype=torch.bfloat16)
+            for how, fn in (("tensorTo", lambda: x.to("cuda:1")),
+                            ("sendToDevice", lambda: send_to_device(x, 1)),
+                            ("syncOnly", lambda: None)):
+                for _ in range(50):
+                    fn()
+                torch.cuda.synchronize(0)
+                torch.cuda.synchronize(1)
+                samples = []
+                for _ in range(1000):
+                    torch.cuda.synchronize(0)
+                    torch.cuda.synchronize(1)
+                    t = time.perf_counter()
+                    y = fn()
+                    torch.cuda.synchronize(0)
+                    torch.cuda.synchronize(1)
+                    samples.append((time.perf_counter() - t) * 1000)
+                    del y
+                m = statistics.median(samples)
+                nbytes = x.numel() * 2
+                out[f"{name}.{how}"] = {
+                    "shape": list(shape), "bytes": nbytes, "n": 1000, "msMedian": r4(m),
+                    "msP10": r4(sorted(samples)[100]), "msP90": r4(sorted(samples)[900]),
+                    "msMin": r4(min(samples)),
+                    "impliedGBps": round(nbytes / m / 1e6, 2) if how != "syncOnly" else None,
+                    "msSamples": [round(s, 5) for s in samples]}
+                log(f"hop {name} {how}: {m * 1000:.1f} us")
+            del x
+        return out
+
+    rec.section("hop", hops)
+
+    cfg = qwen2_config(28, "sdpa")
+    model = build(Qwen2ForCausalLM, cfg, torch.bfloat16, device="cuda:0")
+    torch.cuda.synchronize()
+    R["weightsAllocatedBytesGpu0"] = torch.cuda.memory_allocated(0)
+    rec.section("decodeOneGpu", lambda: measure_decode(model, 1, device="cuda:0"))
+    rec.section("prefillOneGpu", lambda: [measure_prefill(model, 4096, device="cuda:0")])
+
+    def hooked_one():
+        dm = {"model.embed_tokens": 0, "model.norm": 0, "model.rotary_emb": 0, "lm_head": 0}
+        dm.update({f"model.layers.{i}": 0 for i in range(28)})
+        try:
+            dispatch_model(model, device_map=dm, force_hooks=True)
+            res = measure_decode(model, 1, rounds=1, device="cuda:0")
+        finally:
+            remove_hook_from_submodules(model)
+        res["deviceMap"] = "every block of the split map on GPU 0, dispatch_model(force_hooks=True)"
+        return res
+
+    if elapsed() < deadline - 200:
+        rec.section("decodeOneGpuWithHooks", hooked_one)
+    else:
+        R.setdefault("skippedSections", []).append("decodeOneGpuWithHooks (time)")
+
+    def split():
+        dm, max_memory, total, layer = split_device_map(cfg)
+        devices = set(dm.values())
+        source = "infer_auto_device_map"
+        if devices != {0, 1}:
+            source = f"hand-made (infer_auto_device_map gave devices {sorted(map(str, devices))})"
+            dm = {"model.embed_tokens": 0, "model.rotary_emb": 0, "model.norm": 1, "lm_head": 1}
+            dm.update({f"model.layers.{i}": 0 if i < 14 else 1 for i in range(28)})
+        dispatch_model(model, device_map=dm)
+        torch.cuda.synchronize(0)
+        torch.cuda.synchronize(1)
+        R["split"] = {"deviceMap": {k: str(v) for k, v in dm.items()}, "source": source,
+                      "maxMemory": {str(k): v for k, v in max_memory.items()},
+                      "moduleSizesTotalBytes": total, "layerBytes": layer,
+                      "layersOnGpu0": sum(1 for k, v in dm.items() if k.startswith("model.layers.") and v == 0),
+                      "allocatedBytes": {"0": torch.cuda.memory_allocated(0), "1": torch.cuda.memory_allocated(1)}}
+        log("split:", R["split"]["layersOnGpu0"], "layers on GPU 0;", R["split"]["allocatedBytes"])
+        rec.save()
+        return measure_decode(model, 1, device="cuda:0")
+
+    rec.section("decodeSplit", split)
+    if "split" in R:
+        rec.section("prefillSplit", lambda: [measure_prefill(model, 4096, device="cuda:0")])
+
+
+def summary(R):
+    lines = []
+    for w in R.get("weights", []):
+        lines.append(f"weights {w['model']} {w['dtype']}: allocated {w['allocatedBytes']} params "
+                     f"{w['parameterBytes']} (+{w['allocatedMinusParameterBytes']})")
+    for key in ("decodeBatch1", "decodeBatch8", "decodeOneGpu", "decodeOneGpuWithHooks", "decodeSplit"):
+        if key in R:
+            lines.append(f"{key}: ms/token medians {R[key]['msPerTokenMedians']} overall {R[key]['msPerTokenMedian']}")
+    for p in R.get("peakGrid", {}).get("points", []) + R.get("peakEager", []):
+        if p.get("skipped"):
+            lines.append(f"peak b{p['batch']} c{p['context']} {p.get('attention')}: skipped ({p['why'][:60]})")
+        else:
+            lines.append(f"peak b{p['batch']} c{p['context']} {p['attention']}: {p['peakAboveWeightsBytes']} above weights, "
+                         f"{p['peakAboveWeightsMinusFinalKvBytes']} above weights+KV")
+    for key in ("prefill", "prefillOneGpu", "prefillSplit"):
+        for p in R.get(key, []):
+            lines.append(f"{key} {p['tokens']}: {p['msMedian']} ms")
+    for f in R.get("floor", []):
+        lines.append(f"floor batch {f['batch']}: graph {f['graphReplayMsMedian']} ms ({f['impliedGBps']} GB/s), "
+                     f"eager {f['eagerLaunchMsMedian']} ms, {f['weightBytes']} bytes")
+    if "vision" in R:
+        for v in R["vision"]["batches"]:
+            lines.append(f"vision {R['vision']['attention']} {v['slices']} slices: {v['msMedian']} ms, "
+                         f"peak {v['peakAboveWeightsAndInputBytes']}")
+    for k, v in R.get("hop", {}).items():
+        if isinstance(v, dict):
+            lines.append(f"hop {k}: {v['msMedian']} ms median ({v['bytes']} bytes)")
+    if "split" in R:
+        lines.append(f"split: {R['split']['layersOnGpu0']} layers on GPU 0 ({R['split']['source']})")
+    for k, v in R.get("errors", {}).items():
+        lines.append(f"ERROR {k}: {v[:200]}")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--part", choices=("single", "multi"), required=True)
+    ap.add_argument("--out", default=None, help="JSON path (default calibration-<part>.json)")
+    ap.add_argument("--deadline", type=float, default=540, help="seconds; later optional sections are skipped")
+    args = ap.parse_args()
+    path = args.out or f"calibration-{args.part}.json"
+    R = {"script": "Scripts/calibrate.py", "part": args.part, "environment": environment(),
+         "model": "Qwen2-7B geometry (hidden 3584, 28 layers, 28 heads, 4 KV heads, intermediate 18944, "
+                  "vocab 151666, untied), random weights built on the GPU",
+         "units": "bytes are integers; times are milliseconds"}
+    rec = Recorder(path, R)
+    rec.save()
+    log(json.dumps(R["environment"], indent=1))
+    if args.part == "single":
+        part_single(rec, args.deadline)
+    else:
+        part_multi(rec, args.deadline)
+    rec.save()
+    print("==== summary")
+    print(summary(R))
+    print(f"wrote {path} in {elapsed():.0f} s")
+
+
+if __name__ == "__main__":
+    main()
