@@ -197,6 +197,11 @@ import Testing
         returnBytes =
           Int64(problem.memory.workload.batch) * problem.model.vocabularySize * MemoryModel.fp32Bytes
       }
+      if ranges.count > 1 && objective == .latency {
+        value +=
+          Double(units.layers.filter { $0.stream == .text }.count)
+          * problem.memory.runtime.hostSecondsPerDispatchedLayer
+      }
       if let returnBytes, let textRange, textRange != ranges.count - 1 {
         value += cost.hop(
           bytes: returnBytes, on: topology.link(from: ranges.last!.gpu, to: ranges[textRange].gpu))

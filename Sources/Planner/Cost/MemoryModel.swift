@@ -42,6 +42,11 @@ public struct MemoryModel: Sendable, Hashable {
 
   /// Bytes per element of fp32 softmax copies and logits (transformers upcasts both).
   static let fp32Bytes: Int64 = 4
+  /// fp32 tensors per score in eager attention beside the scores themselves:
+  /// `softmax(scores, dtype=float32)` copies its input to fp32 and writes an fp32 output, so a
+  /// score costs 2 + 4 + 4 bytes in bf16. Measured on an H100: 9.2 bytes per score at 4096 tokens
+  /// (6.5 at 1024), eager peak minus sdpa peak (fixtures/measurements/calibration-h100.json).
+  static let eagerScoreFP32Copies: Int64 = 2
   /// Hidden-state-sized tensors alive beside a decoder layer's widest transient: the residual, the
   /// normed input, the attention output and the layer's output. Fitted to one measurement: a
   /// 4096-token bf16 prefill of the Qwen2-7B geometry in eager transformers 5.17 on an H100 peaks
@@ -90,7 +95,9 @@ public struct MemoryModel: Sendable, Hashable {
     var bytes = Int64.saturatingProduct(sequences, length, layer.transientElementsPerToken, activationBytes)
     if workload.attention == .eager && layer.attentionHeads > 0 {
       bytes = bytes.saturatingAdd(
-        .saturatingProduct(sequences, layer.attentionHeads, length, length, activationBytes + Self.fp32Bytes))
+        .saturatingProduct(
+          sequences, layer.attentionHeads, length, length,
+          activationBytes + Self.eagerScoreFP32Copies * Self.fp32Bytes))
     }
     if layer.kind == .head {
       bytes = bytes.saturatingAdd(.saturatingProduct(batch, model.vocabularySize, Self.fp32Bytes))

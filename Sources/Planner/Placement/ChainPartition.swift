@@ -26,6 +26,8 @@ struct ChainPartition {
   /// The share of each GPU's capacity a stage may fill (1 for all of it).
   let fill: Double
   let units: ChainUnits
+  /// Host time per step of the runtime's dispatch hooks once a plan spans several GPUs.
+  let dispatchSeconds: Double
   /// A lower bound on the decode time of units `i..<n` wherever they go: for `latency` the sum,
   /// for `throughput` the largest, of each unit's time on its fastest GPU type.
   let restSeconds: [Double]
@@ -84,6 +86,9 @@ struct ChainPartition {
       rest[unit] = objective == .latency ? rest[unit + 1] + fastest[unit] : max(rest[unit + 1], fastest[unit])
     }
     restSeconds = rest
+    dispatchSeconds =
+      Double(units.layers.filter { $0.stream == .text }.count)
+      * problem.memory.runtime.hostSecondsPerDispatchedLayer
     // A boundary after a text unit carries a decode hop; boundaries inside the vision or audio
     // stream cost nothing per token.
     hopBytes = units.anchors.map { index in
@@ -217,6 +222,7 @@ struct ChainPartition {
       let cell = used * width + n
       var value = best[cell]
       let target = textStage[cell]
+      if used > 1 && objective == .latency { value += dispatchSeconds }
       if let bytes = returnHopBytes, target >= 0, target != used - 1 {
         value += cost.hop(bytes: bytes, on: problem.topology.link(from: order[used - 1], to: order[target]))
       }

@@ -131,7 +131,11 @@ extension Estimate {
     }
 
     let hopSeconds = hops.reduce(0) { $0 + $1.seconds }
-    let step = stage.reduce(0) { $0 + $1.seconds } + hopSeconds + runtime.hostSecondsPerStep
+    // A map over several devices runs every text layer through a dispatch hook.
+    let devicesUsed = Set(layerDevices.compactMap { $0 })
+    let textLayers = model.layers.filter { $0.stream == .text }.count
+    let dispatch = devicesUsed.count > 1 ? Double(textLayers) * runtime.hostSecondsPerDispatchedLayer : 0
+    let step = stage.reduce(0) { $0 + $1.seconds } + hopSeconds + runtime.hostSecondsPerStep + dispatch
     let slowestStage = stage.max { $0.seconds < $1.seconds }
     let slowestHop = hops.map(\.seconds).max() ?? 0
     let batch = Double(problem.memory.workload.batch)

@@ -19,6 +19,10 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   public var hostSecondsPerStep: Double
   /// Host time per hop between GPUs beyond the copy itself (hooks, synchronisation).
   public var hostSecondsPerHop: Double
+  /// Host time per text layer per step once the model spans several devices (accelerate
+  /// attaches an `AlignDevicesHook` to every module of a multi-device map; a one-device map is a
+  /// plain `.to(device)` without hooks).
+  public var hostSecondsPerDispatchedLayer: Double
   /// Whether stages on different GPUs work on different sequences at once (pipeline
   /// parallelism): throughput is then bounded by the slowest stage, else by the whole step.
   public var pipelinesStages: Bool
@@ -40,7 +44,11 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   ///   the bound), fixtures/measurements/decode-h100.json from Scripts/measure_decode.py.
   /// - Host per step: 0.50 ms, the intercept of the same fit.
   /// - Host per hop: 22 µs, a Python-level small copy and sync between two H200s [meas]
-  ///   (../shared/reference/models-and-gpus.md §3).
+  ///   (../shared/reference/models-and-gpus.md §3); 21.1 µs with `.to` and 21.4 µs with
+  ///   accelerate's `send_to_device` (fixtures/measurements/calibration-h200x2.json).
+  /// - Host per dispatched layer: 0.20 ms, measured on an H200 host: the Qwen2-7B geometry
+  ///   decodes at 17.64 ms/token on one GPU and 24.08 with accelerate's hooks on its 32 map
+  ///   entries (6.44 ms / 32), Scripts/calibrate.py --part multi.
   /// - Memory efficiency 0.70: lmdeploy#210 measured transformers at 34 ms/token for a 7B fp16
   ///   model on an A10 (13.5 GB at 600 GB/s is 22.5 ms: 66%), TGI#586 31.8 ms on an A10G (75%).
   /// - Compute efficiency 0.50: an estimate for eager prefill (cuBLAS GEMMs reach 60-80% of peak,
@@ -48,8 +56,8 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   public static let transformers = RuntimeProfile(
     name: "transformers", reservePerGPU: .mebibytes(256), memoryEfficiency: 0.70, computeEfficiency: 0.50,
     hostSecondsPerLayer: 0.91e-3, hostSecondsPerStep: 0.50e-3, hostSecondsPerHop: 22e-6,
-    pipelinesStages: false,
-    returnsLogitsToFirstGPU: true)
+    hostSecondsPerDispatchedLayer: 0.20e-3, pipelinesStages: false, returnsLogitsToFirstGPU: true,
+    prefillChunkTokens: nil)
 
   /// An optimised runtime with CUDA graphs (vLLM, gpt-fast): no per-layer host time.
   ///
@@ -61,7 +69,9 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   ///   under 70 GiB (8192 on larger ones but A100; ../shared/reference/anchor-runtimes.md §C.3).
   public static let vllm = RuntimeProfile(
     name: "vllm", reservePerGPU: .mebibytes(512), memoryEfficiency: 0.80, computeEfficiency: 0.60,
-    hostSecondsPerLayer: 0, hostSecondsPerStep: 0.3e-3, hostSecondsPerHop: 20e-6, pipelinesStages: true,
+    hostSecondsPerLayer: 0, hostSecondsPerStep: 0.3e-3, hostSecondsPerHop: 20e-6,
+    hostSecondsPerDispatchedLayer: 0,
+    pipelinesStages: true,
     returnsLogitsToFirstGPU: false, prefillChunkTokens: 2048)
 
   /// llama.cpp with CUDA: kernels launched from C++ (small host cost per layer), graphs on recent
@@ -74,13 +84,15 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   /// - Prefill in micro-batches of 512 tokens (`n_ubatch` default).
   public static let llamaCpp = RuntimeProfile(
     name: "llama.cpp", reservePerGPU: .mebibytes(384), memoryEfficiency: 0.75, computeEfficiency: 0.55,
-    hostSecondsPerLayer: 20e-6, hostSecondsPerStep: 0.2e-3, hostSecondsPerHop: 10e-6, pipelinesStages: false,
+    hostSecondsPerLayer: 20e-6, hostSecondsPerStep: 0.2e-3, hostSecondsPerHop: 10e-6,
+    hostSecondsPerDispatchedLayer: 0, pipelinesStages: false,
     returnsLogitsToFirstGPU: false, prefillChunkTokens: 512)
 
   /// The hardware bound: datasheet peaks, no overheads. What no runtime reaches.
   public static let roofline = RuntimeProfile(
     name: "roofline", reservePerGPU: .zero, memoryEfficiency: 1, computeEfficiency: 1, hostSecondsPerLayer: 0,
-    hostSecondsPerStep: 0, hostSecondsPerHop: 0, pipelinesStages: true, returnsLogitsToFirstGPU: false,
+    hostSecondsPerStep: 0, hostSecondsPerHop: 0, hostSecondsPerDispatchedLayer: 0, pipelinesStages: true,
+    returnsLogitsToFirstGPU: false,
     prefillChunkTokens: nil)
 
   public static let all: [RuntimeProfile] = [.transformers, .vllm, .llamaCpp, .roofline]
