@@ -277,6 +277,8 @@ import Testing
     let expected =
       layers.reduce(0.0) { $0 + problem.cost.decode($1, on: a100).seconds } + activation
       + (runtime.returnsLogitsToFirstGPU ? logits : 0) + runtime.hostSecondsPerStep
+      // accelerate's hooks on every text layer, once the map spans two GPUs.
+      + Double(layers.count) * runtime.hostSecondsPerDispatchedLayer
     #expect(Self.isClose(plan.estimate.decodeSecondsPerToken, expected, tolerance: 1e-9))
     #expect(plan.estimate.stageSeconds.map(\.device) == [.gpu(0), .gpu(1)])
     // The prefill hop carries the whole prompt's activations.
