@@ -30,8 +30,9 @@ public struct CostModel: Sendable, Hashable {
   var context: Double { Double(memory.workload.contextTokens) }
   var activationBytes: Double { Double(memory.computeDType.bits / 8) }
 
-  func timing(flops: Double, bytes: Double, host: Double, on gpu: GPU) -> Timing {
-    let compute = flops / (gpu.peakFLOPS(computing: memory.computeDType) * runtime.computeEfficiency)
+  func timing(flops: Double, bytes: Double, host: Double, on gpu: GPU, encoder: Bool = false) -> Timing {
+    let efficiency = encoder ? runtime.encoderComputeEfficiency : runtime.computeEfficiency
+    let compute = flops / (gpu.peakFLOPS(computing: memory.computeDType) * efficiency)
     let transfer = bytes / (gpu.bandwidthBytesPerSecond * runtime.memoryEfficiency)
     if host >= compute && host >= transfer && host > 0 { return Timing(seconds: host, bound: .host) }
     return compute > transfer
@@ -79,7 +80,12 @@ public struct CostModel: Sendable, Hashable {
     let (sequences, length) = encoderWork(layer)
     let tokens = sequences * length
     let flops = tokens * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * length)
-    return timing(flops: flops, bytes: Double(memory.weights(of: layer).value), host: 0, on: gpu)
+    let blocks =
+      layer.kind == .visionBlock || layer.kind == .audioBlock ? Double(max(layer.encoderBlocks, 1)) : 0
+    return timing(
+      flops: flops, bytes: Double(memory.weights(of: layer).value),
+      host: blocks * runtime.hostSecondsPerEncoderLayer,
+      on: gpu, encoder: true)
   }
 
   /// Bytes a hop after `layer` carries per decode step (`batch × hidden`), per prefill

@@ -41,6 +41,9 @@ public struct Layer: Sendable, Hashable, Codable {
   public var outputElementsPerToken: Int64
   /// The module this layer must share a device with (a tied LM head sits with its embedding).
   public var pinnedTo: String?
+  /// Encoder blocks this layer stands for (1, or the blocks of a no-split encoder merged into one
+  /// layer): the host issues each block's kernels.
+  public var encoderBlocks: Int = 1
 
   // Filled in by ModelGraph from the module tree.
   /// Parameters (elements) counted once across tied tensors.

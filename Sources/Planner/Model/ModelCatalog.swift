@@ -358,10 +358,12 @@ public enum ModelCatalog {
   /// One chain layer standing for a no-split encoder: FLOPs add up, transients and heads are the
   /// largest of its parts.
   static func merged(_ parts: [Layer], module: String, kind: Layer.Kind, stream: Layer.Stream) -> Layer {
-    Layer(
+    var layer = Layer(
       module: module, kind: kind, stream: stream, flopsPerToken: parts.reduce(0) { $0 + $1.flopsPerToken },
       transientElementsPerToken: parts.map(\.transientElementsPerToken).max() ?? 0,
       attentionHeads: parts.map(\.attentionHeads).max() ?? 0,
       attentionFLOPsPerContextToken: parts.reduce(0) { $0 + $1.attentionFLOPsPerContextToken })
+    layer.encoderBlocks = parts.filter { $0.kind == .visionBlock || $0.kind == .audioBlock }.count
+    return layer
   }
 }

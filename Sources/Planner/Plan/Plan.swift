@@ -107,6 +107,15 @@ public struct Plan: Sendable {
         "\(name) needs \(plan.memory.total.formatted()) but has \(plan.capacity!.formatted())"
           + (plan.device.isGPU ? " usable" : " allowed by --max-memory"))
     }
+    if memoryModel.workload.attention == .eager,
+      let heavy = devices.first(where: {
+        $0.device.isGPU && $0.memory.activations.value > $0.memory.total.value / 4
+      })
+    {
+      warnings.append(
+        "eager attention materialises \(heavy.memory.activations.formatted()) of activations on GPU \(heavy.device) "
+          + "(heads x tokens² scores); --attention sdpa or flash needs none of that")
+    }
     if strategy.isAccelerateParity && devices.contains(where: { $0.device.isGPU && !$0.fits }) {
       warnings.append(
         "accelerate fills GPUs by weights only; KV cache, activations and the runtime reserve overflow it: "

@@ -12,6 +12,10 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   public var memoryEfficiency: Double
   /// Fraction of peak FLOP/s reached by the large matrix products of a prefill.
   public var computeEfficiency: Double
+  /// Fraction of peak FLOP/s a vision or audio encoder layer reaches (its own kernels, slice by
+  /// slice), and the host time to issue one such layer.
+  public var encoderComputeEfficiency: Double
+  public var hostSecondsPerEncoderLayer: Double
   /// Host time to issue one decoder layer's kernels (Python and launches); the layer takes at
   /// least this long whatever the GPU. 0 where kernels are replayed from a CUDA graph.
   public var hostSecondsPerLayer: Double
@@ -51,10 +55,15 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   ///   entries (6.44 ms / 32), Scripts/calibrate.py --part multi.
   /// - Memory efficiency 0.70: lmdeploy#210 measured transformers at 34 ms/token for a 7B fp16
   ///   model on an A10 (13.5 GB at 600 GB/s is 22.5 ms: 66%), TGI#586 31.8 ms on an A10G (75%).
+  /// - Encoder: SigLIP-400M (27 blocks, bf16, sdpa) on an H100 takes 13.1 ms for one 448 px slice
+  ///   (host-bound: 0.49 ms per block) and 49.1 ms for 16 slices (15.6 TFLOP: 32% of peak), fitted
+  ///   to those two points; 4 and 10 slices are held out for validation
+  ///   (fixtures/measurements/calibration-h100.json, Scripts/calibrate.py).
   /// - Compute efficiency 0.50: an estimate for eager prefill (cuBLAS GEMMs reach 60-80% of peak,
   ///   the elementwise kernels between them much less). To be measured.
   public static let transformers = RuntimeProfile(
     name: "transformers", reservePerGPU: .mebibytes(256), memoryEfficiency: 0.70, computeEfficiency: 0.50,
+    encoderComputeEfficiency: 0.32, hostSecondsPerEncoderLayer: 0.49e-3,
     hostSecondsPerLayer: 0.91e-3, hostSecondsPerStep: 0.50e-3, hostSecondsPerHop: 22e-6,
     hostSecondsPerDispatchedLayer: 0.20e-3, pipelinesStages: false, returnsLogitsToFirstGPU: true,
     prefillChunkTokens: nil)
@@ -69,6 +78,7 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   ///   under 70 GiB (8192 on larger ones but A100; ../shared/reference/anchor-runtimes.md §C.3).
   public static let vllm = RuntimeProfile(
     name: "vllm", reservePerGPU: .mebibytes(512), memoryEfficiency: 0.80, computeEfficiency: 0.60,
+    encoderComputeEfficiency: 0.60, hostSecondsPerEncoderLayer: 0,
     hostSecondsPerLayer: 0, hostSecondsPerStep: 0.3e-3, hostSecondsPerHop: 20e-6,
     hostSecondsPerDispatchedLayer: 0,
     pipelinesStages: true,
@@ -84,13 +94,15 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   /// - Prefill in micro-batches of 512 tokens (`n_ubatch` default).
   public static let llamaCpp = RuntimeProfile(
     name: "llama.cpp", reservePerGPU: .mebibytes(384), memoryEfficiency: 0.75, computeEfficiency: 0.55,
+    encoderComputeEfficiency: 0.55, hostSecondsPerEncoderLayer: 20e-6,
     hostSecondsPerLayer: 20e-6, hostSecondsPerStep: 0.2e-3, hostSecondsPerHop: 10e-6,
     hostSecondsPerDispatchedLayer: 0, pipelinesStages: false,
     returnsLogitsToFirstGPU: false, prefillChunkTokens: 512)
 
   /// The hardware bound: datasheet peaks, no overheads. What no runtime reaches.
   public static let roofline = RuntimeProfile(
-    name: "roofline", reservePerGPU: .zero, memoryEfficiency: 1, computeEfficiency: 1, hostSecondsPerLayer: 0,
+    name: "roofline", reservePerGPU: .zero, memoryEfficiency: 1, computeEfficiency: 1,
+    encoderComputeEfficiency: 1, hostSecondsPerEncoderLayer: 0, hostSecondsPerLayer: 0,
     hostSecondsPerStep: 0, hostSecondsPerHop: 0, hostSecondsPerDispatchedLayer: 0, pipelinesStages: true,
     returnsLogitsToFirstGPU: false,
     prefillChunkTokens: nil)
