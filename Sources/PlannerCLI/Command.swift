@@ -1,3 +1,4 @@
+import Foundation
 import Planner
 
 /// What one run of the CLI prints and how it exits. Pure: tests call it directly.
@@ -15,6 +16,37 @@ struct Outcome: Error, Equatable {
 }
 
 enum Command {
+  /// A local Hugging Face directory (config.json and safetensors headers), or a catalog name.
+  /// A bad directory is exit 1 with the file, field and reason; an unknown name is a usage error
+  /// with the closest names.
+  static func loadModel(_ name: String) -> Result<ModelGraph, Outcome> {
+    let path = NSString(string: name).expandingTildeInPath
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      do {
+        return .success(try CheckpointImporter.load(directory: path))
+      } catch {
+        return .failure(Outcome.failure(error.description))
+      }
+    }
+    if let entry = ModelCatalog.entry(named: name) { return .success(entry.build()) }
+    if name.contains("/") && !name.hasPrefix("/") && !name.hasPrefix(".") && !name.hasPrefix("~")
+      && name.split(separator: "/").count == 2
+    {
+      let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
+      return .failure(
+        Outcome.failure(
+          "unknown model '\(name)': not a local directory nor a catalog name (the planner downloads nothing; "
+            + "pass the directory of a downloaded snapshot); closest known: \(hint)",
+          code: Outcome.usageExitCode))
+    }
+    let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
+    return .failure(
+      Outcome.failure(
+        "unknown model '\(name)'; closest known: \(hint) (planner models lists them all, or pass a model directory)",
+        code: Outcome.usageExitCode))
+  }
+
   static let version = "planner 0.1.0"
 
   /// Runs the CLI on `arguments` (without the program name).
@@ -67,12 +99,10 @@ enum Command {
     } catch {
       return .failure(error.description, code: Outcome.usageExitCode)
     }
-    let name = options.model!
-    guard let entry = ModelCatalog.entry(named: name) else {
-      let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
-      return .failure(
-        "unknown model '\(name)'; closest known: \(hint) (planner models lists them all)",
-        code: Outcome.usageExitCode)
+    let model: ModelGraph
+    switch loadModel(options.model!) {
+    case .success(let loaded): model = loaded
+    case .failure(let outcome): return outcome
     }
     if let caps = options.maxMemory {
       for case .gpu(let index) in caps.devices where index >= gpus.count {
@@ -91,7 +121,7 @@ enum Command {
       }
     }
     let request = PlanRequest(
-      model: entry.build(), gpus: gpus, workload: options.workload, strategy: options.strategy,
+      model: model, gpus: gpus, workload: options.workload, strategy: options.strategy,
       maxMemory: options.maxMemory, runtime: options.runtime, topology: topology)
     if options.compare {
       do {

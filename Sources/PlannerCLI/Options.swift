@@ -178,7 +178,8 @@ struct Options: Equatable {
 
     Required:
       --gpus LIST             GPUs in device index order: 2xP4,1xT4 or 4090,3090
-      --model NAME            a catalog model (planner models), e.g. minicpm-v-2.6
+      --model NAME|DIR        a catalog model (planner models), e.g. minicpm-v-2.6, or a local
+                              Hugging Face directory (config.json and safetensors headers)
 
     Options:
       --strategy NAME         auto (default), latency, throughput, memory, sequential, balanced,

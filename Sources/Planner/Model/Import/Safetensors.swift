@@ -1,0 +1,442 @@
+import Foundation
+
+/// An element type of the safetensors format.
+public enum SafetensorsDType: String, Sendable, Hashable, CaseIterable {
+  case bool = "BOOL"
+  case u8 = "U8"
+  case i8 = "I8"
+  case f8e5m2 = "F8_E5M2"
+  case f8e4m3 = "F8_E4M3"
+  case f8e8m0 = "F8_E8M0"
+  case i16 = "I16"
+  case u16 = "U16"
+  case f16 = "F16"
+  case bf16 = "BF16"
+  case i32 = "I32"
+  case u32 = "U32"
+  case f32 = "F32"
+  case f64 = "F64"
+  case i64 = "I64"
+  case u64 = "U64"
+  case c64 = "C64"
+  case f4 = "F4"
+  case f6e2m3 = "F6_E2M3"
+  case f6e3m2 = "F6_E3M2"
+
+  /// Bits per stored element (a `BOOL` takes a whole byte).
+  public var bits: Int {
+    switch self {
+    case .f4: 4
+    case .f6e2m3, .f6e3m2: 6
+    case .bool, .u8, .i8, .f8e5m2, .f8e4m3, .f8e8m0: 8
+    case .i16, .u16, .f16, .bf16: 16
+    case .i32, .u32, .f32: 32
+    case .f64, .i64, .u64, .c64: 64
+    }
+  }
+
+  /// Whether transformers converts the tensor to the load dtype (floating-point types do; integer,
+  /// boolean, scale-exponent `F8_E8M0` and packed sub-byte tensors keep their bytes).
+  public var isFloatingPoint: Bool {
+    switch self {
+    case .f16, .bf16, .f32, .f64, .f8e4m3, .f8e5m2: true
+    default: false
+    }
+  }
+
+  /// The planner's dtype for a checkpoint stored in this type, where there is one.
+  var plannerDType: DType? {
+    switch self {
+    case .f32, .f64: .fp32
+    case .f16: .fp16
+    case .bf16: .bf16
+    case .f8e4m3, .f8e5m2: .fp8
+    default: nil
+    }
+  }
+}
+
+/// One tensor of a safetensors header: its dtype, shape and where its bytes lie.
+public struct SafetensorsTensor: Sendable, Hashable {
+  public var name: String
+  public var dtype: SafetensorsDType
+  public var shape: [Int64]
+  /// The product of the shape (checked not to overflow).
+  public var elementCount: Int64
+  /// Byte range relative to the start of the data (just after the header).
+  public var dataOffsets: Range<Int64>
+  /// The file the tensor is stored in.
+  public var file: String
+}
+
+/// The JSON header of one `.safetensors` file, read without touching the tensor data.
+///
+/// The format is an 8-byte little-endian header length *n*, *n* bytes of JSON mapping each tensor
+/// name to `{"dtype", "shape", "data_offsets"}` (plus an optional `__metadata__` object of
+/// strings), then the data. Only the first 8 + *n* bytes are read; the rest of the file is
+/// measured, never read.
+///
+///     let header = try SafetensorsHeader.read(contentsOf: "/m/model.safetensors")
+///     header.tensors.first?.shape   // [151666, 3584]
+public struct SafetensorsHeader: Sendable, Hashable {
+  /// The file read.
+  public var file: String
+  /// The tensors in the order of their bytes in the file (`data_offsets`, then name).
+  public var tensors: [SafetensorsTensor]
+  /// String values of `__metadata__` (others are ignored).
+  public var metadata: [String: String]
+  /// Bytes of data after the header.
+  public var dataLength: Int64
+
+  /// The largest header accepted: safetensors' own limit (`MAX_HEADER_SIZE`, 100,000,000 bytes).
+  public static let maximumHeaderLength: Int64 = 100_000_000
+
+  /// Reads and validates the header of a file.
+  ///
+  /// - Parameter path: the `.safetensors` file.
+  /// - Returns: the header; every tensor's bytes lie inside the file, and no two overlap.
+  /// - Throws: ``ImportError`` naming the file, the tensor or field and the reason.
+  /// - Complexity: O(*h* + *t* log *t*) for a header of *h* bytes and *t* tensors; reads 8 + *h*
+  ///   bytes of the file.
+  public static func read(contentsOf path: String) throws(ImportError) -> SafetensorsHeader {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw ImportError(.unreadable, file: path, "no such file")
+    }
+    guard !isDirectory.boolValue else { throw ImportError(.unreadable, file: path, "is a directory") }
+    let handle: FileHandle
+    do {
+      handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+    } catch {
+      throw ImportError(.unreadable, file: path, "cannot be opened (\(error.localizedDescription))")
+    }
+    defer { try? handle.close() }
+    let size: Int64
+    let prefix: Data
+    do {
+      size = Int64(clamping: try handle.seekToEnd())
+      try handle.seek(toOffset: 0)
+      prefix = try handle.read(upToCount: 8) ?? Data()
+    } catch {
+      throw ImportError(.unreadable, file: path, "cannot be read (\(error.localizedDescription))")
+    }
+    let length = try headerLength(prefix, fileSize: size, file: path)
+    let json: Data
+    do {
+      json = try handle.read(upToCount: Int(length)) ?? Data()
+    } catch {
+      throw ImportError(.unreadable, file: path, "cannot be read (\(error.localizedDescription))")
+    }
+    guard json.count == Int(length) else {
+      throw ImportError(
+        .truncated, file: path, "the header is \(length) bytes but only \(json.count) could be read")
+    }
+    return try parse(json: json, dataLength: size - 8 - length, file: path)
+  }
+
+  /// Parses the start of a file held in memory: the length, the header, and `bytes.count` as the
+  /// file size (what the fuzz target calls).
+  static func parse(fileBytes bytes: Data, file: String) throws(ImportError) -> SafetensorsHeader {
+    let size = Int64(bytes.count)
+    let length = try headerLength(bytes.prefix(8), fileSize: size, file: file)
+    let start = bytes.startIndex + 8
+    let json = bytes[start..<(start + Int(length))]
+    return try parse(json: Data(json), dataLength: size - 8 - length, file: file)
+  }
+
+  /// Decodes and bounds the 8-byte little-endian header length.
+  static func headerLength(_ prefix: Data, fileSize: Int64, file: String) throws(ImportError) -> Int64 {
+    guard prefix.count == 8 else {
+      throw ImportError(
+        .truncated, file: file, "the file is \(fileSize) bytes, shorter than the 8-byte header length")
+    }
+    var value: UInt64 = 0
+    for (index, byte) in prefix.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
+    guard value <= UInt64(maximumHeaderLength) else {
+      throw ImportError(
+        .tooLarge, file: file,
+        "header length \(value) exceeds the \(maximumHeaderLength)-byte limit (not a safetensors file?)")
+    }
+    let length = Int64(value)
+    guard length <= fileSize - 8 else {
+      throw ImportError(
+        .truncated, file: file,
+        "header length \(length) runs past the end of the file (\(fileSize) bytes): the file is truncated")
+    }
+    return length
+  }
+
+  /// Validates the JSON header of a file whose data part holds `dataLength` bytes.
+  ///
+  /// - Complexity: O(*h* + *t* log *t*).
+  static func parse(json: Data, dataLength: Int64, file: String) throws(ImportError) -> SafetensorsHeader {
+    guard let document = JSONValue.parse(json) else {
+      throw ImportError(.notJSON, file: file, "the header is not JSON")
+    }
+    guard case .object(let entries) = document else {
+      throw ImportError(.invalidField, file: file, "the header is \(document.kind), not an object")
+    }
+    var metadata: [String: String] = [:]
+    var tensors: [SafetensorsTensor] = []
+    tensors.reserveCapacity(entries.count)
+    // Sorted, so that of several faults the same one is reported on every run.
+    for name in entries.keys.sorted() {
+      let value = entries[name]!
+      if name == "__metadata__" {
+        if case .object(let fields) = value {
+          for (key, field) in fields { if case .string(let text) = field { metadata[key] = text } }
+        }
+        continue
+      }
+      tensors.append(try tensor(name, value, dataLength: dataLength, file: file))
+    }
+    tensors.sort {
+      ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound, $0.name) < (
+        $1.dataOffsets.lowerBound, $1.dataOffsets.upperBound, $1.name
+      )
+    }
+    // Invariant: `end` is the largest end offset of the tensors already checked; sorted by start,
+    // a non-empty tensor overlaps an earlier one exactly when it starts before that end.
+    var end: Int64 = 0
+    var endOwner = ""
+    for tensor in tensors {
+      if tensor.dataOffsets.lowerBound < end && !tensor.dataOffsets.isEmpty {
+        throw ImportError(
+          .overlap, file: file, subject: tensor.name,
+          "data_offsets [\(tensor.dataOffsets.lowerBound), \(tensor.dataOffsets.upperBound)] overlap those of "
+            + ImportError.oneLine(endOwner))
+      }
+      if tensor.dataOffsets.upperBound > end {
+        end = tensor.dataOffsets.upperBound
+        endOwner = tensor.name
+      }
+    }
+    return SafetensorsHeader(file: file, tensors: tensors, metadata: metadata, dataLength: dataLength)
+  }
+
+  /// Validates one entry of the header.
+  static func tensor(
+    _ name: String, _ value: JSONValue, dataLength: Int64, file: String
+  ) throws(ImportError) -> SafetensorsTensor {
+    func fail(_ kind: ImportError.Kind, _ reason: String) -> ImportError {
+      ImportError(kind, file: file, subject: name, reason)
+    }
+    guard case .object(let fields) = value else {
+      throw fail(.invalidField, "is \(value.kind), not an object")
+    }
+    guard let rawDType = fields["dtype"] else { throw fail(.missingField, "no dtype") }
+    guard case .string(let dtypeName) = rawDType else {
+      throw fail(.invalidField, "dtype is \(rawDType.kind), not a string")
+    }
+    guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
+      throw fail(.unknownDType, "unknown dtype \"\(ImportError.oneLine(dtypeName))\"")
+    }
+    guard let rawShape = fields["shape"] else { throw fail(.missingField, "no shape") }
+    guard case .array(let dimensions) = rawShape else {
+      throw fail(.invalidField, "shape is \(rawShape.kind), not an array")
+    }
+    var shape: [Int64] = []
+    shape.reserveCapacity(dimensions.count)
+    var elements: Int64 = 1
+    var overflow = false
+    for dimension in dimensions {
+      guard case .number(let number) = dimension, let size = Int64(exactly: number) else {
+        throw fail(.invalidShape, "shape has \(describe(dimension)), not an integer dimension")
+      }
+      guard size >= 0 else { throw fail(.invalidShape, "shape has the negative dimension \(size)") }
+      shape.append(size)
+      let (product, overflowed) = elements.multipliedReportingOverflow(by: size)
+      elements = product
+      overflow = overflow || overflowed
+    }
+    // A zero dimension makes an overflowing prefix harmless, as in PyTorch.
+    if overflow && !shape.contains(0) {
+      throw fail(.invalidShape, "shape \(describe(shape)) has more elements than Int64 can count")
+    }
+    if shape.contains(0) { elements = 0 }
+    guard let rawOffsets = fields["data_offsets"] else { throw fail(.missingField, "no data_offsets") }
+    guard case .array(let offsetValues) = rawOffsets, offsetValues.count == 2 else {
+      throw fail(.invalidField, "data_offsets is \(rawOffsets.kind), not an array of two offsets")
+    }
+    var offsets: [Int64] = []
+    for offset in offsetValues {
+      guard case .number(let number) = offset, let position = Int64(exactly: number), position >= 0 else {
+        throw fail(.invalidField, "data_offsets has \(describe(offset)), not a non-negative integer")
+      }
+      offsets.append(position)
+    }
+    let (begin, end) = (offsets[0], offsets[1])
+    guard begin <= end else {
+      throw fail(.invalidField, "data_offsets [\(begin), \(end)] end before they begin")
+    }
+    let (bits, bitsOverflow) = elements.multipliedReportingOverflow(by: Int64(dtype.bits))
+    guard !bitsOverflow else {
+      throw fail(
+        .invalidShape, "shape \(describe(shape)) of \(dtype.rawValue) has more bytes than Int64 can count")
+    }
+    guard bits % 8 == 0, bits / 8 == end - begin else {
+      let bytes = bits % 8 == 0 ? "\(bits / 8) bytes" : "\(bits) bits, not a whole number of bytes"
+      throw fail(
+        .sizeMismatch,
+        "data_offsets [\(begin), \(end)] span \(end - begin) bytes but shape \(describe(shape)) of "
+          + "\(dtype.rawValue) is \(bytes)")
+    }
+    guard end <= dataLength else {
+      throw fail(
+        .truncated,
+        "data_offsets [\(begin), \(end)] run past the end of the data (\(dataLength) bytes after the "
+          + "header): the file is truncated")
+    }
+    return SafetensorsTensor(
+      name: name, dtype: dtype, shape: shape, elementCount: elements, dataOffsets: begin..<end, file: file)
+  }
+
+  /// A shape for a message (at most eight dimensions shown).
+  static func describe(_ shape: [Int64]) -> String {
+    let shown = shape.prefix(8).map(String.init).joined(separator: ", ")
+    return "[" + shown + (shape.count > 8 ? ", … (\(shape.count) dimensions)" : "") + "]"
+  }
+
+  /// A JSON value for a message.
+  static func describe(_ value: JSONValue) -> String {
+    switch value {
+    case .number(let number): "\(number)"
+    case .string(let text): "the string \"\(ImportError.oneLine(text, limit: 40))\""
+    default: value.kind
+    }
+  }
+}
+
+/// The safetensors files of a model directory and their headers.
+///
+/// A sharded checkpoint names its shards in `model.safetensors.index.json` (`weight_map`: tensor
+/// name → file); an unsharded one is `model.safetensors`. Without either, every `*.safetensors`
+/// file of the directory is read, in name order.
+public enum SafetensorsCheckpoint {
+  public static let indexFileName = "model.safetensors.index.json"
+  public static let singleFileName = "model.safetensors"
+
+  /// Every tensor of the directory's checkpoint, in file order then byte order; empty where the
+  /// directory has no safetensors file.
+  ///
+  /// - Throws: ``ImportError`` for an unreadable or invalid header or index, a shard the index
+  ///   names but the directory lacks, a tensor the index places in a shard that does not hold it,
+  ///   and a tensor stored twice.
+  /// - Complexity: O(*h* + *t* log *t*) over all headers; reads only the headers.
+  public static func tensors(inDirectory directory: String) throws(ImportError) -> [SafetensorsTensor] {
+    // Paths stay as the user gave them (relative stays relative), so that messages name them so.
+    let base = ImportPath(directory)
+    let index = base.appending(indexFileName)
+    let single = base.appending(singleFileName)
+    let manager = FileManager.default
+    var files: [String]
+    var weightMap: [String: String]? = nil
+    if manager.fileExists(atPath: index) {
+      let map = try readIndex(at: index)
+      weightMap = map
+      files = Array(Set(map.values)).sorted()
+      for shard in files where !manager.fileExists(atPath: base.appending(shard)) {
+        let tensor = map.filter { $0.value == shard }.keys.min() ?? ""
+        throw ImportError(
+          .missingShard, file: index, subject: "weight_map",
+          "names shard \(ImportError.oneLine(shard)) (for \(ImportError.oneLine(tensor)) and others), "
+            + "which is not in the directory")
+      }
+    } else if manager.fileExists(atPath: single) {
+      files = [singleFileName]
+    } else {
+      let names = (try? manager.contentsOfDirectory(atPath: directory)) ?? []
+      files = names.filter { $0.hasSuffix(".safetensors") }.sorted()
+    }
+    var tensors: [SafetensorsTensor] = []
+    var location: [String: String] = [:]
+    for name in files {
+      let path = base.appending(name)
+      let header = try SafetensorsHeader.read(contentsOf: path)
+      for tensor in header.tensors {
+        if let other = location.updateValue(path, forKey: tensor.name) {
+          throw ImportError(
+            .invalidField, file: path, subject: tensor.name,
+            "is stored twice (also in \(ImportError.oneLine(other)))")
+        }
+        tensors.append(tensor)
+      }
+    }
+    if let weightMap {
+      for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) {
+        let path = base.appending(shard)
+        guard location[tensor] == path else {
+          throw ImportError(
+            .missingField, file: index, subject: tensor,
+            "the index places it in \(ImportError.oneLine(shard)), whose header does not hold it")
+        }
+      }
+    }
+    return tensors
+  }
+
+  /// Reads `weight_map` of an index file; shard names must be plain file names in the directory.
+  static func readIndex(at path: String) throws(ImportError) -> [String: String] {
+    try parseIndex(readJSONFile(at: path, limit: SafetensorsHeader.maximumHeaderLength), file: path)
+  }
+
+  /// The bytes of a small JSON file (`config.json`, an index), refused past `limit` bytes.
+  static func readJSONFile(at path: String, limit: Int64) throws(ImportError) -> Data {
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+    guard size <= limit else {
+      throw ImportError(.tooLarge, file: path, "is \(size) bytes, more than the \(limit) accepted")
+    }
+    do {
+      return try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw ImportError(.unreadable, file: path, "cannot be read (\(error.localizedDescription))")
+    }
+  }
+
+  /// Parses the JSON of an index file.
+  static func parseIndex(_ data: Data, file: String) throws(ImportError) -> [String: String] {
+    guard let document = JSONValue.parse(data) else { throw ImportError(.notJSON, file: file, "is not JSON") }
+    guard case .object(let fields) = document else {
+      throw ImportError(.invalidField, file: file, "is \(document.kind), not an object")
+    }
+    guard let rawMap = fields["weight_map"] else {
+      throw ImportError(.missingField, file: file, subject: "weight_map", "is missing")
+    }
+    guard case .object(let entries) = rawMap else {
+      throw ImportError(.invalidField, file: file, subject: "weight_map", "is \(rawMap.kind), not an object")
+    }
+    var map: [String: String] = [:]
+    for (tensor, value) in entries.sorted(by: { $0.key < $1.key }) {
+      guard case .string(let shard) = value else {
+        throw ImportError(
+          .invalidField, file: file, subject: "weight_map." + tensor, "is \(value.kind), not a file name")
+      }
+      guard !shard.isEmpty, shard != ".", shard != "..", !shard.contains("/"), !shard.contains("\\"),
+        !shard.contains("\0")
+      else {
+        throw ImportError(
+          .invalidField, file: file, subject: "weight_map." + tensor,
+          "\"\(ImportError.oneLine(shard))\" is not a file name in the model directory")
+      }
+      map[tensor] = shard
+    }
+    return map
+  }
+}
+
+/// A directory path joined with file names as text, without making it absolute: error messages
+/// then name files the way the user wrote the directory.
+struct ImportPath {
+  let directory: String
+
+  init(_ directory: String) { self.directory = directory }
+
+  /// `directory/name`.
+  func appending(_ name: String) -> String {
+    directory.hasSuffix("/") ? directory + name : directory + "/" + name
+  }
+
+  var lastPathComponent: String {
+    directory.split(separator: "/").last.map(String.init) ?? directory
+  }
+}
