@@ -32,7 +32,27 @@ enum Benchmark {
 
   static func gpus(_ text: String) -> [GPU] { (try? GPUList.parse(text)) ?? [] }
 
-  static func run() -> String {
+  /// Medians of importing `directory` (reading every safetensors header), when one is given.
+  static func importLines(_ directory: String?) -> [String] {
+    guard let directory else { return [] }
+    var samples: [Duration] = []
+    var tensors = 0
+    for _ in 0..<21 {
+      let clock = ContinuousClock()
+      let start = clock.now
+      let model = try? CheckpointImporter.load(directory: directory)
+      samples.append(clock.now - start)
+      tensors = model?.tensors.count ?? 0
+    }
+    samples.sort()
+    return [
+      "import \(directory) (\(tensors) tensors)".padding(toLength: 66)
+        + milliseconds(samples[samples.count / 2])
+        + " " + milliseconds(samples[0]) + "   (21)"
+    ]
+  }
+
+  static func run(importing directory: String? = nil) -> String {
     let qwen = ModelCatalog.entry(named: "qwen2-7b")!.build()
     let minicpm = ModelCatalog.entry(named: "minicpm-v-2.6")!.build()
     let cases = [
@@ -70,6 +90,7 @@ enum Benchmark {
             + "   (\(benchmark.repeats))")
       }
     }
+    lines += importLines(directory)
     return lines.joined(separator: "\n") + "\n"
   }
 

@@ -62,7 +62,7 @@ enum Command {
     case .version: return Outcome(stdout: version + "\n")
     case .listGPUs: return catalogGPUs(options)
     case .listModels: return Outcome(stdout: CatalogListing.models())
-    case .benchmark: return Outcome(stdout: Benchmark.run())
+    case .benchmark: return Outcome(stdout: Benchmark.run(importing: options.model))
     case .plan: return plan(options)
     }
   }

@@ -174,7 +174,8 @@ struct Options: Equatable {
       planner --gpus LIST --model NAME [options]
       planner gpus            list the GPUs the planner knows
       planner models          list the models the planner knows
-      planner benchmark       time the planner itself (build with -c release)
+      planner benchmark       time the planner itself (build with -c release); with
+                              --model DIR, also the import of that directory
 
     Required:
       --gpus LIST             GPUs in device index order: 2xP4,1xT4 or 4090,3090

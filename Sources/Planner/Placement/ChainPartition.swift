@@ -206,7 +206,9 @@ struct ChainPartition {
         let hopeless = (0..<n).allSatisfy { i in
           let value = best[row + i]
           guard value.isFinite else { return true }
-          let lowerBound = objective == .latency ? value + restSeconds[i] : max(value, restSeconds[i])
+          // An unfinished plan (i < n) continues on another GPU, so it pays the dispatch hooks too.
+          let lowerBound =
+            objective == .latency ? value + restSeconds[i] + dispatchSeconds : max(value, restSeconds[i])
           return lowerBound > bound * (1 + Self.tolerance)
         }
         if hopeless {
