@@ -46,7 +46,7 @@ enum Benchmark {
     }
     samples.sort()
     return [
-      "import \(directory) (\(tensors) tensors)".padding(toLength: 66)
+      CatalogListing.pad("import \(directory) (\(tensors) tensors)", 66)
         + milliseconds(samples[samples.count / 2])
         + " " + milliseconds(samples[0]) + "   (21)"
     ]
@@ -85,7 +85,7 @@ enum Benchmark {
         samples.sort()
         let name = "  " + strategy.rawValue + (fits ? "" : " (does not fit: includes the advice search)")
         lines.append(
-          name.padding(toLength: 66) + milliseconds(samples[samples.count / 2]) + " "
+          CatalogListing.pad(name, 66) + milliseconds(samples[samples.count / 2]) + " "
             + milliseconds(samples[0])
             + "   (\(benchmark.repeats))")
       }
@@ -101,11 +101,5 @@ enum Benchmark {
     let text =
       "\(microseconds / 1000).\(String(repeating: "0", count: 3 - String(microseconds % 1000).count))\(microseconds % 1000) ms"
     return String(repeating: " ", count: max(0, 10 - text.count)) + text
-  }
-}
-
-extension String {
-  func padding(toLength length: Int) -> String {
-    count >= length ? self + " " : self + String(repeating: " ", count: length - count)
   }
 }

@@ -30,24 +30,17 @@ enum CatalogListing {
       let mark = model.estimates.isEmpty ? "" : " (estimate)"
       lines.append(
         [
-          pad(entry.name, 22), pad(grouped(model.parameterCount), 16), pad(weights.formatted(), 13),
+          pad(entry.name, 22), pad(TableRenderer.groupedDigits(model.parameterCount), 16),
+          pad(weights.formatted(), 13),
           pad("\(model.layers.count)", 7), model.summary + mark,
         ].joined(separator: " "))
     }
     return lines.joined(separator: "\n") + "\n"
   }
 
+  /// `text` padded with spaces to `width`; a longer text keeps one space after it.
   static func pad(_ text: String, _ width: Int) -> String {
-    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
   }
 
-  static func grouped(_ n: Int64) -> String {
-    let digits = String(n)
-    var out = ""
-    for (index, character) in digits.enumerated() {
-      if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-      out.append(character)
-    }
-    return out
-  }
 }

@@ -27,7 +27,7 @@ public enum CompareRenderer {
           device.capacity.map { Double(device.memory.total.value) / Double(max($0.value, 1)) }
         }.max() ?? 0
       let layerCounts = plan.devices.compactMap { device -> String? in
-        let count = layersPlaced(plan, on: device.device)
+        let count = plan.layerDevices.filter { $0 == device.device }.count
         return count > 0 ? "\(device.device):\(count)" : nil
       }
       let speedup = baseline.map {
@@ -50,16 +50,6 @@ public enum CompareRenderer {
         "decode/token is one stream's time per token; throughput counts the batch of \(w.batch); "
           + "sequential, balanced and balanced_low_0 are accelerate's maps, judged by the same memory model"))
     return lines.joined(separator: "\n") + "\n"
-  }
-
-  /// Chain layers whose module the plan puts on `device`.
-  static func layersPlaced(_ plan: Plan, on device: Device) -> Int {
-    let map = Placement(deviceMap: plan.deviceMap)
-    return plan.model.layers.filter { layer in
-      (map.device(of: layer.module)
-        ?? plan.model.root.namedTensors(at: layer.module)?.lazy.compactMap { map.device(of: $0.name) }.first)
-        == device
-    }.count
   }
 
   static let widths = [15, 5, 5, 8, 13, 9, 11, 12]

@@ -45,6 +45,8 @@ public struct Plan: Sendable {
   public var estimate: Estimate
   /// Every device boundary of a decode step, in chain order.
   public var hops: [Hop]
+  /// The device of each layer of the model's chain (nil where the map places none).
+  public var layerDevices: [Device?]
 
   /// Builds the plan of a placement: weights per device at tensor level (a module split by the
   /// map is counted where each tensor goes), KV cache and activations where each layer executes
@@ -143,6 +145,7 @@ public struct Plan: Sendable {
     self.budgets = placement.budgets
     self.fits = unplaced.isEmpty && devices.allSatisfy { $0.fits && ($0.device.isGPU || $0.capacity != nil) }
     self.warnings = warnings
+    self.layerDevices = layerDevices
     (self.estimate, self.hops) = Estimate.make(problem: problem, layerDevices: layerDevices)
   }
 

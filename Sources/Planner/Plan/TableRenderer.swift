@@ -86,7 +86,7 @@ public enum TableRenderer {
   }
 
   /// `8,099,175,152`.
-  static func groupedDigits(_ n: Int64) -> String {
+  public static func groupedDigits(_ n: Int64) -> String {
     let digits = String(n.magnitude)
     var out = ""
     for (index, character) in digits.enumerated() {
