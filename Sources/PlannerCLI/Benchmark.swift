@@ -22,7 +22,7 @@ enum Benchmark {
     let text = llm.build(name: "llm", path: "llm")
     var root = graph.root
     root.children[0] = text.module
-    let vision = graph.layers.filter { $0.stream == .vision }
+    let vision = graph.layers(of: .vision)
     graph = ModelGraph(
       name: "vision-405b (benchmark)", summary: "Llama-3.1-405B text + SigLIP-400M + resampler", root: root,
       layers: vision + text.layers, noSplitModuleClasses: [llm.decoderLayerClass], nativeDType: .bf16,

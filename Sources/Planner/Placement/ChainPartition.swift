@@ -87,7 +87,7 @@ struct ChainPartition {
     }
     restSeconds = rest
     dispatchSeconds =
-      Double(units.layers.filter { $0.stream == .text }.count)
+      Double(problem.model.layers(of: .text).count)
       * problem.memory.runtime.hostSecondsPerDispatchedLayer
     // A boundary after a text unit carries a decode hop; boundaries inside the vision or audio
     // stream cost nothing per token.

@@ -36,7 +36,7 @@ enum DeviceOrders {
     if gpus.count <= exhaustiveLimit {
       sequences = multisetPermutations(given)
     } else if typeOrder.count <= groupPermutationLimit {
-      sequences = permutations(typeOrder).map {
+      sequences = multisetPermutations(typeOrder).map {
         $0.flatMap { Array(repeating: $0, count: indicesOfType[$0]!.count) }
       }
     } else {
@@ -83,5 +83,4 @@ enum DeviceOrders {
     return result
   }
 
-  static func permutations(_ items: [String]) -> [[String]] { multisetPermutations(items) }
 }

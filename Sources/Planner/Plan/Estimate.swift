@@ -133,7 +133,7 @@ extension Estimate {
     let hopSeconds = hops.reduce(0) { $0 + $1.seconds }
     // A map over several devices runs every text layer through a dispatch hook.
     let devicesUsed = Set(layerDevices.compactMap { $0 })
-    let textLayers = model.layers.filter { $0.stream == .text }.count
+    let textLayers = model.layers(of: .text).count
     let dispatch = devicesUsed.count > 1 ? Double(textLayers) * runtime.hostSecondsPerDispatchedLayer : 0
     let step = stage.reduce(0) { $0 + $1.seconds } + hopSeconds + runtime.hostSecondsPerStep + dispatch
     let slowestStage = stage.max { $0.seconds < $1.seconds }

@@ -25,12 +25,6 @@ public struct ByteCount: Sendable, Hashable, Comparable, Codable, AdditiveArithm
   public static func * (a: ByteCount, n: Int64) -> ByteCount { ByteCount(.saturatingProduct(a.value, n)) }
   public static func < (a: ByteCount, b: ByteCount) -> Bool { a.value < b.value }
 
-  /// Adds, or returns `nil` where the sum does not fit in 64 bits (for sizes read from files).
-  public func adding(_ other: ByteCount) -> ByteCount? {
-    let (sum, overflow) = value.addingReportingOverflow(other.value)
-    return overflow ? nil : ByteCount(sum)
-  }
-
   public init(from decoder: any Decoder) throws {
     value = try decoder.singleValueContainer().decode(Int64.self)
   }
