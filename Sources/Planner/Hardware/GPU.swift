@@ -44,6 +44,10 @@ public struct GPU: Sendable, Hashable, Codable {
   public var supportsBF16: Bool { computeCapability >= 80 }
   /// Whether the card computes fp8 natively (compute capability 8.9 or later).
   public var supportsFP8: Bool { computeCapability >= 89 }
+  /// The CUDA context the catalog assumes for the card's generation.
+  public var cudaContext: ByteCount { GPUSpecFile.cudaContext(computeCapability: computeCapability) }
+  /// The total memory CUDA reports (`torch.cuda.mem_get_info()[1]`): usable plus the context.
+  public var cudaTotal: ByteCount { usableMemory + cudaContext }
   /// `"6.1"` for sm_61.
   public var computeCapabilityString: String { "\(computeCapability / 10).\(computeCapability % 10)" }
 

@@ -45,6 +45,14 @@ public struct Layer: Sendable, Hashable, Codable {
   /// layer): the host issues each block's kernels.
   public var encoderBlocks: Int = 1
 
+  /// Dimension of one attention head (`attentionFLOPsPerContextToken = 4 × heads × head_dim`);
+  /// 0 without attention.
+  public var headDimension: Int64 {
+    attentionHeads > 0 ? attentionFLOPsPerContextToken / (4 * attentionHeads) : 0
+  }
+  /// Key-value heads (`kvElementsPerToken = 2 × kv_heads × head_dim`); 0 without a KV cache.
+  public var kvHeads: Int64 { headDimension > 0 ? kvElementsPerToken / (2 * headDimension) : 0 }
+
   // Filled in by ModelGraph from the module tree.
   /// Parameters (elements) counted once across tied tensors.
   public internal(set) var parameterCount: Int64 = 0

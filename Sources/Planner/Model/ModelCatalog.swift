@@ -10,43 +10,77 @@ public enum ModelCatalog {
     public var name: String
     public var aliases: [String]
     public var build: @Sendable () -> ModelGraph
+
+    /// An entry whose graph carries its repository (the first alias with a `/`) and `serving`.
+    init(
+      name: String, aliases: [String], serving: ServingFacts = ServingFacts(),
+      build: @escaping @Sendable () -> ModelGraph
+    ) {
+      self.name = name
+      self.aliases = aliases
+      var serving = serving
+      serving.repository = aliases.first { $0.contains("/") }
+      let facts = serving
+      self.build = {
+        var graph = build()
+        graph.serving = facts
+        return graph
+      }
+    }
+  }
+
+  /// `max_position_embeddings` and `auto_map` as the published config.json files state them
+  /// (../shared/reference/models-and-gpus.md §1 for MiniCPM-V 2.6 [V]; the others are the
+  /// Instruct checkpoints' configs as served, [M] from memory unless marked).
+  static func facts(_ positions: Int64, remoteCode: Bool = false) -> ServingFacts {
+    ServingFacts(maxPositions: positions, remoteCode: remoteCode)
   }
 
   /// Every entry, in the order `planner models` lists them.
   public static let entries: [Entry] = [
-    Entry(name: "minicpm-v-2.6", aliases: ["openbmb/MiniCPM-V-2_6", "minicpmv2.6"], build: minicpmV26),
-    Entry(name: "minicpm-o-2.6", aliases: ["openbmb/MiniCPM-o-2_6"], build: minicpmO26),
-    Entry(name: "minicpm-v-4.5", aliases: ["openbmb/MiniCPM-V-4_5"], build: minicpmV45),
+    Entry(
+      name: "minicpm-v-2.6", aliases: ["openbmb/MiniCPM-V-2_6", "minicpmv2.6"],
+      serving: facts(32768, remoteCode: true), build: minicpmV26),
+    Entry(
+      name: "minicpm-o-2.6", aliases: ["openbmb/MiniCPM-o-2_6"], serving: facts(32768, remoteCode: true),
+      build: minicpmO26),
+    Entry(
+      name: "minicpm-v-4.5", aliases: ["openbmb/MiniCPM-V-4_5"], serving: facts(40960, remoteCode: true),
+      build: minicpmV45),
     Entry(
       name: "minicpm-llama3-v-2.5", aliases: ["openbmb/MiniCPM-Llama3-V-2_5", "minicpm-v-2.5"],
-      build: minicpmV25),
+      serving: facts(8192, remoteCode: true), build: minicpmV25),
     Entry(
-      name: "minicpm-v-2.0", aliases: ["openbmb/MiniCPM-V-2", "minicpm-v-2"], build: { minicpmV1(version: 2) }
-    ),
+      name: "minicpm-v-2.0", aliases: ["openbmb/MiniCPM-V-2", "minicpm-v-2"],
+      serving: facts(4096, remoteCode: true), build: { minicpmV1(version: 2) }),
     Entry(
       name: "omnilmm-3b", aliases: ["openbmb/OmniLMM-3B", "minicpm-v-1.0", "openbmb/MiniCPM-V"],
-      build: { minicpmV1(version: 1) }),
-    Entry(name: "omnilmm-12b", aliases: ["openbmb/OmniLMM-12B"], build: omnilmm12B),
-    Entry(name: "qwen2.5-omni-7b", aliases: ["Qwen/Qwen2.5-Omni-7B"], build: qwen25Omni7B),
+      serving: facts(4096, remoteCode: true), build: { minicpmV1(version: 1) }),
     Entry(
-      name: "qwen2-7b", aliases: ["Qwen/Qwen2-7B", "Qwen/Qwen2-7B-Instruct"],
+      name: "omnilmm-12b", aliases: ["openbmb/OmniLMM-12B"], serving: facts(32768, remoteCode: true),
+      build: omnilmm12B),
+    Entry(
+      name: "qwen2.5-omni-7b", aliases: ["Qwen/Qwen2.5-Omni-7B"], serving: facts(32768), build: qwen25Omni7B),
+    Entry(
+      name: "qwen2-7b", aliases: ["Qwen/Qwen2-7B", "Qwen/Qwen2-7B-Instruct"], serving: facts(32768),
       build: { qwen2(name: "qwen2-7b") }),
     Entry(
-      name: "qwen2.5-7b", aliases: ["Qwen/Qwen2.5-7B", "Qwen/Qwen2.5-7B-Instruct"],
+      name: "qwen2.5-7b", aliases: ["Qwen/Qwen2.5-7B", "Qwen/Qwen2.5-7B-Instruct"], serving: facts(32768),
       build: { qwen2(name: "qwen2.5-7b") }),
     Entry(
-      name: "qwen2.5-72b", aliases: ["Qwen/Qwen2.5-72B", "Qwen/Qwen2.5-72B-Instruct"], build: qwen25x72B),
+      name: "qwen2.5-72b", aliases: ["Qwen/Qwen2.5-72B", "Qwen/Qwen2.5-72B-Instruct"], serving: facts(32768),
+      build: qwen25x72B),
     Entry(
       name: "llama-3-8b",
       aliases: ["meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-8B-Instruct", "llama3-8b"],
-      build: { llama3(name: "llama-3-8b", large: false) }),
+      serving: facts(8192), build: { llama3(name: "llama-3-8b", large: false) }),
     Entry(
       name: "llama-3-70b",
       aliases: ["meta-llama/Meta-Llama-3-70B", "meta-llama/Meta-Llama-3-70B-Instruct", "llama3-70b"],
-      build: { llama3(name: "llama-3-70b", large: true) }),
+      serving: facts(8192), build: { llama3(name: "llama-3-70b", large: true) }),
     Entry(
       name: "mistral-7b", aliases: ["mistralai/Mistral-7B-v0.1", "mistral-7b-v0.1", "zephyr-7b-beta"],
-      build: mistral7B),
+      serving: facts(32768), build: mistral7B),
   ]
 
   /// The entry whose name or alias matches `name` (case, `-`, `_`, `.`, `/` and spaces ignored).

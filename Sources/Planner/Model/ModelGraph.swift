@@ -36,6 +36,9 @@ public struct ModelGraph: Sendable, Hashable {
   public var vision: VisionInput?
   /// Notes on values that are estimates rather than verified against a checkpoint.
   public var estimates: [String]
+  /// What a serving runtime needs beyond the tree: where the checkpoint lives and how long a
+  /// sequence may be.
+  public var serving = ServingFacts()
 
   /// Parameters, counted once across tied tensors (buffers excluded).
   public let parameterCount: Int64
@@ -122,4 +125,22 @@ public struct VisionInput: Sendable, Hashable, Codable {
 
   /// Patches per slice through the vision tower.
   public var patchesPerSlice: Int64 { (sliceSize / patchSize) * (sliceSize / patchSize) }
+}
+
+/// What a serving runtime (vLLM, llama.cpp) needs to know about a model beyond its layers.
+public struct ServingFacts: Sendable, Hashable, Codable {
+  /// The Hugging Face repository id (`openbmb/MiniCPM-V-2_6`) or the local directory the model
+  /// was read from: what `vllm serve` is given.
+  public var repository: String?
+  /// `max_position_embeddings` of the text model: vLLM's default `max_model_len`.
+  public var maxPositions: Int64?
+  /// Whether loading needs the checkpoint's own Python code (`auto_map` in config.json:
+  /// `--trust-remote-code`).
+  public var remoteCode = false
+
+  public init(repository: String? = nil, maxPositions: Int64? = nil, remoteCode: Bool = false) {
+    self.repository = repository
+    self.maxPositions = maxPositions
+    self.remoteCode = remoteCode
+  }
 }

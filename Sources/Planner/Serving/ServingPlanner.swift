@@ -1,0 +1,204 @@
+/// What to serve with vLLM, on which GPUs, with which engine settings.
+public struct ServingRequest: Sendable {
+  public var model: ModelGraph
+  /// The GPUs of one node, in device index order.
+  public var gpus: [GPU]
+  public var workload: Workload
+  public var serving: ServingConfig
+  /// `auto` and `throughput` choose the layout with the most tokens per second across the
+  /// sequences that fit, `latency` the fastest single sequence, `memory` the most KV cache.
+  public var strategy: Strategy
+  public var runtime: RuntimeProfile
+  /// Links between the GPUs of a node; `nil` infers them. Nodes are joined by the network.
+  public var topology: Topology?
+
+  public init(
+    model: ModelGraph, gpus: [GPU], workload: Workload = Workload(), serving: ServingConfig = ServingConfig(),
+    strategy: Strategy = .auto, runtime: RuntimeProfile = .vllm, topology: Topology? = nil
+  ) {
+    self.model = model
+    self.gpus = gpus
+    self.workload = workload
+    self.serving = serving
+    self.strategy = strategy
+    self.runtime = runtime
+    self.topology = topology
+  }
+}
+
+/// Plans a vLLM engine: `model + GPUs + serving settings -> layouts -> the best that starts`.
+///
+///     let model = ModelCatalog.entry(named: "minicpm-v-2.6")!.build()
+///     var request = ServingRequest(model: model, gpus: try GPUList.parse("A6000"))
+///     let plan = try ServingPlanner.plan(request)
+///     print(plan.starts, plan.layout.failure?.message ?? "")   // false, out of memory in profiling
+public enum ServingPlanner {
+  /// Plans the request; where vLLM would not start, also the settings that make it start.
+  ///
+  /// - Throws: ``PlanningError`` when no plan can be made: no GPU, a dtype the GPUs cannot run,
+  ///   or a tensor or pipeline size the model or GPUs do not allow.
+  public static func plan(_ request: ServingRequest) throws(PlanningError) -> ServingPlan {
+    var plan = try evaluate(request)
+    if !plan.starts && plan.refusals.isEmpty {
+      plan.recommendations = recommendations(for: request, plan: plan)
+    }
+    return plan
+  }
+
+  /// The dtypes vLLM runs: the checkpoint's, fp16 where bf16 is not native (vLLM refuses bf16
+  /// below compute capability 8.0), or what `--dtype` says (quantized weights need a quantized
+  /// checkpoint).
+  static func dtypes(for request: ServingRequest) throws(PlanningError) -> Planner.DTypes {
+    guard !request.gpus.isEmpty else {
+      throw PlanningError(description: "no GPU given: use --gpus (for example 2xP4)")
+    }
+    let native = request.model.nativeDType
+    let old = request.gpus.first { !$0.supportsBF16 }
+    switch request.workload.dtype {
+    case .fixed(let dtype):
+      if dtype == .bf16, let old {
+        throw PlanningError(
+          description:
+            "--dtype bf16: vLLM refuses bfloat16 on \(old.name) (sm_\(old.computeCapability)): \"Bfloat16 is only "
+            + "supported on GPUs with compute capability of at least 8.0\"; use --dtype fp16")
+      }
+      if dtype == .fp8, let old = request.gpus.first(where: { !$0.supportsFP8 }) {
+        throw PlanningError(
+          description:
+            "--dtype fp8: \(old.name) (sm_\(old.computeCapability)) has no fp8 (needs sm_89 or later); use int8"
+        )
+      }
+      let compute: DType = dtype.isQuantized ? (old == nil && native == .bf16 ? .bf16 : .fp16) : dtype
+      return Planner.DTypes(weight: dtype, compute: compute, notes: ["\(dtype): as requested"])
+    case .auto:
+      if native == .bf16, let old {
+        return Planner.DTypes(
+          weight: .fp16, compute: .fp16,
+          notes: ["bf16 -> fp16: vLLM refuses bfloat16 on \(old.name) (sm_\(old.computeCapability))"])
+      }
+      let compute = native.isQuantized ? DType.fp16 : native
+      return Planner.DTypes(
+        weight: compute, compute: compute, notes: ["\(compute): the checkpoint's dtype, native on every GPU"])
+    }
+  }
+
+  /// Why vLLM cannot run on these GPUs at all.
+  static func refusals(_ gpus: [GPU]) -> [String] {
+    guard let old = gpus.first(where: { $0.computeCapability < 70 }) else { return [] }
+    return [
+      "vLLM ships no kernels for \(old.name) (sm_\(old.computeCapability)): its wheels start at sm_70 "
+        + "(\"no kernel image is available\", vllm-project/vllm#1431, #8626); "
+        + "use --runtime llama.cpp (--format llama-cpp)"
+    ]
+  }
+
+  /// The plan for the request's own settings, without recommendations.
+  static func evaluate(_ request: ServingRequest) throws(PlanningError) -> ServingPlan {
+    let dtypes = try dtypes(for: request)
+    let model = request.model
+    let settings = request.serving.resolved(maxPositions: model.serving.maxPositions)
+    let memory = VLLMMemory(
+      model: model, settings: settings, encoderAttention: request.serving.encoderAttention,
+      weightDType: dtypes.weight, computeDType: dtypes.compute,
+      kvDType: request.workload.kvDType ?? dtypes.compute)
+    let layouts = try ServingSearch(request: request, memory: memory).layouts()
+    var best = layouts[0]
+    if let failure = configurationFailure(settings, model: model) { best.failure = failure }
+    var workload = request.workload
+    workload.batch = 1
+    let image: Double? =
+      model.vision != nil && workload.images > 0
+      ? imageSeconds(
+        model: model, workload: workload, dtypes: dtypes,
+        gpu: request.gpus[best.stages[0].gpus[0] % request.gpus.count], runtime: request.runtime)
+      : nil
+    return ServingPlan(
+      model: model, gpus: request.gpus, nodes: request.serving.nodes, workload: request.workload,
+      config: request.serving, settings: settings, weightDType: dtypes.weight, computeDType: dtypes.compute,
+      kvDType: memory.kvDType, dtypeNotes: dtypes.notes, strategy: request.strategy, layout: best,
+      alternatives: Array(layouts.dropFirst()), refusals: refusals(request.gpus), recommendations: [],
+      imageSeconds: image)
+  }
+
+  /// The errors vLLM raises on the settings alone, before loading anything.
+  static func configurationFailure(_ settings: ServingConfig.Resolved, model: ModelGraph) -> ServingFailure? {
+    if let positions = model.serving.maxPositions, Int64(settings.maxModelLen) > positions {
+      return ServingFailure(
+        phase: .configuration, gpu: nil,
+        message:
+          "ValueError: User-specified max_model_len (\(settings.maxModelLen)) is greater than the derived "
+          + "max_model_len (max_position_embeddings=\(positions) in the model's config.json)")
+    }
+    if settings.maxNumBatchedTokens < settings.maxModelLen {
+      return ServingFailure(
+        phase: .configuration, gpu: nil,
+        message:
+          "ValueError: max_num_batched_tokens (\(settings.maxNumBatchedTokens)) is smaller than max_model_len "
+          + "(\(settings.maxModelLen)): raise --max-num-batched-tokens or lower --max-model-len")
+    }
+    if settings.maxNumBatchedTokens < settings.maxNumSeqs {
+      return ServingFailure(
+        phase: .configuration, gpu: nil,
+        message:
+          "ValueError: max_num_batched_tokens (\(settings.maxNumBatchedTokens)) must be greater than or equal to "
+          + "max_num_seqs (\(settings.maxNumSeqs))")
+    }
+    return nil
+  }
+
+  /// Seconds to encode one request's images on `gpu` (the vision tower is whole on every GPU of
+  /// the first stage).
+  static func imageSeconds(
+    model: ModelGraph, workload: Workload, dtypes: Planner.DTypes, gpu: GPU, runtime: RuntimeProfile
+  ) -> Double {
+    let cost = CostModel(
+      memory: MemoryModel(
+        model: model, workload: workload, weightDType: dtypes.weight, computeDType: dtypes.compute,
+        runtime: runtime))
+    return model.layers.filter { $0.stream == .vision }.reduce(0) { $0 + cost.encode($1, on: gpu).seconds }
+  }
+
+  /// Settings that start on the same GPUs: shorter `max_model_len` and fewer `max_num_seqs` than
+  /// asked (each pair planned), the longest context first and, for it, the most sequences;
+  /// then `--enforce-eager` where only CUDA graphs do not fit.
+  static func recommendations(for request: ServingRequest, plan: ServingPlan) -> [ServingRecommendation] {
+    if plan.layout.failure?.phase == .configuration { return [] }
+    let asked = plan.settings
+    let lengths = ([asked.maxModelLen] + [16384, 8192, 4096, 2048]).filter { $0 <= asked.maxModelLen }
+    let counts = ([asked.maxNumSeqs] + [128, 64, 32, 16, 8, 4, 2, 1]).filter { $0 <= asked.maxNumSeqs }
+    var found: [ServingRecommendation] = []
+    var bestCount = 0
+    for length in Array(Set(lengths)).sorted(by: >) {
+      for count in Array(Set(counts)).sorted(by: >) where count > bestCount {
+        var changed = request
+        changed.serving.maxModelLen = length
+        changed.serving.maxNumSeqs = count
+        if request.serving.maxNumBatchedTokens == nil { changed.serving.maxNumBatchedTokens = nil }
+        guard let candidate = try? evaluate(changed), candidate.starts else { continue }
+        found.append(
+          ServingRecommendation(
+            maxModelLen: length, maxNumSeqs: count, gpuMemoryUtilization: asked.gpuMemoryUtilization,
+            enforceEager: asked.enforceEager, kvTokens: candidate.layout.kvTokens,
+            concurrency: candidate.concurrency, tensorParallel: candidate.layout.tensorParallel,
+            pipelineParallel: candidate.layout.pipelineParallel))
+        bestCount = count
+        break
+      }
+      if found.count == 3 || bestCount == asked.maxNumSeqs { break }
+    }
+    if found.isEmpty && !asked.enforceEager && plan.layout.failure?.phase == .cudaGraphs {
+      var changed = request
+      changed.serving.enforceEager = true
+      if let candidate = try? evaluate(changed), candidate.starts {
+        found.append(
+          ServingRecommendation(
+            maxModelLen: asked.maxModelLen, maxNumSeqs: asked.maxNumSeqs,
+            gpuMemoryUtilization: asked.gpuMemoryUtilization, enforceEager: true,
+            kvTokens: candidate.layout.kvTokens, concurrency: candidate.concurrency,
+            tensorParallel: candidate.layout.tensorParallel,
+            pipelineParallel: candidate.layout.pipelineParallel))
+      }
+    }
+    return found
+  }
+}

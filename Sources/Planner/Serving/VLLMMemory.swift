@@ -1,0 +1,196 @@
+/// What one GPU of a vLLM engine holds, as vLLM's startup computes it: weights, the activation
+/// peak of the profiling run, memory outside PyTorch, and the KV cache blocks left within
+/// `total × gpu_memory_utilization`; CUDA graphs are captured afterwards, from what is left.
+public struct RankMemory: Sendable, Hashable, Codable {
+  /// The GPU's total memory as CUDA reports it (`torch.cuda.mem_get_info()[1]`).
+  public var total: ByteCount
+  /// `total × gpu_memory_utilization`: what vLLM allows itself.
+  public var budget: ByteCount
+  public var weights: ByteCount
+  /// The profiling run's activation peak (text forward of `max_num_batched_tokens`, or the
+  /// vision tower on the dummy images, whichever is larger).
+  public var activationPeak: ByteCount
+  /// The vision tower's share of the profiling run (0 without one, or on later stages).
+  public var encoderPeak: ByteCount
+  /// Dummy images the profiling run pushes through the vision tower.
+  public var dummyImages: Int
+  public var nonTorch: ByteCount
+  /// `budget − weights − activation peak − non-torch`; negative when nothing is left.
+  public var kvAvailable: ByteCount
+  /// Bytes of one KV block (16 tokens) across this GPU's layers.
+  public var blockBytes: Int64
+  /// Blocks that fit in `kvAvailable`.
+  public var blocks: Int64
+  /// What the CUDA graphs need, and what is free when they are captured (after the KV cache
+  /// is allocated and the profiling activations are freed).
+  public var cudaGraphs: ByteCount
+  public var freeForGraphs: ByteCount
+  /// What a process can allocate beside its CUDA context.
+  public var usable: ByteCount
+
+  /// What the GPU holds once serving: weights, KV cache, non-torch memory and graphs.
+  public var kvCache: ByteCount { ByteCount(.saturatingProduct(blocks, blockBytes)) }
+}
+
+/// vLLM's memory accounting for one GPU of a tensor-parallel group running a range of decoder
+/// layers (one pipeline stage).
+///
+/// - Weights: tensor parallelism shards every text matrix by the group size (embedding and LM
+///   head by vocabulary rows); norms stay whole; key and value projections are replicated when
+///   the group is larger than the KV heads (`max(1, kv_heads / tp)` heads per GPU); the vision
+///   tower is whole on every GPU of the first stage (vLLM 0.5/0.6 did not shard MiniCPM-V's).
+/// - Profiling peak (V0 `profile_run`): one forward of `max_num_batched_tokens` tokens spread
+///   over `max_num_seqs` sequences, each with one dummy image where the model takes images; the
+///   number of sequences is capped at `max_num_batched_tokens / tokens per image`
+///   (anchor-runtimes.md §C.4). The text forward holds its widest transient (sharded) and the
+///   residual stream; the last stage adds logits and the sampler's fp32 copies for every
+///   sequence. The vision tower runs before the text model, so the peak is the larger of the two.
+/// - KV cache: `2 × max(1, kv_heads / tp) × head_dim × dtype` per token per layer, in blocks of
+///   16 tokens (§C.2).
+public struct VLLMMemory: Sendable {
+  public var model: ModelGraph
+  public var settings: ServingConfig.Resolved
+  public var encoderAttention: Workload.Attention
+  public var weightDType: DType
+  public var computeDType: DType
+  public var kvDType: DType
+
+  /// Memory outside PyTorch's allocator during profiling: 0.16 GiB in vLLM's own log on an
+  /// 80 GB GPU, TP 1 ("non_torch_memory takes 0.16GiB", kubernetes-sigs/
+  /// gateway-api-inference-extension#550). Tensor parallelism adds NCCL buffers, not modelled.
+  static let nonTorchBytes = ByteCount(Int64(0.16 * Double(1 << 30)))
+  /// CUDA graph memory per GPU: vLLM's logs show 0.13 and 0.21 GiB for 1B models (V0,
+  /// mellea#416, vllm#11349), 0.36 GiB estimated for a mid-size model (V1, gpustack/runner#251)
+  /// and 2.28 GiB per GPU for a large MoE at TP 4 (vllm#18136). 0.5 GiB: an estimate for 7B-70B
+  /// dense models.
+  static let cudaGraphBytes = ByteCount.mebibytes(512)
+  /// Sampler copies per logit: V0's `Sampler` casts logits to fp32 and computes softmax and
+  /// log-softmax in fp32 (`vllm/model_executor/layers/sampler.py`): three fp32 tensors beside the
+  /// logits in the compute dtype.
+  static let samplerFP32Copies: Int64 = 3
+
+  var activationBytes: Int64 { Int64(computeDType.bits / 8) }
+
+  /// Sequences in the profiling batch, and the dummy images among them.
+  public var profileSequences: (sequences: Int, images: Int) {
+    let tokensPerImage = model.vision.map { Int($0.queriesPerSlice) } ?? 0
+    guard tokensPerImage > 0 else { return (settings.maxNumSeqs, 0) }
+    let sequences = max(1, min(settings.maxNumSeqs, settings.maxNumBatchedTokens / tokensPerImage))
+    return (sequences, sequences)
+  }
+
+  /// The weight bytes one GPU of a group of `tp` holds of `layer`.
+  public func weights(of layer: Layer, tp: Int) -> Int64 {
+    let whole = layer.weightBytes(weight: weightDType, compute: computeDType).value
+    guard tp > 1, layer.stream == .text, layer.kind != .norm, layer.kind != .rotary else { return whole }
+    var share = whole / Int64(tp)
+    if layer.kind == .decoder, layer.kvHeads > 0 {
+      // k and v projections: `max(1, kv / tp)` heads each instead of `kv / tp`.
+      let perHead = 2 * layer.headDimension * model.hiddenSize * Int64(max(weightDType.bits, 4)) / 8
+      let replicated = max(1, layer.kvHeads / Int64(tp)) * Int64(tp) - layer.kvHeads
+      if replicated > 0 { share += perHead * replicated / Int64(tp) }
+    }
+    return share
+  }
+
+  /// KV cache bytes per token of one layer on one GPU of a group of `tp`.
+  public func kvBytesPerToken(of layer: Layer, tp: Int) -> Int64 {
+    guard layer.kvHeads > 0 else { return 0 }
+    let heads = max(1, layer.kvHeads / Int64(tp))
+    return 2 * heads * layer.headDimension * Int64(kvDType.bits / 8)
+  }
+
+  /// What one GPU of a stage holds, summed from its layers.
+  public struct Contents: Sendable, Hashable {
+    public var weights: Int64 = 0
+    public var kvBytesPerToken: Int64 = 0
+    /// The widest decoder transient per token (whole, before sharding).
+    public var widestTransient: Int64 = 0
+    /// Whether the stage runs text layers, the LM head, and the vision tower.
+    public var runsText = false
+    public var hasHead = false
+    public var runsEncoder = false
+
+    public init() {}
+
+    /// The contents of two sets of layers together.
+    public static func + (a: Contents, b: Contents) -> Contents {
+      var sum = a
+      sum.weights = a.weights.saturatingAdd(b.weights)
+      sum.kvBytesPerToken = a.kvBytesPerToken.saturatingAdd(b.kvBytesPerToken)
+      sum.widestTransient = max(a.widestTransient, b.widestTransient)
+      sum.runsText = a.runsText || b.runsText
+      sum.hasHead = a.hasHead || b.hasHead
+      sum.runsEncoder = a.runsEncoder || b.runsEncoder
+      return sum
+    }
+  }
+
+  /// The contents of one GPU of a group of `tp` holding `layers`.
+  public func contents(of layers: some Sequence<Layer>, tp: Int) -> Contents {
+    var result = Contents()
+    for layer in layers {
+      result.weights = result.weights.saturatingAdd(weights(of: layer, tp: tp))
+      result.kvBytesPerToken = result.kvBytesPerToken.saturatingAdd(kvBytesPerToken(of: layer, tp: tp))
+      if layer.kind == .decoder {
+        result.widestTransient = max(result.widestTransient, layer.transientElementsPerToken)
+      }
+      if layer.stream == .text && layer.kind != .rotary { result.runsText = true }
+      if layer.kind == .head { result.hasHead = true }
+      if layer.stream == .vision { result.runsEncoder = true }
+    }
+    return result
+  }
+
+  /// The activation peak of the profiling run on one GPU of a stage, and the vision tower's part.
+  func activationPeak(_ contents: Contents, tp: Int) -> (peak: ByteCount, encoder: ByteCount) {
+    let tokens = Int64(settings.maxNumBatchedTokens)
+    var textPeak: Int64 = 0
+    if contents.runsText {
+      textPeak = .saturatingProduct(tokens, contents.widestTransient / Int64(tp), activationBytes)
+      textPeak = textPeak.saturatingAdd(
+        .saturatingProduct(MemoryModel.residualCopies, tokens, model.hiddenSize, activationBytes))
+    }
+    if contents.hasHead {
+      let rows = Int64(profileSequences.sequences)
+      textPeak = textPeak.saturatingAdd(
+        .saturatingProduct(
+          rows, model.vocabularySize, activationBytes + Self.samplerFP32Copies * MemoryModel.fp32Bytes))
+    }
+    guard contents.runsEncoder, let vision = model.vision else { return (ByteCount(textPeak), .zero) }
+    let images = Int64(profileSequences.images)
+    var workload = Workload()
+    workload.batch = Int(images)
+    workload.images = 1
+    workload.slicesPerImage = 1
+    workload.attention = encoderAttention
+    let memory = MemoryModel(
+      model: model, workload: workload, weightDType: weightDType, computeDType: computeDType, runtime: .vllm)
+    var encoderPeak = ByteCount.zero
+    for layer in model.layers where layer.stream == .vision {
+      encoderPeak = max(encoderPeak, memory.transient(of: layer))
+    }
+    // The image embeddings wait for the text forward.
+    let embeddings = ByteCount(
+      .saturatingProduct(images, vision.queriesPerSlice, model.hiddenSize, activationBytes))
+    return (max(encoderPeak, ByteCount(textPeak)) + embeddings, encoderPeak)
+  }
+
+  /// The accounting of one GPU of a tensor-parallel group of `tp` with `contents`.
+  public func rank(gpu: GPU, tp: Int, contents: Contents) -> RankMemory {
+    let total = gpu.cudaTotal
+    let budget = ByteCount(Int64(Double(total.value) * settings.gpuMemoryUtilization))
+    let weights = ByteCount(contents.weights)
+    let (peak, encoderPeak) = activationPeak(contents, tp: tp)
+    let available = budget - weights - peak - Self.nonTorchBytes
+    let blockBytes = Int64.saturatingProduct(contents.kvBytesPerToken, Int64(ServingConfig.blockSize))
+    let blocks = blockBytes > 0 && available.value > 0 ? available.value / blockBytes : 0
+    let kv = ByteCount(.saturatingProduct(blocks, blockBytes))
+    let graphs = settings.enforceEager ? ByteCount.zero : Self.cudaGraphBytes
+    return RankMemory(
+      total: total, budget: budget, weights: weights, activationPeak: peak, encoderPeak: encoderPeak,
+      dummyImages: contents.runsEncoder ? profileSequences.images : 0, nonTorch: Self.nonTorchBytes,
+      kvAvailable: available, blockBytes: blockBytes, blocks: blocks, cudaGraphs: graphs,
+      freeForGraphs: gpu.usableMemory - weights - Self.nonTorchBytes - kv, usable: gpu.usableMemory)
+  }
+}
