@@ -120,6 +120,9 @@ enum Command {
         return .failure("bad --link '\(link)': \(error.description)", code: Outcome.usageExitCode)
       }
     }
+    if options.runtime == .vllm {
+      return serve(options, model: model, gpus: gpus, topology: topology)
+    }
     let request = PlanRequest(
       model: model, gpus: gpus, workload: options.workload, strategy: options.strategy,
       maxMemory: options.maxMemory, runtime: options.runtime, topology: topology)
@@ -137,16 +140,57 @@ enum Command {
     } catch {
       return .failure(error.description)
     }
-    let text =
-      switch options.format {
-      case .table: TableRenderer.render(plan)
-      case .json: JSONExporter.render(plan)
-      case .deviceMap: DeviceMapExporter.render(plan)
-      }
+    let text: String
+    switch options.format {
+    case .table: text = TableRenderer.render(plan)
+    case .json: text = JSONExporter.render(plan)
+    case .deviceMap: text = DeviceMapExporter.render(plan)
+    case .vllm: return .failure("--format vllm needs --runtime vllm", code: Outcome.usageExitCode)
+    }
     guard plan.fits else {
       let reason = plan.warnings.first ?? "it does not fit"
       return Outcome(stdout: text, stderr: "planner: does not fit: \(reason)\n", exitCode: 1)
     }
     return Outcome(stdout: text)
+  }
+
+  /// A vLLM serving plan: the table, its JSON, or the `vllm serve` command. Exit 1 where vLLM
+  /// would not start (the export then prints nothing and says why).
+  static func serve(_ options: Options, model: ModelGraph, gpus: [GPU], topology: Topology?) -> Outcome {
+    if options.format == .deviceMap {
+      return .failure(
+        "--format device-map is accelerate's; vLLM takes --format vllm (or table, json)",
+        code: Outcome.usageExitCode)
+    }
+    let request = ServingRequest(
+      model: model, gpus: gpus, workload: options.workload, serving: options.serving,
+      strategy: options.strategy,
+      runtime: options.runtime, topology: topology)
+    let plan: ServingPlan
+    do {
+      plan = try ServingPlanner.plan(request)
+    } catch {
+      return .failure(error.description)
+    }
+    let reason =
+      plan.refusals.first ?? plan.layout.failure.map { "fails in \($0.phase.rawValue): \($0.message)" } ?? ""
+    switch options.format {
+    case .vllm:
+      do {
+        return Outcome(stdout: try VLLMExporter.render(plan))
+      } catch {
+        return .failure(error.description)
+      }
+    case .json:
+      return Outcome(
+        stdout: ServingRenderer.json(plan),
+        stderr: plan.starts ? "" : "planner: vLLM would not start: \(reason)\n",
+        exitCode: plan.starts ? 0 : 1)
+    default:
+      return Outcome(
+        stdout: ServingRenderer.render(plan),
+        stderr: plan.starts ? "" : "planner: vLLM would not start: \(reason)\n", exitCode: plan.starts ? 0 : 1
+      )
+    }
   }
 }

@@ -19,6 +19,7 @@ struct Options: Equatable {
   enum Format: String, CaseIterable {
     case table, json
     case deviceMap = "device-map"
+    case vllm
   }
 
   var command: Command = .plan
@@ -30,6 +31,12 @@ struct Options: Equatable {
   var maxMemory: MaxMemory?
   var workload = Workload()
   var runtime: RuntimeProfile = .transformers
+  /// Whether `--runtime` was given (a format may imply a runtime only where it was not).
+  var runtimeGiven = false
+  /// vLLM's engine settings, and the serving options given (which need `--runtime vllm`).
+  var serving = ServingConfig()
+  var servingOptions: [String] = []
+  var attentionGiven = false
   /// `--link`, parsed once the GPU count is known.
   var link: String?
   var compare = false
@@ -125,6 +132,7 @@ struct Options: Equatable {
           throw UsageError(description: "unknown attention '\(text)' (choose one of: eager, sdpa, flash)")
         }
         workload.attention = attention
+        attentionGiven = true
       case "--runtime":
         let text = try value()
         guard let profile = RuntimeProfile.named(text) else {
@@ -134,6 +142,37 @@ struct Options: Equatable {
           )
         }
         runtime = profile
+        runtimeGiven = true
+      case "--max-model-len":
+        serving.maxModelLen = try Self.integer(try value(), for: name, in: 1...Self.maximumContext)
+        servingOptions.append(name)
+      case "--max-num-seqs":
+        serving.maxNumSeqs = try Self.integer(try value(), for: name, in: 1...Self.maximumBatch)
+        servingOptions.append(name)
+      case "--max-num-batched-tokens":
+        serving.maxNumBatchedTokens = try Self.integer(try value(), for: name, in: 1...Self.maximumContext)
+        servingOptions.append(name)
+      case "--gpu-memory-utilization":
+        let text = try value()
+        guard let fraction = Double(text), fraction > 0, fraction <= 1 else {
+          throw UsageError(
+            description:
+              "bad value '\(text)' for \(name): use a fraction above 0 and at most 1, for example 0.9")
+        }
+        serving.gpuMemoryUtilization = fraction
+        servingOptions.append(name)
+      case "--enforce-eager":
+        serving.enforceEager = true
+        servingOptions.append(name)
+      case "--tensor-parallel", "--tensor-parallel-size", "-tp":
+        serving.tensorParallel = try Self.integer(try value(), for: name, in: 1...1024)
+        servingOptions.append(name)
+      case "--pipeline-parallel", "--pipeline-parallel-size", "-pp":
+        serving.pipelineParallel = try Self.integer(try value(), for: name, in: 1...1024)
+        servingOptions.append(name)
+      case "--nodes":
+        serving.nodes = try Self.integer(try value(), for: name, in: 1...1024)
+        servingOptions.append(name)
       case "--link": link = try value()
       case "--compare": compare = true
       case "--max-memory":
@@ -146,6 +185,24 @@ struct Options: Equatable {
       default:
         throw UsageError(description: "unknown option '\(argument)' (see planner --help)")
       }
+    }
+    if format == .vllm {
+      if runtimeGiven && runtime != .vllm {
+        throw UsageError(
+          description: "--format vllm plans for vLLM; drop --runtime \(runtime.name) or use --runtime vllm")
+      }
+      runtime = .vllm
+    }
+    if runtime == .vllm {
+      if attentionGiven { serving.encoderAttention = workload.attention }
+      if strategy.isAccelerateParity {
+        throw UsageError(
+          description:
+            "--strategy \(strategy.rawValue) reproduces accelerate's device_map; vLLM places layers by tensor and "
+            + "pipeline parallel sizes: use auto, latency, throughput or memory")
+      }
+    } else if let option = servingOptions.first {
+      throw UsageError(description: "\(option) is a vLLM setting: add --runtime vllm (or --format vllm)")
     }
     if command == .plan {
       guard gpus != nil else { throw UsageError(description: "missing --gpus (for example --gpus 2xP4)") }

@@ -111,8 +111,14 @@ import Testing
     Setting(option: "--images", value: "0") { $0.workload.images = 0 },
     Setting(option: "--images", value: "256") { $0.workload.images = 256 },
     Setting(option: "--slices", value: "5") { $0.workload.slicesPerImage = 5 },
-    Setting(option: "--attention", value: "eager") { $0.workload.attention = .eager },
-    Setting(option: "--attention", value: "flash") { $0.workload.attention = .flash },
+    Setting(option: "--attention", value: "eager") {
+      $0.workload.attention = .eager
+      $0.attentionGiven = true
+    },
+    Setting(option: "--attention", value: "flash") {
+      $0.workload.attention = .flash
+      $0.attentionGiven = true
+    },
     Setting(option: "--max-memory", value: "cpu:64GiB,0:7GiB") {
       $0.maxMemory = MaxMemory([(.gpu(0), .gibibytes(7)), (.cpu, .gibibytes(64))])
     },
@@ -125,6 +131,70 @@ import Testing
     let option = equalsForm ? ["\(setting.option)=\(setting.value)"] : [setting.option, setting.value]
     let actual = try Options(parsing: Self.required + option)
     #expect(actual == expected)
+  }
+
+  /// vLLM's settings: each needs `--runtime vllm` (or `--format vllm`).
+  static let servingSettings: [Setting] = [
+    Setting(option: "--max-model-len", value: "4096") { $0.serving.maxModelLen = 4096 },
+    Setting(option: "--max-num-seqs", value: "32") { $0.serving.maxNumSeqs = 32 },
+    Setting(option: "--max-num-batched-tokens", value: "8192") { $0.serving.maxNumBatchedTokens = 8192 },
+    Setting(option: "--gpu-memory-utilization", value: "0.95") { $0.serving.gpuMemoryUtilization = 0.95 },
+    Setting(option: "--gpu-memory-utilization", value: "1") { $0.serving.gpuMemoryUtilization = 1 },
+    Setting(option: "--tensor-parallel", value: "2") { $0.serving.tensorParallel = 2 },
+    Setting(option: "--tensor-parallel-size", value: "4") { $0.serving.tensorParallel = 4 },
+    Setting(option: "--pipeline-parallel", value: "2") { $0.serving.pipelineParallel = 2 },
+    Setting(option: "--nodes", value: "2") { $0.serving.nodes = 2 },
+    Setting(option: "--attention", value: "flash") {
+      $0.workload.attention = .flash
+      $0.attentionGiven = true
+      $0.serving.encoderAttention = .flash
+    },
+  ]
+
+  @Test(arguments: servingSettings, [false, true])
+  func servingOptionSetsItsValue(_ setting: Setting, equalsForm: Bool) throws {
+    let base = Self.required + ["--runtime", "vllm"]
+    var expected = try Options(parsing: base)
+    setting.apply(&expected)
+    let option = equalsForm ? ["\(setting.option)=\(setting.value)"] : [setting.option, setting.value]
+    var actual = try Options(parsing: base + option)
+    actual.servingOptions = []
+    #expect(actual == expected)
+  }
+
+  @Test(arguments: [
+    (["--max-num-seqs", "32"], "--max-num-seqs is a vLLM setting: add --runtime vllm (or --format vllm)"),
+    (
+      ["--nodes", "2", "--runtime", "llama.cpp"],
+      "--nodes is a vLLM setting: add --runtime vllm (or --format vllm)"
+    ),
+    (
+      ["--format", "vllm", "--runtime", "transformers"],
+      "--format vllm plans for vLLM; drop --runtime transformers or use --runtime vllm"
+    ),
+    (
+      ["--runtime", "vllm", "--strategy", "balanced"],
+      "--strategy balanced reproduces accelerate's device_map; vLLM places layers by tensor and pipeline "
+        + "parallel sizes: use auto, latency, throughput or memory"
+    ),
+    (
+      ["--runtime", "vllm", "--gpu-memory-utilization", "1.5"],
+      "bad value '1.5' for --gpu-memory-utilization: use a fraction above 0 and at most 1, for example 0.9"
+    ),
+    (
+      ["--runtime", "vllm", "--gpu-memory-utilization", "0"],
+      "bad value '0' for --gpu-memory-utilization: use a fraction above 0 and at most 1, for example 0.9"
+    ),
+  ])
+  func servingOptionsAreChecked(arguments: [String], message: String) {
+    #expect(throws: UsageError(description: message)) { try Options(parsing: Self.required + arguments) }
+  }
+
+  @Test func formatVLLMImpliesTheRuntime() throws {
+    let options = try Options(parsing: Self.required + ["--format", "vllm", "--enforce-eager"])
+    #expect(options.runtime == .vllm)
+    #expect(options.serving.enforceEager)
+    #expect(options.serving.encoderAttention == .eager)
   }
 
   @Test func shortModelOption() throws {

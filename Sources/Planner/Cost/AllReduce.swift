@@ -1,8 +1,8 @@
 /// The cost of the all-reduce that tensor parallelism runs twice per decoder layer (after the
 /// attention output projection and after the MLP down projection), on the link of the group.
 ///
-/// A ring all-reduce of `bytes` over `n` GPUs sends `2(n-1)/n × bytes` through each link, in
-/// `2(n-1)` steps: `seconds = latency(n) + 2(n-1)/n × bytes / bandwidth`. Decode all-reduces
+/// A ring all-reduce of `bytes` over `n` GPUs sends `2(n-1)/n × bytes` through each link:
+/// `seconds = latency(n) + 2(n-1)/n × bytes / bandwidth`. Decode all-reduces
 /// carry `batch × hidden` activations, a few KiB: latency, not bandwidth, decides them.
 public enum AllReduce {
   /// Seconds for one all-reduce of `bytes` among `n` GPUs joined by `link`.
@@ -13,18 +13,17 @@ public enum AllReduce {
     return latencySeconds(gpus: n, link: link) + volume / link.bandwidthBytesPerSecond
   }
 
-  /// The fixed part: one kernel launch and synchronisation, plus the link latency of every
-  /// ring step.
+  /// The fixed part: the launch and synchronisation, plus one link latency per GPU beyond the
+  /// first (NCCL's low-latency protocol overlaps the ring steps; not measured beyond 2 GPUs).
   static func latencySeconds(gpus n: Int, link: Link) -> Double {
-    baseSeconds + Double(2 * (n - 1)) * link.latencySeconds
+    baseSeconds + Double(n - 1) * link.latencySeconds
   }
 
   /// Launch and synchronisation of a small all-reduce replayed from a CUDA graph: measured on
   /// two H200s over NVLink (NCCL 2.28.9, torch 2.11), 11.8 µs per all-reduce of 7 KiB (a batch-1
   /// decode of a 3584-wide model) replayed from a graph of 20, 10.4-14.6 µs up to 512 KiB;
-  /// with the two ring steps' 2 µs link latency, 8 µs is left for the base
-  /// (fixtures/measurements/allreduce-h200x2.json, Scripts/measure_serving.py --part allreduce).
-  /// Called eagerly from Python the same all-reduce takes 58-80 µs: vLLM replays decode from
-  /// CUDA graphs, `--enforce-eager` does not.
-  static let baseSeconds = 8e-6
+  /// less the 2 µs NVLink latency, 10 µs (fixtures/measurements/allreduce-h200x2.json,
+  /// Scripts/measure_serving.py --part allreduce). Called eagerly from Python the same
+  /// all-reduce takes 58-80 µs: vLLM replays decode from CUDA graphs.
+  static let baseSeconds = 10e-6
 }

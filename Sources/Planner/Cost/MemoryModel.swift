@@ -102,6 +102,14 @@ public struct MemoryModel: Sendable, Hashable {
           sequences, layer.attentionHeads, length, length,
           activationBytes + Self.eagerScoreFP32Copies * Self.fp32Bytes))
     }
+    if layer.kind == .visionBlock && layer.encoderBlocks == 1 && layer.outputElementsPerToken > 0 {
+      // The block's hidden states beside its widest transient, as in the text model: SigLIP-400M
+      // peaks at 26,432 B per patch with sdpa (MLP 17,216 + 4 × 1152 × 2) and 177,664 with eager
+      // attention, on an H100 over 1 to 256 slices (fixtures/measurements/vision-profile-h100.json).
+      bytes = bytes.saturatingAdd(
+        .saturatingProduct(
+          Self.residualCopies, sequences, length, layer.outputElementsPerToken, activationBytes))
+    }
     if layer.kind == .head {
       bytes = bytes.saturatingAdd(.saturatingProduct(batch, model.vocabularySize, Self.fp32Bytes))
     }

@@ -1,0 +1,321 @@
+import Foundation
+
+/// Renders a vLLM serving plan for people (a table) and for launchers (JSON).
+public enum ServingRenderer {
+  typealias Table = TableRenderer
+
+  public static func render(_ plan: ServingPlan) -> String {
+    var lines: [String] = []
+    let model = plan.model
+    lines.append(
+      Table.field(
+        "model", "\(model.name): \(Table.groupedDigits(model.parameterCount)) parameters (\(model.summary))"))
+    lines += model.estimates.map { Table.field("", "estimate: " + $0) }
+    let nodes = plan.nodes > 1 ? "\(plan.nodes) nodes of " : ""
+    lines.append(Table.field("gpus", nodes + gpuSummary(plan.gpus)))
+    lines.append(Table.field("dtype", dtypeSummary(plan)))
+    lines += plan.dtypeNotes.map { Table.field("", $0) }
+    lines.append(Table.field("vllm", settingsSummary(plan.settings, kv: plan.kvDType)))
+    if let line = profilingSummary(plan) { lines.append(Table.field("", line)) }
+    lines.append(
+      Table.field("layout", layoutSummary(plan.layout) + " (" + strategySummary(plan.strategy) + ")"))
+    lines.append("")
+    lines.append(
+      stageRow(["stage", "gpus", "weights", "profile peak", "non-torch", "kv cache", "budget"]) + "  layers")
+    for (index, stage) in plan.layout.stages.enumerated() {
+      let m = stage.memory
+      lines.append(
+        stageRow([
+          "\(index)", gpuRange(stage.gpus), m.weights.formatted(), m.activationPeak.formatted(),
+          m.nonTorch.formatted(), m.kvCache.formatted(), m.budget.formatted(),
+        ]) + "  " + layers(of: stage, in: plan).joined(separator: ", "))
+    }
+    lines.append(
+      Table.field(
+        "",
+        "per GPU of the stage; budget = \(plan.gpu(plan.layout.stages[0].gpus[0]).cudaTotal.formatted()) total x "
+          + "gpu_memory_utilization \(utilization(plan.settings.gpuMemoryUtilization))"))
+    lines.append("")
+    lines += outcomeLines(plan)
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// Whether it starts, what it holds, how fast it runs, and what to change where it does not start.
+  static func outcomeLines(_ plan: ServingPlan) -> [String] {
+    var lines: [String] = []
+    let layout = plan.layout
+    for refusal in plan.refusals { lines.append(Table.field("starts", "NO: " + refusal)) }
+    if !plan.refusals.isEmpty { return lines }
+    if let failure = layout.failure {
+      let gpu = failure.gpu.map { " on GPU \($0)" } ?? ""
+      lines.append(Table.field("starts", "NO: fails in \(failure.phase.rawValue)\(gpu)"))
+      lines.append(Table.field("", failure.message))
+    } else {
+      lines.append(
+        Table.field(
+          "starts",
+          "yes: KV cache of \(Table.groupedDigits(layout.kvTokens)) tokens (\(Table.groupedDigits(layout.blocks)) "
+            + "blocks of \(ServingConfig.blockSize)): \(concurrency(plan.concurrency)) sequences of "
+            + "\(plan.settings.maxModelLen) tokens at once"))
+    }
+    if let (counts, blocks) = layout.defaultPartition {
+      let tokens = blocks * Int64(ServingConfig.blockSize)
+      let theirs = max(0, Double(tokens) / Double(plan.settings.maxModelLen))
+      lines.append(
+        Table.field(
+          "partition",
+          "VLLM_PP_LAYER_PARTITION=\(layout.partition.map(String.init).joined(separator: ",")); vLLM's default "
+            + "\(counts.map(String.init).joined(separator: ",")) leaves \(Table.groupedDigits(max(0, tokens))) KV tokens "
+            + "(\(concurrency(theirs)) sequences)"))
+    }
+    lines.append(Table.field("estimate", estimateSummary(plan, layout)))
+    for alternative in plan.alternatives.prefix(4) {
+      lines.append(
+        Table.field("also", layoutSummary(alternative) + ": " + alternativeSummary(plan, alternative)))
+    }
+    for fix in plan.recommendations {
+      lines.append(Table.field("fix", recommendationSummary(fix, plan: plan)))
+    }
+    if !plan.starts && plan.recommendations.isEmpty && layout.failure?.phase != .configuration {
+      lines.append(
+        Table.field(
+          "fix",
+          "no max_model_len >= 2048 or max_num_seqs fits: more GPUs, or an int4 (AWQ) checkpoint (--dtype int4)"
+        ))
+    }
+    if plan.settings.enforceEager {
+      lines.append(
+        Table.field(
+          "note", "--enforce-eager: no CUDA graphs; decode is slower than estimated (host time per layer)"))
+    }
+    return lines
+  }
+
+  static func estimateSummary(_ plan: ServingPlan, _ layout: ServingLayout) -> String {
+    let context = min(plan.workload.contextTokens, plan.settings.maxModelLen)
+    var parts = [
+      "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token at batch 1 "
+        + "(\(DurationFormatting.rate(1 / layout.decodeSecondsPerToken)) tokens/s)",
+      "\(DurationFormatting.rate(layout.throughputTokensPerSecond)) tokens/s across \(layout.throughputBatch) "
+        + "sequence\(layout.throughputBatch == 1 ? "" : "s") of \(context) tokens",
+      "prefill of \(context) tokens \(DurationFormatting.seconds(layout.prefillSeconds))",
+    ]
+    if let image = plan.imageSeconds { parts.append("images \(DurationFormatting.seconds(image))") }
+    if layout.allReduceSeconds > 0 {
+      parts.append("all-reduces \(DurationFormatting.seconds(layout.allReduceSeconds))/token")
+    }
+    return parts.joined(separator: ", ")
+  }
+
+  static func alternativeSummary(_ plan: ServingPlan, _ layout: ServingLayout) -> String {
+    if let failure = layout.failure { return "does not start (\(failure.phase.rawValue))" }
+    let sequences = Double(layout.kvTokens) / Double(plan.settings.maxModelLen)
+    return "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token, "
+      + "\(DurationFormatting.rate(layout.throughputTokensPerSecond)) tokens/s across \(layout.throughputBatch), "
+      + "\(concurrency(sequences)) sequences of \(plan.settings.maxModelLen)"
+  }
+
+  static func recommendationSummary(_ fix: ServingRecommendation, plan: ServingPlan) -> String {
+    var flags = ["--max-model-len \(fix.maxModelLen)", "--max-num-seqs \(fix.maxNumSeqs)"]
+    if fix.enforceEager { flags.append("--enforce-eager") }
+    let layout =
+      fix.tensorParallel != plan.layout.tensorParallel || fix.pipelineParallel != plan.layout.pipelineParallel
+      ? " with tensor parallel \(fix.tensorParallel) x pipeline parallel \(fix.pipelineParallel)" : ""
+    return flags.joined(separator: " ") + layout + ": \(concurrency(fix.concurrency)) sequences of "
+      + "\(fix.maxModelLen) tokens at once (\(Table.groupedDigits(fix.kvTokens)) KV tokens)"
+  }
+
+  // MARK: - Pieces
+
+  static func concurrency(_ value: Double) -> String { DurationFormatting.fixed(value, decimals: 2) }
+  static func utilization(_ value: Double) -> String { DurationFormatting.fixed(value, decimals: 2) }
+
+  static func gpuSummary(_ gpus: [GPU]) -> String {
+    var groups: [(gpu: GPU, count: Int)] = []
+    for gpu in gpus {
+      if let last = groups.last, last.gpu.name == gpu.name {
+        groups[groups.count - 1].count += 1
+      } else {
+        groups.append((gpu, 1))
+      }
+    }
+    return groups.map { group in
+      "\(group.count) x \(group.gpu.name) (sm_\(group.gpu.computeCapability), "
+        + "\(group.gpu.cudaTotal.formatted()) total)"
+    }.joined(separator: " + ")
+  }
+
+  static func dtypeSummary(_ plan: ServingPlan) -> String {
+    let weights =
+      plan.weightDType == plan.computeDType
+      ? "\(plan.weightDType)" : "\(plan.weightDType) weights, \(plan.computeDType) compute"
+    return weights + (plan.kvDType != plan.computeDType ? ", \(plan.kvDType) KV cache" : "")
+  }
+
+  static func settingsSummary(_ s: ServingConfig.Resolved, kv: DType) -> String {
+    "max_model_len \(s.maxModelLen), max_num_seqs \(s.maxNumSeqs), max_num_batched_tokens "
+      + "\(s.maxNumBatchedTokens), gpu_memory_utilization \(utilization(s.gpuMemoryUtilization)), "
+      + (s.enforceEager ? "eager (no CUDA graphs)" : "CUDA graphs")
+  }
+
+  static func profilingSummary(_ plan: ServingPlan) -> String? {
+    guard let vision = plan.model.vision else { return nil }
+    let images = plan.layout.stages[0].memory.dummyImages
+    guard images > 0 else { return nil }
+    return
+      "the profiling run sends \(images) dummy image\(images == 1 ? "" : "s") (\(vision.sliceSize) px) through "
+      + "the vision tower, \(plan.config.encoderAttention.rawValue) attention"
+  }
+
+  static func layoutSummary(_ layout: ServingLayout) -> String {
+    "tensor parallel \(layout.tensorParallel) x pipeline parallel \(layout.pipelineParallel)"
+  }
+
+  static func strategySummary(_ strategy: Strategy) -> String {
+    switch strategy {
+    case .latency: "latency: fastest single sequence"
+    case .memory: "memory: most KV cache"
+    default: "\(strategy.rawValue): most tokens per second across the sequences that fit"
+    }
+  }
+
+  static func gpuRange(_ gpus: [Int]) -> String {
+    gpus.count == 1 ? "\(gpus[0])" : "\(gpus.first!)-\(gpus.last!)"
+  }
+
+  /// `vpm, resampler, llm.model.embed_tokens, llm.model.layers.0-13`: non-text parts by their
+  /// top module, text layers by name, numbered runs folded.
+  static func layers(of stage: ServingLayout.Stage, in plan: ServingPlan) -> [String] {
+    let model = plan.model
+    let decoders = model.layers.filter { $0.stream == .text && $0.kind == .decoder }
+    guard let firstDecoder = model.layers.firstIndex(where: { $0.stream == .text && $0.kind == .decoder }),
+      let lastDecoder = model.layers.lastIndex(where: { $0.stream == .text && $0.kind == .decoder })
+    else { return ["(whole model)"] }
+    var names: [String] = []
+    let isFirst = stage.decoderLayers.lowerBound == 0
+    let isLast = stage.decoderLayers.upperBound == decoders.count
+    if isFirst {
+      for layer in model.layers where layer.stream != .text {
+        let top = String(layer.module.split(separator: ".").first ?? "")
+        if !names.contains(top) { names.append(top) }
+      }
+      names += model.layers[..<firstDecoder].filter { $0.stream == .text && $0.kind != .rotary }.map(\.module)
+    }
+    names += decoders[stage.decoderLayers].map(\.module)
+    if isLast {
+      names += model.layers[(lastDecoder + 1)...].filter { $0.stream == .text && $0.kind != .rotary }.map(
+        \.module)
+    }
+    return Plan.foldingNumberedRuns(names)
+  }
+
+  static let stageWidths = [5, 5, 11, 12, 11, 11, 11]
+
+  static func stageRow(_ cells: [String]) -> String {
+    zip(cells, stageWidths).enumerated().map { index, pair in
+      let (cell, width) = pair
+      let padding = String(repeating: " ", count: max(0, width - cell.count))
+      return index < 2 ? cell + padding : padding + cell
+    }.joined(separator: "  ")
+  }
+}
+
+extension ServingRenderer {
+  struct Document: Encodable {
+    struct Settings: Encodable {
+      var maxModelLen: Int
+      var maxNumSeqs: Int
+      var maxNumBatchedTokens: Int
+      var gpuMemoryUtilization: Double
+      var enforceEager: Bool
+      var encoderAttention: String
+      var kvCacheDType: String
+    }
+    struct StageEntry: Encodable {
+      var gpus: [Int]
+      var node: Int
+      var decoderLayers: [Int]
+      var layers: [String]
+      var memoryPerGPU: RankMemory
+      var decodeSeconds: Double
+    }
+    struct LayoutEntry: Encodable {
+      var tensorParallel: Int
+      var pipelineParallel: Int
+      var partition: [Int]
+      var kvTokens: Int64
+      var blocks: Int64
+      var decodeSecondsPerToken: Double
+      var throughputTokensPerSecond: Double
+      var throughputBatch: Int
+      var prefillSeconds: Double
+      var failure: ServingFailure?
+    }
+    struct Recommendation: Encodable {
+      var maxModelLen: Int
+      var maxNumSeqs: Int
+      var enforceEager: Bool
+      var kvTokens: Int64
+      var concurrency: Double
+    }
+    var model: String
+    var parameters: Int64
+    var gpus: [String]
+    var nodes: Int
+    var weightDType: String
+    var computeDType: String
+    var settings: Settings
+    var starts: Bool
+    var refusals: [String]
+    var failure: ServingFailure?
+    var concurrency: Double
+    var layout: LayoutEntry
+    var stages: [StageEntry]
+    var imageSeconds: Double?
+    var alternatives: [LayoutEntry]
+    var recommendations: [Recommendation]
+  }
+
+  static func entry(_ layout: ServingLayout) -> Document.LayoutEntry {
+    Document.LayoutEntry(
+      tensorParallel: layout.tensorParallel, pipelineParallel: layout.pipelineParallel,
+      partition: layout.partition,
+      kvTokens: layout.kvTokens, blocks: layout.blocks,
+      decodeSecondsPerToken: DurationFormatting.json(layout.decodeSecondsPerToken),
+      throughputTokensPerSecond: DurationFormatting.json(layout.throughputTokensPerSecond),
+      throughputBatch: layout.throughputBatch, prefillSeconds: DurationFormatting.json(layout.prefillSeconds),
+      failure: layout.failure)
+  }
+
+  /// The plan as JSON with sorted keys; bytes as integers, times in seconds.
+  public static func json(_ plan: ServingPlan) -> String {
+    let s = plan.settings
+    let document = Document(
+      model: plan.model.name, parameters: plan.model.parameterCount, gpus: plan.gpus.map(\.name),
+      nodes: plan.nodes,
+      weightDType: "\(plan.weightDType)", computeDType: "\(plan.computeDType)",
+      settings: Document.Settings(
+        maxModelLen: s.maxModelLen, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens,
+        gpuMemoryUtilization: s.gpuMemoryUtilization, enforceEager: s.enforceEager,
+        encoderAttention: plan.config.encoderAttention.rawValue, kvCacheDType: "\(plan.kvDType)"),
+      starts: plan.starts, refusals: plan.refusals, failure: plan.layout.failure,
+      concurrency: DurationFormatting.json(plan.concurrency), layout: entry(plan.layout),
+      stages: plan.layout.stages.map { stage in
+        Document.StageEntry(
+          gpus: stage.gpus, node: stage.node, decoderLayers: Array(stage.decoderLayers),
+          layers: layers(of: stage, in: plan), memoryPerGPU: stage.memory,
+          decodeSeconds: DurationFormatting.json(stage.decodeSeconds))
+      },
+      imageSeconds: plan.imageSeconds.map(DurationFormatting.json),
+      alternatives: plan.alternatives.map(entry),
+      recommendations: plan.recommendations.map {
+        Document.Recommendation(
+          maxModelLen: $0.maxModelLen, maxNumSeqs: $0.maxNumSeqs, enforceEager: $0.enforceEager,
+          kvTokens: $0.kvTokens, concurrency: DurationFormatting.json($0.concurrency))
+      })
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = (try? encoder.encode(document)) ?? Data()
+    return String(decoding: data, as: UTF8.self) + "\n"
+  }
+}

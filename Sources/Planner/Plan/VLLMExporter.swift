@@ -1,0 +1,97 @@
+/// Writes the `vllm serve` command line, with its environment, that realises a serving plan;
+/// for several nodes, the Ray steps around it. Refuses plans vLLM cannot run.
+public enum VLLMExporter {
+  /// Why a plan cannot be exported.
+  public struct Refusal: Error, Equatable, CustomStringConvertible {
+    public var description: String
+  }
+
+  /// vLLM's `--dtype` names.
+  static func dtypeFlag(_ dtype: DType) -> String {
+    switch dtype {
+    case .bf16: "bfloat16"
+    case .fp32: "float32"
+    default: "float16"
+    }
+  }
+
+  public static func render(_ plan: ServingPlan) throws(Refusal) -> String {
+    if let refusal = plan.refusals.first { throw Refusal(description: "--format vllm: " + refusal) }
+    if let failure = plan.layout.failure {
+      let fix = plan.recommendations.first.map {
+        "; try --max-model-len \($0.maxModelLen) --max-num-seqs \($0.maxNumSeqs)"
+          + ($0.enforceEager ? " --enforce-eager" : "")
+      }
+      throw Refusal(
+        description: "--format vllm: vLLM would fail in \(failure.phase.rawValue): \(failure.message)"
+          + (fix ?? ""))
+    }
+    if plan.weightDType == .int8 {
+      throw Refusal(
+        description:
+          "--format vllm: vLLM has no int8 weight-only quantization of an unquantized checkpoint; use --dtype fp8 "
+          + "(sm_89 or later), --dtype int4 with an AWQ checkpoint, or 16-bit weights")
+    }
+    guard let repository = plan.model.serving.repository else {
+      throw Refusal(description: "--format vllm: \(plan.model.name) has no repository or directory to serve")
+    }
+    let layout = plan.layout
+    let s = plan.settings
+    let config = plan.config
+    var flags = [repository]
+    if plan.model.serving.remoteCode { flags.append("--trust-remote-code") }
+    flags.append("--dtype \(dtypeFlag(plan.computeDType))")
+    if plan.weightDType == .int4 { flags.append("--quantization awq") }
+    if plan.weightDType == .fp8 { flags.append("--quantization fp8") }
+    if plan.kvDType == .fp8 { flags.append("--kv-cache-dtype fp8") }
+    if layout.tensorParallel > 1 { flags.append("--tensor-parallel-size \(layout.tensorParallel)") }
+    if layout.pipelineParallel > 1 { flags.append("--pipeline-parallel-size \(layout.pipelineParallel)") }
+    flags.append("--max-model-len \(s.maxModelLen)")
+    flags.append("--max-num-seqs \(s.maxNumSeqs)")
+    if config.maxNumBatchedTokens != nil { flags.append("--max-num-batched-tokens \(s.maxNumBatchedTokens)") }
+    flags.append("--gpu-memory-utilization \(DurationFormatting.fixed(s.gpuMemoryUtilization, decimals: 2))")
+    if s.enforceEager { flags.append("--enforce-eager") }
+    if plan.nodes > 1 { flags.append("--distributed-executor-backend ray") }
+
+    var environment: [String] = []
+    let used = layout.tensorParallel * layout.pipelineParallel
+    if plan.nodes == 1 && used < plan.gpus.count {
+      environment.append("CUDA_VISIBLE_DEVICES=" + (0..<used).map(String.init).joined(separator: ","))
+    }
+    if layout.defaultPartition != nil {
+      environment.append(
+        "VLLM_PP_LAYER_PARTITION=" + layout.partition.map(String.init).joined(separator: ","))
+    }
+
+    var lines = [
+      "# vLLM plan for \(plan.model.name): tensor parallel \(layout.tensorParallel) x pipeline parallel "
+        + "\(layout.pipelineParallel) on \(plan.nodes > 1 ? "\(plan.nodes) nodes of " : "")"
+        + ServingRenderer.gpuSummary(plan.gpus),
+      "# KV cache \(TableRenderer.groupedDigits(layout.kvTokens)) tokens: \(ServingRenderer.concurrency(plan.concurrency)) "
+        + "sequences of \(s.maxModelLen) tokens at once; "
+        + "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token at batch 1",
+    ]
+    if plan.weightDType == .int4 {
+      lines.append("# int4 weights: serve an AWQ checkpoint of the model (replace the repository below)")
+    }
+    if plan.config.encoderAttention != .eager && plan.model.vision != nil {
+      lines.append("# assumes a vLLM whose vision tower uses memory-efficient attention (0.6 or later)")
+    }
+    let command = (["vllm serve " + flags[0]] + flags.dropFirst().map { "  " + $0 }).joined(
+      separator: " \\\n")
+    if plan.nodes > 1 {
+      lines += [
+        "# 1. on every node: the same vLLM and model path, the network between nodes reachable (NCCL_SOCKET_IFNAME"
+          + " or GLOO_SOCKET_IFNAME if several interfaces)",
+        "# 2. on the head node (node 0):",
+        "ray start --head --port=6379",
+        "# 3. on each of the other \(plan.nodes - 1) node(s):",
+        "ray start --address=HEAD_NODE_IP:6379",
+        "# 4. on the head node, once `ray status` shows \(used) GPUs:",
+      ]
+    }
+    lines += environment.map { "export " + $0 }
+    lines.append(command)
+    return lines.joined(separator: "\n") + "\n"
+  }
+}
