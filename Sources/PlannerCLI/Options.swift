@@ -30,6 +30,10 @@ struct Options: Equatable {
   var maxMemory: MaxMemory?
   var workload = Workload()
   var runtime: RuntimeProfile = .transformers
+  /// Whether `--runtime` was given: a `--profile` file for another runtime is then a usage error.
+  var runtimeGiven = false
+  /// `--profile FILE`: the runtime's values measured on the user's host (read when planning).
+  var profile: String?
   /// `--link`, parsed once the GPU count is known.
   var link: String?
   var compare = false
@@ -134,6 +138,8 @@ struct Options: Equatable {
           )
         }
         runtime = profile
+        runtimeGiven = true
+      case "--profile": profile = try value()
       case "--link": link = try value()
       case "--compare": compare = true
       case "--max-memory":
@@ -187,6 +193,8 @@ struct Options: Equatable {
                               balanced_low_0 (the last three reproduce accelerate's device_map)
       --compare               every strategy side by side on the same inputs
       --runtime NAME          transformers (default), vllm, llama.cpp, roofline
+      --profile FILE          the runtime's values measured on your host (JSON from
+                              Scripts/calibrate.py --fit-profile; see README)
       --link KIND             links between GPUs: nvlink, pcie, host, network for all pairs,
                               or per pair: 0-1:nvlink,1-2:host (default: inferred per GPU model)
       --dtype TYPE            auto (default), fp32, bf16, fp16, fp8, int8, int4
