@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Calibration measurements for the planner's memory and cost models, on real GPUs.
 
-Random weights (nothing downloaded): models are built from configs directly on the GPU. Two parts:
+Random weights (nothing downloaded): models are built from configs directly on the GPU. Three parts, and a
+fit that needs no GPU:
 
   --part single  (one GPU)
     weights     bytes allocated after building (torch.cuda.memory_allocated) vs parameter bytes, for
@@ -27,10 +28,31 @@ Random weights (nothing downloaded): models are built from configs directly on t
                 with both devices synchronised, median of 1000, with Tensor.to and accelerate's
                 send_to_device, and the synchronisation alone
 
+  --part profile  (one GPU; a hop too where there are two)
+    what a host profile needs and nothing more: the batch-1 decode above with 28 and with 14 layers
+    (--layers), the first with accelerate's hooks (decodeOneGpuWithHooks), and the hop; then it
+    fits the profile (below) to what it measured and writes it to --profile-out
+
+  --fit-profile RAW.json [RAW2.json ...]  (no GPU, no torch: runs offline on any machine)
+    fits the planner's host profile (`planner --profile FILE`) to raw files of this script or of
+    measure_decode.py from one machine. It inverts the planner's cost model for batch-1 decode on one
+    GPU (layers x max(host time, GPU time of a layer) + GPU time outside the layers + host time per
+    step): with two layer counts, the slope is hostSecondsPerLayer and the intercept less the GPU's
+    lm_head/norm/embedding reads is hostSecondsPerStep; with one, hostSecondsPerStep keeps the
+    base 0.50 ms and hostSecondsPerLayer is the rest of the step over the layers. Hooks minus no
+    hooks over the map's entries is hostSecondsPerDispatchedLayer; the send_to_device hop is
+    hostSecondsPerHop. Batch 8 and split maps are not fitted (listed in the notes as held out).
+    fit_profile() has the details
+
 Usage (on the GPU machine):
 
     python3 Scripts/calibrate.py --part single --out calibration-h100.json
     python3 Scripts/calibrate.py --part multi  --out calibration-h200x2.json
+    python3 Scripts/calibrate.py --part profile --out raw-profile.json --profile-out my-host.json
+
+and anywhere:
+
+    python3 Scripts/calibrate.py --fit-profile fixtures/measurements/calibration-h200x2.json --out h200.json
 
 The JSON is rewritten after every section, so a run cut short keeps what it measured. Bytes are
 integers; times are milliseconds (medians with the raw samples).
