@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Calibration measurements for the planner's memory and cost models, on real GPUs.
 
-Random weights (nothing downloaded): models are built from configs directly on the GPU. Two parts:
+Random weights (nothing downloaded): models are built from configs directly on the GPU. Three parts, and a
+fit that needs no GPU:
 
   --part single  (one GPU)
     weights     bytes allocated after building (torch.cuda.memory_allocated) vs parameter bytes, for
@@ -27,10 +28,31 @@ Random weights (nothing downloaded): models are built from configs directly on t
                 with both devices synchronised, median of 1000, with Tensor.to and accelerate's
                 send_to_device, and the synchronisation alone
 
+  --part profile  (one GPU; a hop too where there are two)
+    what a host profile needs and nothing more: the batch-1 decode above with 28 and with 14 layers
+    (--layers), the first with accelerate's hooks (decodeOneGpuWithHooks), and the hop; then it
+    fits the profile (below) to what it measured and writes it to --profile-out
+
+  --fit-profile RAW.json [RAW2.json ...]  (no GPU, no torch: runs offline on any machine)
+    fits the planner's host profile (`planner --profile FILE`) to raw files of this script or of
+    measure_decode.py from one machine. It inverts the planner's cost model for batch-1 decode on one
+    GPU (layers x max(host time, GPU time of a layer) + GPU time outside the layers + host time per
+    step): with two layer counts, the slope is hostSecondsPerLayer and the intercept less the GPU's
+    lm_head/norm/embedding reads is hostSecondsPerStep; with one, hostSecondsPerStep keeps the
+    base 0.50 ms and hostSecondsPerLayer is the rest of the step over the layers. Hooks minus no
+    hooks over the map's entries is hostSecondsPerDispatchedLayer; the send_to_device hop is
+    hostSecondsPerHop. Batch 8 and split maps are not fitted (listed in the notes as held out).
+    fit_profile() has the details
+
 Usage (on the GPU machine):
 
     python3 Scripts/calibrate.py --part single --out calibration-h100.json
     python3 Scripts/calibrate.py --part multi  --out calibration-h200x2.json
+    python3 Scripts/calibrate.py --part profile --out raw-profile.json --profile-out my-host.json
+
+and anywhere:
+
+    python3 Scripts/calibrate.py --fit-profile fixtures/measurements/calibration-h200x2.json --out h200.json
 
 The JSON is rewritten after every section, so a run cut short keeps what it measured. Bytes are
 integers; times are milliseconds (medians with the raw samples).
@@ -47,13 +69,23 @@ import sys
 import time
 import traceback
 
-import torch
-import torch.nn.functional as F
-import transformers
-from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+# torch and transformers are imported by import_torch() when a part measures: --fit-profile runs
+# without them, offline, on any machine.
+torch = F = transformers = None
+LlamaConfig = LlamaForCausalLM = Qwen2Config = Qwen2ForCausalLM = None
 
 START = time.perf_counter()
-DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+DTYPES = {}
+
+
+def import_torch():
+    """Imports torch and transformers into this module's globals (the measuring parts need them)."""
+    global torch, F, transformers, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+    import torch
+    import torch.nn.functional as F
+    import transformers
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+    DTYPES.update({"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32})
 
 
 def elapsed():
@@ -110,7 +142,8 @@ def build(cls, cfg, dtype, device="cuda"):
     return model
 
 
-def build_siglip(dtype=torch.bfloat16):
+def build_siglip(dtype=None):
+    dtype = dtype or torch.bfloat16
     from transformers import SiglipVisionModel
     try:
         model = build(SiglipVisionModel, siglip_config("sdpa"), dtype)
@@ -565,6 +598,61 @@ def part_single(rec, deadline):
         rec.save()
 
 
+def measure_hops():
+    """cuda:0 -> cuda:1 copies of one decode step's and one 4096-token prefill's hidden states."""
+    from accelerate.utils import send_to_device
+    out = {"what": "host time of one cuda:0 -> cuda:1 copy, torch.cuda.synchronize on both devices "
+                   "before and after; median of n after 50 warm-ups; syncOnly = the two synchronize "
+                   "calls alone"}
+    for name, shape in (("decodeHidden", (1, 1, 3584)), ("prefill4096Hidden", (1, 4096, 3584))):
+        x = torch.randn(*shape, device="cuda:0", dtype=torch.bfloat16)
+        for how, fn in (("tensorTo", lambda: x.to("cuda:1")),
+                        ("sendToDevice", lambda: send_to_device(x, 1)),
+                        ("syncOnly", lambda: None)):
+            for _ in range(50):
+                fn()
+            torch.cuda.synchronize(0)
+            torch.cuda.synchronize(1)
+            samples = []
+            for _ in range(1000):
+                torch.cuda.synchronize(0)
+                torch.cuda.synchronize(1)
+                t = time.perf_counter()
+                y = fn()
+                torch.cuda.synchronize(0)
+                torch.cuda.synchronize(1)
+                samples.append((time.perf_counter() - t) * 1000)
+                del y
+            m = statistics.median(samples)
+            nbytes = x.numel() * 2
+            out[f"{name}.{how}"] = {
+                "shape": list(shape), "bytes": nbytes, "n": 1000, "msMedian": r4(m),
+                "msP10": r4(sorted(samples)[100]), "msP90": r4(sorted(samples)[900]),
+                "msMin": r4(min(samples)),
+                "impliedGBps": round(nbytes / m / 1e6, 2) if how != "syncOnly" else None,
+                "msSamples": [round(s, 5) for s in samples]}
+            log(f"hop {name} {how}: {m * 1000:.1f} us")
+        del x
+    return out
+
+
+def hooked_decode(model, layers):
+    """Batch-1 decode (1 round) with accelerate's hooks on every entry of a one-GPU map."""
+    from accelerate import dispatch_model
+    from accelerate.hooks import remove_hook_from_submodules
+    dm = {"model.embed_tokens": 0, "model.norm": 0, "model.rotary_emb": 0, "lm_head": 0}
+    dm.update({f"model.layers.{i}": 0 for i in range(layers)})
+    try:
+        dispatch_model(model, device_map=dm, force_hooks=True)
+        res = measure_decode(model, 1, rounds=1, device="cuda:0")
+    finally:
+        remove_hook_from_submodules(model)
+    res["deviceMap"] = "every block of the split map on GPU 0, dispatch_model(force_hooks=True)"
+    res["layers"] = layers
+    res["mapEntries"] = len(dm)
+    return res
+
+
 def split_device_map(cfg):
     """infer_auto_device_map on a meta model, GPU 0 limited to about half the weights.
 
@@ -587,8 +675,6 @@ def split_device_map(cfg):
 
 def part_multi(rec, deadline):
     from accelerate import dispatch_model
-    from accelerate.hooks import remove_hook_from_submodules
-    from accelerate.utils import send_to_device
     R = rec.result
     assert torch.cuda.device_count() >= 2, "needs two GPUs"
     R["topology"] = sh("nvidia-smi topo -m")
@@ -596,42 +682,7 @@ def part_multi(rec, deadline):
                        "1to0": torch.cuda.can_device_access_peer(1, 0)}
 
     # Hops first: cheap and independent of the model.
-    def hops():
-        out = {"what": "host time of one cuda:0 -> cuda:1 copy, torch.cuda.synchronize on both devices "
-                       "before and after; median of n after 50 warm-ups; syncOnly = the two synchronize "
-                       "calls alone"}
-        for name, shape in (("decodeHidden", (1, 1, 3584)), ("prefill4096Hidden", (1, 4096, 3584))):
-            x = torch.randn(*shape, device="cuda:0", dtype=torch.bfloat16)
-            for how, fn in (("tensorTo", lambda: x.to("cuda:1")),
-                            ("sendToDevice", lambda: send_to_device(x, 1)),
-                            ("syncOnly", lambda: None)):
-                for _ in range(50):
-                    fn()
-                torch.cuda.synchronize(0)
-                torch.cuda.synchronize(1)
-                samples = []
-                for _ in range(1000):
-                    torch.cuda.synchronize(0)
-                    torch.cuda.synchronize(1)
-                    t = time.perf_counter()
-                    y = fn()
-                    torch.cuda.synchronize(0)
-                    torch.cuda.synchronize(1)
-                    samples.append((time.perf_counter() - t) * 1000)
-                    del y
-                m = statistics.median(samples)
-                nbytes = x.numel() * 2
-                out[f"{name}.{how}"] = {
-                    "shape": list(shape), "bytes": nbytes, "n": 1000, "msMedian": r4(m),
-                    "msP10": r4(sorted(samples)[100]), "msP90": r4(sorted(samples)[900]),
-                    "msMin": r4(min(samples)),
-                    "impliedGBps": round(nbytes / m / 1e6, 2) if how != "syncOnly" else None,
-                    "msSamples": [round(s, 5) for s in samples]}
-                log(f"hop {name} {how}: {m * 1000:.1f} us")
-            del x
-        return out
-
-    rec.section("hop", hops)
+    rec.section("hop", measure_hops)
 
     cfg = qwen2_config(28, "sdpa")
     model = build(Qwen2ForCausalLM, cfg, torch.bfloat16, device="cuda:0")
@@ -640,19 +691,8 @@ def part_multi(rec, deadline):
     rec.section("decodeOneGpu", lambda: measure_decode(model, 1, device="cuda:0"))
     rec.section("prefillOneGpu", lambda: [measure_prefill(model, 4096, device="cuda:0")])
 
-    def hooked_one():
-        dm = {"model.embed_tokens": 0, "model.norm": 0, "model.rotary_emb": 0, "lm_head": 0}
-        dm.update({f"model.layers.{i}": 0 for i in range(28)})
-        try:
-            dispatch_model(model, device_map=dm, force_hooks=True)
-            res = measure_decode(model, 1, rounds=1, device="cuda:0")
-        finally:
-            remove_hook_from_submodules(model)
-        res["deviceMap"] = "every block of the split map on GPU 0, dispatch_model(force_hooks=True)"
-        return res
-
     if elapsed() < deadline - 200:
-        rec.section("decodeOneGpuWithHooks", hooked_one)
+        rec.section("decodeOneGpuWithHooks", lambda: hooked_decode(model, 28))
     else:
         R.setdefault("skippedSections", []).append("decodeOneGpuWithHooks (time)")
 
@@ -681,11 +721,268 @@ def part_multi(rec, deadline):
         rec.section("prefillSplit", lambda: [measure_prefill(model, 4096, device="cuda:0")])
 
 
+# ---------------------------------------------------------------------------------------------
+# 6. Host profile: --part profile measures what it needs, --fit-profile fits (no torch needed)
+
+
+def part_profile(rec, deadline, layer_counts):
+    """Batch-1 decode of the Qwen2-7B geometry at each layer count, with accelerate's hooks at the
+    first, and a hop where there are two GPUs: all that --fit-profile needs, nothing more."""
+    R = rec.result
+    R["decodeByLayers"] = []
+    if torch.cuda.device_count() >= 2:
+        rec.section("hop", measure_hops)
+    for i, layers in enumerate(layer_counts):
+        model = build(Qwen2ForCausalLM, qwen2_config(layers, "sdpa"), torch.bfloat16, device="cuda:0")
+        log(f"== decode, {layers} layers")
+        try:
+            d = measure_decode(model, 1, device="cuda:0")
+            d["layers"] = layers
+            R["decodeByLayers"].append(d)
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            R.setdefault("errors", {})[f"decode {layers} layers"] = f"{type(e).__name__}: {e}"[:2000]
+        rec.save()
+        if i == 0:
+            if elapsed() < deadline - 60:
+                rec.section("decodeOneGpuWithHooks", lambda: hooked_decode(model, layers))
+            else:
+                R.setdefault("skippedSections", []).append("decodeOneGpuWithHooks (time)")
+        del model
+        release()
+
+
+# What the fit assumes of the planner: RuntimeProfile.transformers
+# (Sources/Planner/Workload/RuntimeProfile.swift) and its cost model (Sources/Planner/Cost/
+# CostModel.swift: a layer takes max(host time, bytes / (bandwidth x memoryEfficiency))). Keep in
+# step with them; ProfileFileTests checks that the committed profiles reproduce the points they
+# were fitted to.
+BASE_RUNTIME = "transformers"
+BASE_MEMORY_EFFICIENCY = 0.70
+BASE_HOST_SECONDS_PER_STEP = 0.50e-3
+
+# The measured geometry (qwen2_config, bf16): bytes a decode step reads.
+HIDDEN, KV_WIDTH, INTERMEDIATE, VOCAB = 3584, 4 * 128, 18944, 151666
+LAYER_BYTES = 2 * (2 * HIDDEN * HIDDEN + HIDDEN + 2 * (HIDDEN * KV_WIDTH + KV_WIDTH)
+                   + 3 * HIDDEN * INTERMEDIATE + 2 * HIDDEN)  # 466,115,584
+OUTSIDE_LAYER_BYTES = 2 * (VOCAB * HIDDEN + HIDDEN + HIDDEN)  # lm_head, final norm, one embedding row
+MAP_ENTRIES_BEYOND_LAYERS = 4  # embed_tokens, norm, rotary_emb, lm_head: accelerate hooks each
+
+# Datasheet memory bandwidth in GB/s, as the planner's GPU catalog has it, by the name torch reports.
+BANDWIDTH_GBPS = {
+    "NVIDIA H200": 4800, "NVIDIA H100 80GB HBM3": 3350, "NVIDIA H100 PCIe": 2000,
+    "NVIDIA A100-SXM4-80GB": 2039, "NVIDIA A100 80GB PCIe": 1935, "NVIDIA A100-SXM4-40GB": 1555,
+    "NVIDIA A100-PCIE-40GB": 1555, "NVIDIA L40S": 864, "NVIDIA A10": 600, "NVIDIA A10G": 600,
+    "NVIDIA L4": 300, "NVIDIA RTX A6000": 768, "NVIDIA GeForce RTX 4090": 1008,
+    "NVIDIA GeForce RTX 3090": 936, "NVIDIA GeForce RTX 2080 Ti": 616, "Tesla T4": 320,
+    "Tesla V100-PCIE-16GB": 900, "Tesla V100-PCIE-32GB": 900, "Tesla P40": 346, "Tesla P4": 192,
+}
+
+
+class FitError(Exception):
+    pass
+
+
+def normalized(name):
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+def read_raw(path):
+    """The measurements of one raw file that a host profile can use.
+
+    Returns (host, decode, hooked, hops, unused): decode = [(layers, ms, label)] at batch 1 on one
+    GPU without hooks; hooked = [(layers, ms, map entries, label)]; hops = [(ms, label)]; unused =
+    labels of decode-like measurements left out of the fit.
+    """
+    name = os.path.basename(path)
+    try:
+        with open(path) as f:
+            R = json.load(f)
+    except (OSError, ValueError) as e:
+        raise FitError(f"{path}: cannot read it as JSON ({e})")
+    script = R.get("script", "") if isinstance(R, dict) else ""
+    decode, hooked, hops, unused = [], [], [], []
+    if script.endswith("measure_decode.py"):
+        host = {"gpu": R["gpu"], "cpu": R.get("cpu", "").split(":", 1)[-1].strip(), "cores": None,
+                "torch": R.get("torch"), "transformers": R.get("transformers")}
+        if R.get("batch") == 1:
+            for run in R["runs"]:
+                ms = statistics.median(run["decodeMsPerTokenMedians"])
+                decode.append((run["layers"], ms, f"{name} {run['layers']} layers (median of the round medians)"))
+    elif script.endswith("calibrate.py"):
+        env = R["environment"]
+        host = {"gpu": env["gpus"][0]["name"], "cpu": env.get("cpu", ""), "cores": env.get("cpuCores"),
+                "torch": env.get("torch"), "transformers": env.get("transformers")}
+        for key in ("decodeBatch1", "decodeOneGpu"):
+            if key in R and R[key].get("batch") == 1:
+                decode.append((28, R[key]["msPerTokenMedian"], f"{name} {key}"))
+        for d in R.get("decodeByLayers", []):
+            decode.append((d["layers"], d["msPerTokenMedian"], f"{name} decodeByLayers {d['layers']} layers"))
+        if "decodeOneGpuWithHooks" in R:
+            h = R["decodeOneGpuWithHooks"]
+            layers = h.get("layers", 28)
+            entries = h.get("mapEntries", layers + MAP_ENTRIES_BEYOND_LAYERS)
+            hooked.append((layers, h["msPerTokenMedian"], entries, f"{name} decodeOneGpuWithHooks"))
+        hop = R.get("hop", {}).get("decodeHidden.sendToDevice")
+        if hop:
+            hops.append((hop["msMedian"], f"{name} hop decodeHidden.sendToDevice"))
+        for key, why in (("decodeBatch8", "batch 8"), ("decodeSplit", "a map split over two GPUs")):
+            if key in R:
+                unused.append(f"{name} {key} {R[key]['msPerTokenMedian']} ms ({why})")
+    else:
+        raise FitError(f"{path}: not a raw file of Scripts/calibrate.py or Scripts/measure_decode.py")
+    return host, decode, hooked, hops, unused
+
+
+def fit_profile(paths, bandwidth_gbps=None, measured_on=None):
+    """The host profile (a dict, as the planner's --profile reads it) fitted to raw measurements.
+
+    The planner times a decode step of the measured geometry (batch 1, one GPU) as
+    L x max(hostSecondsPerLayer, GPU time of a layer) + GPU time outside the layers (lm_head,
+    final norm, one embedding row read at bandwidth x memoryEfficiency) + hostSecondsPerStep, and
+    adds L' x hostSecondsPerDispatchedLayer once a map spans several devices (L' = the map's
+    entries) and hostSecondsPerHop per hop. The fit inverts that:
+
+    - Two or more layer counts (measure_decode.py, --part profile): a least-squares line through
+      the median decode time at each count; the slope is hostSecondsPerLayer, the intercept less
+      the GPU time outside the layers is hostSecondsPerStep.
+    - One layer count (calibrate.py --part single or multi): the step cannot be told apart from the
+      layers, so hostSecondsPerStep keeps the base value (0.50 ms, not written) and
+      hostSecondsPerLayer = (decode - GPU time outside the layers - 0.50 ms) / layers.
+    - hostSecondsPerDispatchedLayer = (decode with accelerate's hooks - decode without, same layer
+      count, same file) / the map's entries.
+    - hostSecondsPerHop = the median host time of accelerate's send_to_device of one decode step's
+      hidden state between two GPUs, syncs included (it also holds the ~2 us copy the planner adds
+      from the link: a double count too small to matter).
+
+    Either way the planner, given the profile, reproduces the fitted 1-GPU decode times. Where the
+    per-layer time is no more than the GPU's own time for a layer, the layers are GPU-bound, the host
+    time is not identifiable and hostSecondsPerLayer is not written. Fields not measured are not
+    written: the base profile's values stay. Only decode at batch 1 on one GPU is fitted; batch 8
+    and split maps are listed in the notes as not used (hold them out to check the profile).
+    """
+    hosts, decode, hooked, hops, unused, files = [], [], [], [], [], []
+    for path in paths:
+        host, d, h, p, u = read_raw(path)
+        hosts.append(host)
+        files.append(os.path.basename(path))
+        decode += [(layers, ms, label, path) for layers, ms, label in d]
+        hooked += [(layers, ms, entries, label, path) for layers, ms, entries, label in h]
+        hops += p
+        unused += u
+    gpus = sorted({h["gpu"] for h in hosts})
+    if len(gpus) > 1:
+        raise FitError(f"the raw files come from different GPUs ({', '.join(gpus)}): fit one host at a time")
+    gpu = gpus[0]
+    warnings = []
+    if len({(h["cpu"], h["cores"]) for h in hosts if h["cores"] is not None}) > 1:
+        warnings.append("the raw files name different hosts (CPU or core count): is this one machine?")
+    if bandwidth_gbps is None:
+        by_name = {normalized(k): v for k, v in BANDWIDTH_GBPS.items()}
+        bandwidth_gbps = by_name.get(normalized(gpu))
+        if bandwidth_gbps is None:
+            raise FitError(f"no bandwidth known for '{gpu}': pass --bandwidth-gbps (the datasheet's GB/s)")
+    if not decode:
+        raise FitError("no batch-1 decode on one GPU in the raw files")
+    read = bandwidth_gbps * 1e9 * BASE_MEMORY_EFFICIENCY
+    outside = OUTSIDE_LAYER_BYTES / read
+    layer_gpu = LAYER_BYTES / read
+    notes = [f"Scripts/calibrate.py --fit-profile {' '.join(paths)}; GPU time as the planner models it: "
+             f"{gpu} at {bandwidth_gbps} GB/s x memoryEfficiency {BASE_MEMORY_EFFICIENCY}, "
+             f"{outside * 1e3:.4f} ms a step outside the layers, {layer_gpu * 1e3:.4f} ms a layer"]
+    profile = {"runtime": BASE_RUNTIME}
+
+    by_layers = {}
+    for layers, ms, label, _ in decode:
+        by_layers.setdefault(layers, []).append((ms, label))
+    medians = {layers: statistics.median(ms for ms, _ in points) for layers, points in by_layers.items()}
+    used = "; ".join(f"{label} {ms} ms" for layers in sorted(by_layers) for ms, label in by_layers[layers])
+    host_step = None
+    if len(medians) >= 2:
+        xs = sorted(medians)
+        mx = sum(xs) / len(xs)
+        my = sum(medians[x] for x in xs) / len(xs)
+        slope = sum((x - mx) * (medians[x] - my) for x in xs) / sum((x - mx) ** 2 for x in xs)
+        intercept = my - slope * mx
+        per_layer = slope / 1e3
+        host_step = intercept / 1e3 - outside
+        notes.append(f"hostSecondsPerLayer, hostSecondsPerStep: line through batch-1 decode against layer count "
+                     f"({used}): slope {slope:.4f} ms a layer, intercept {intercept:.4f} ms less "
+                     f"{outside * 1e3:.4f} ms of GPU time outside the layers")
+    else:
+        (layers, ms), = medians.items()
+        per_layer = (ms / 1e3 - outside - BASE_HOST_SECONDS_PER_STEP) / layers
+        notes.append(f"hostSecondsPerLayer: one layer count ({used}): ({ms} ms - {outside * 1e3:.4f} ms of GPU "
+                     f"time outside the layers - {BASE_HOST_SECONDS_PER_STEP * 1e3:.2f} ms base hostSecondsPerStep) "
+                     f"/ {layers}; hostSecondsPerStep not fitted (needs two layer counts)")
+    if per_layer <= layer_gpu:
+        warnings.append(f"{per_layer * 1e3:.4f} ms a layer is no more than the GPU's {layer_gpu * 1e3:.4f} ms: "
+                        "the layers are GPU-bound here, hostSecondsPerLayer is not written")
+    else:
+        profile["hostSecondsPerLayer"] = round(per_layer, 9)
+    if host_step is not None:
+        if host_step < 0:
+            warnings.append(f"hostSecondsPerStep came out negative ({host_step * 1e3:.4f} ms): written as 0")
+        profile["hostSecondsPerStep"] = round(max(host_step, 0.0), 9)
+
+    per_dispatched = []
+    for layers, ms, entries, label, path in hooked:
+        plain = [m for l, m, _, p in decode if l == layers and p == path]
+        if not plain:
+            warnings.append(f"{label}: no decode without hooks at {layers} layers in the same file, not used")
+            continue
+        base = statistics.median(plain)
+        per_dispatched.append((ms - base) / entries / 1e3)
+        notes.append(f"hostSecondsPerDispatchedLayer: ({label} {ms} ms - {base} ms without hooks) / "
+                     f"{entries} map entries")
+    if per_dispatched:
+        value = statistics.median(per_dispatched)
+        if value < 0:
+            warnings.append(f"the hooks came out faster than no hooks ({value * 1e3:.4f} ms): written as 0")
+        profile["hostSecondsPerDispatchedLayer"] = round(max(value, 0.0), 9)
+    if hops:
+        value = statistics.median(ms for ms, _ in hops) / 1e3
+        profile["hostSecondsPerHop"] = round(value, 9)
+        notes.append(f"hostSecondsPerHop: {'; '.join(f'{label} {ms} ms' for ms, label in hops)}")
+    missing = [k for k in ("hostSecondsPerStep", "hostSecondsPerDispatchedLayer", "hostSecondsPerHop")
+               if k not in profile]
+    if missing:
+        notes.append(f"not measured, the base {BASE_RUNTIME} values stay: {', '.join(missing)}")
+    if unused:
+        notes.append(f"not used in the fit (held out): {'; '.join(unused)}")
+    notes += [f"warning: {w}" for w in warnings]
+
+    if measured_on is None:
+        h = hosts[0]
+        parts = [h["cpu"] or "unknown CPU"]
+        if h["cores"]:
+            parts.append(f"{h['cores']} cores")
+        parts += [f"torch {h['torch']}", f"transformers {h['transformers']}"]
+        measured_on = f"{gpu} host: {', '.join(parts)} ({', '.join(files)})"
+    if len(measured_on) > 200 or any(ord(c) < 32 for c in measured_on):
+        raise FitError("measuredOn must be one line of at most 200 characters (use --measured-on)")
+    out = {"runtime": profile.pop("runtime"), "measuredOn": measured_on, "notes": notes}
+    out.update(profile)
+    return out, warnings
+
+
+def write_profile(profile, path):
+    text = json.dumps(profile, indent=2, ensure_ascii=False) + "\n"
+    if path in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        with open(path, "w") as f:
+            f.write(text)
+
+
 def summary(R):
     lines = []
     for w in R.get("weights", []):
         lines.append(f"weights {w['model']} {w['dtype']}: allocated {w['allocatedBytes']} params "
                      f"{w['parameterBytes']} (+{w['allocatedMinusParameterBytes']})")
+    for d in R.get("decodeByLayers", []):
+        lines.append(f"decode {d['layers']} layers: ms/token medians {d['msPerTokenMedians']} overall "
+                     f"{d['msPerTokenMedian']}")
     for key in ("decodeBatch1", "decodeBatch8", "decodeOneGpu", "decodeOneGpuWithHooks", "decodeSplit"):
         if key in R:
             lines.append(f"{key}: ms/token medians {R[key]['msPerTokenMedians']} overall {R[key]['msPerTokenMedian']}")
@@ -717,26 +1014,62 @@ def summary(R):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", choices=("single", "multi"), required=True)
-    ap.add_argument("--out", default=None, help="JSON path (default calibration-<part>.json)")
+    ap.add_argument("--part", choices=("single", "multi", "profile"))
+    ap.add_argument("--fit-profile", nargs="+", metavar="RAW", help="fit a host profile to raw JSON files "
+                    "(no torch needed); writes it to --out, or to stdout")
+    ap.add_argument("--out", default=None, help="with --part: the raw JSON (default calibration-<part>.json); "
+                    "with --fit-profile: the profile")
+    ap.add_argument("--profile-out", default="profile.json",
+                    help="with --part profile: the fitted profile (default profile.json)")
+    ap.add_argument("--layers", default="28,14", help="with --part profile: layer counts (default 28,14; "
+                    "fewer, e.g. 8,4, where 15 GB of weights do not fit the GPU)")
+    ap.add_argument("--bandwidth-gbps", type=float, default=None,
+                    help="the GPU's datasheet memory bandwidth, for GPUs the script does not list")
+    ap.add_argument("--measured-on", default=None, help="the profile's measuredOn (default: from the raw files)")
     ap.add_argument("--deadline", type=float, default=540, help="seconds; later optional sections are skipped")
     args = ap.parse_args()
+    if (args.part is None) == (args.fit_profile is None):
+        ap.error("give either --part or --fit-profile")
+    if args.fit_profile:
+        try:
+            profile, warnings = fit_profile(args.fit_profile, args.bandwidth_gbps, args.measured_on)
+        except FitError as e:
+            sys.exit(f"calibrate.py: {e}")
+        for w in warnings:
+            print(f"calibrate.py: warning: {w}", file=sys.stderr)
+        write_profile(profile, args.out)
+        return
+    import_torch()
+    layer_counts = [int(x) for x in args.layers.split(",")]
     path = args.out or f"calibration-{args.part}.json"
     R = {"script": "Scripts/calibrate.py", "part": args.part, "environment": environment(),
-         "model": "Qwen2-7B geometry (hidden 3584, 28 layers, 28 heads, 4 KV heads, intermediate 18944, "
-                  "vocab 151666, untied), random weights built on the GPU",
+         "model": "Qwen2-7B geometry (hidden 3584, "
+                  + (f"{args.layers} layers" if args.part == "profile" else "28 layers")
+                  + ", 28 heads, 4 KV heads, intermediate 18944, vocab 151666, untied), random weights built "
+                  "on the GPU",
          "units": "bytes are integers; times are milliseconds"}
     rec = Recorder(path, R)
     rec.save()
     log(json.dumps(R["environment"], indent=1))
     if args.part == "single":
         part_single(rec, args.deadline)
-    else:
+    elif args.part == "multi":
         part_multi(rec, args.deadline)
+    else:
+        part_profile(rec, args.deadline, layer_counts)
     rec.save()
     print("==== summary")
     print(summary(R))
     print(f"wrote {path} in {elapsed():.0f} s")
+    if args.part == "profile":
+        try:
+            profile, warnings = fit_profile([path], args.bandwidth_gbps, args.measured_on)
+        except FitError as e:
+            sys.exit(f"calibrate.py: {e}")
+        for w in warnings:
+            print(f"calibrate.py: warning: {w}", file=sys.stderr)
+        write_profile(profile, args.profile_out)
+        print(f"wrote {args.profile_out}: planner --profile {args.profile_out} ...")
 
 
 if __name__ == "__main__":

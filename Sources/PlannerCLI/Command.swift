@@ -86,10 +86,36 @@ enum Command {
     return .success(custom)
   }
 
+  /// `--runtime`'s profile, or `--profile FILE`'s: its base runtime with the file's values. A
+  /// malformed file is exit 1 with the file, field and reason; a file for another runtime than the
+  /// one `--runtime` names is a usage error.
+  static func runtimeProfile(_ options: Options) -> Result<RuntimeProfile, Outcome> {
+    guard let path = options.profile else { return .success(options.runtime) }
+    let profile: RuntimeProfile
+    do {
+      profile = try ProfileFile.load(path: path)
+    } catch {
+      return .failure(Outcome.failure(error.description))
+    }
+    if options.runtimeGiven && profile.name != options.runtime.name {
+      return .failure(
+        Outcome.failure(
+          "--runtime \(options.runtime.name) and --profile \(path) (runtime \(profile.name)) differ: "
+            + "drop --runtime, or use a profile measured with \(options.runtime.name)",
+          code: Outcome.usageExitCode))
+    }
+    return .success(profile)
+  }
+
   static func plan(_ options: Options) -> Outcome {
     let custom: [GPU]
     switch customGPUs(options) {
     case .success(let gpus): custom = gpus
+    case .failure(let outcome): return outcome
+    }
+    let runtime: RuntimeProfile
+    switch runtimeProfile(options) {
+    case .success(let profile): runtime = profile
     case .failure(let outcome): return outcome
     }
     let gpus: [GPU]
@@ -120,12 +146,12 @@ enum Command {
         return .failure("bad --link '\(link)': \(error.description)", code: Outcome.usageExitCode)
       }
     }
-    if options.runtime == .vllm {
-      return serve(options, model: model, gpus: gpus, topology: topology)
+    if runtime.name == RuntimeProfile.vllm.name {
+      return serve(options, model: model, gpus: gpus, runtime: runtime, topology: topology)
     }
     let request = PlanRequest(
       model: model, gpus: gpus, workload: options.workload, strategy: options.strategy,
-      maxMemory: options.maxMemory, runtime: options.runtime, topology: topology)
+      maxMemory: options.maxMemory, runtime: runtime, topology: topology)
     if options.compare {
       do {
         let plans = try Planner.compare(request)
@@ -156,7 +182,9 @@ enum Command {
 
   /// A vLLM serving plan: the table, its JSON, or the `vllm serve` command. Exit 1 where vLLM
   /// would not start (the export then prints nothing and says why).
-  static func serve(_ options: Options, model: ModelGraph, gpus: [GPU], topology: Topology?) -> Outcome {
+  static func serve(
+    _ options: Options, model: ModelGraph, gpus: [GPU], runtime: RuntimeProfile, topology: Topology?
+  ) -> Outcome {
     if options.format == .deviceMap {
       return .failure(
         "--format device-map is accelerate's; vLLM takes --format vllm (or table, json)",
@@ -165,7 +193,7 @@ enum Command {
     let request = ServingRequest(
       model: model, gpus: gpus, workload: options.workload, serving: options.serving,
       strategy: options.strategy,
-      runtime: options.runtime, topology: topology)
+      runtime: runtime, topology: topology)
     let plan: ServingPlan
     do {
       plan = try ServingPlanner.plan(request)

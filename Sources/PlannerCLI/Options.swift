@@ -31,8 +31,11 @@ struct Options: Equatable {
   var maxMemory: MaxMemory?
   var workload = Workload()
   var runtime: RuntimeProfile = .transformers
-  /// Whether `--runtime` was given (a format may imply a runtime only where it was not).
+  /// Whether `--runtime` was given: a format may imply a runtime only where it was not, and a
+  /// `--profile` file for another runtime is a usage error.
   var runtimeGiven = false
+  /// `--profile FILE`: the runtime's values measured on the user's host (read when planning).
+  var profile: String?
   /// vLLM's engine settings, and the serving options given (which need `--runtime vllm`).
   var serving = ServingConfig()
   var servingOptions: [String] = []
@@ -173,6 +176,7 @@ struct Options: Equatable {
       case "--nodes":
         serving.nodes = try Self.integer(try value(), for: name, in: 1...1024)
         servingOptions.append(name)
+      case "--profile": profile = try value()
       case "--link": link = try value()
       case "--compare": compare = true
       case "--max-memory":
@@ -244,6 +248,8 @@ struct Options: Equatable {
                               balanced_low_0 (the last three reproduce accelerate's device_map)
       --compare               every strategy side by side on the same inputs
       --runtime NAME          transformers (default), vllm, llama.cpp, roofline
+      --profile FILE          the runtime's values measured on your host (JSON from
+                              Scripts/calibrate.py --fit-profile; see README)
       --link KIND             links between GPUs: nvlink, pcie, host, network for all pairs,
                               or per pair: 0-1:nvlink,1-2:host (default: inferred per GPU model)
       --dtype TYPE            auto (default), fp32, bf16, fp16, fp8, int8, int4

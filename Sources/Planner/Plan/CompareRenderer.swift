@@ -13,6 +13,9 @@ public enum CompareRenderer {
         first.weightDType == first.computeDType
           ? "\(first.weightDType)" : "\(first.weightDType) weights, \(first.computeDType) compute"),
       TableRenderer.field("workload", TableRenderer.workloadSummary(first)),
+    ]
+    lines += TableRenderer.profileLines(first.runtime)
+    lines += [
       "",
       row([
         "strategy", "fits", "GPUs", "fullest", "decode/token", "tokens/s", "throughput", "vs balanced",

@@ -41,6 +41,12 @@ public enum JSONExporter {
       var throughputTokensPerSecond: Double
       var bottleneck: String
     }
+    /// The host profile file that set some of the runtime's values (absent for a built-in one).
+    struct RuntimeProfileEntry: Encodable {
+      var file: String
+      var measuredOn: String?
+      var overrides: [String: ProfileFile.Value]
+    }
     struct HopEntry: Encodable {
       var from: Device
       var to: Device
@@ -55,6 +61,7 @@ public enum JSONExporter {
     var dtypeNotes: [String]
     var strategy: String
     var runtime: String
+    var runtimeProfile: RuntimeProfileEntry?
     var workload: WorkloadEntry
     var fits: Bool
     var devices: [DeviceEntry]
@@ -78,6 +85,12 @@ public enum JSONExporter {
         estimates: plan.model.estimates),
       gpus: plan.gpus.map(\.name), dtype: plan.weightDType.rawValue, computeDType: plan.computeDType.rawValue,
       dtypeNotes: plan.dtypeNotes, strategy: plan.strategy.rawValue, runtime: plan.runtime.name,
+      runtimeProfile: plan.runtime.source.map { source in
+        .init(
+          file: source.file, measuredOn: source.measuredOn,
+          overrides: Dictionary(
+            uniqueKeysWithValues: source.fields.map { ($0.rawValue, $0.value(in: plan.runtime)) }))
+      },
       workload: .init(
         batch: w.batch, contextTokens: w.contextTokens, images: plan.model.vision == nil ? 0 : w.images,
         slicesPerImage: slices, attention: w.attention.rawValue,

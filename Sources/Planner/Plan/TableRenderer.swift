@@ -16,6 +16,7 @@ public enum TableRenderer {
     lines.append(field("dtype", dtype))
     lines += plan.dtypeNotes.map { field("", $0) }
     lines.append(field("workload", workloadSummary(plan)))
+    lines += profileLines(plan.runtime)
     lines.append(field("strategy", strategySummary(plan.strategy)))
     lines.append("")
 
@@ -131,6 +132,18 @@ public enum TableRenderer {
     if let kv = w.kvDType { parts.append("\(kv) KV cache") }
     parts.append("\(plan.runtime.name) runtime")
     return parts.joined(separator: ", ")
+  }
+
+  /// Where a host profile file (`--profile`) set the runtime's values: the file, the machine it
+  /// was measured on, and each value it set. Nothing for a built-in profile.
+  static func profileLines(_ runtime: RuntimeProfile) -> [String] {
+    guard let source = runtime.source else { return [] }
+    let measured = source.measuredOn.map { ", measured on " + $0 } ?? ""
+    let values =
+      source.fields.isEmpty
+      ? "sets nothing (the \(runtime.name) defaults)"
+      : "sets " + source.fields.map { "\($0.rawValue) \($0.display(in: runtime))" }.joined(separator: ", ")
+    return [field("profile", "\(runtime.name) from \(source.file)\(measured)"), field("", values)]
   }
 
   static func strategySummary(_ strategy: Strategy) -> String {

@@ -36,6 +36,9 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   /// Prompt tokens a prefill step processes at once (chunked prefill), bounding activations;
   /// `nil` where the whole batch of prompts goes through at once (transformers).
   public var prefillChunkTokens: Int?
+  /// The host profile file (`--profile`) whose measured values replaced some of these; `nil` for
+  /// the built-in profiles. Plans say so in their output.
+  public var source: ProfileFile.Source? = nil
 
   /// transformers (eager PyTorch) with accelerate's hooks.
   ///
