@@ -58,7 +58,7 @@ public enum ServingRenderer {
             + "blocks of \(ServingConfig.blockSize)): \(concurrency(plan.concurrency)) sequences of "
             + "\(plan.settings.maxModelLen) tokens at once"))
     }
-    if let (counts, blocks) = layout.defaultPartition {
+    if layout.starts, let (counts, blocks) = layout.defaultPartition {
       let tokens = blocks * Int64(ServingConfig.blockSize)
       let theirs = max(0, Double(tokens) / Double(plan.settings.maxModelLen))
       lines.append(
@@ -68,7 +68,7 @@ public enum ServingRenderer {
             + "\(counts.map(String.init).joined(separator: ",")) leaves \(Table.groupedDigits(max(0, tokens))) KV tokens "
             + "(\(concurrency(theirs)) sequences)"))
     }
-    lines.append(Table.field("estimate", estimateSummary(plan, layout)))
+    if plan.starts { lines.append(Table.field("estimate", estimateSummary(plan, layout))) }
     for alternative in plan.alternatives.prefix(4) {
       lines.append(
         Table.field("also", layoutSummary(alternative) + ": " + alternativeSummary(plan, alternative)))
@@ -234,7 +234,9 @@ extension ServingRenderer {
     struct StageEntry: Encodable {
       var gpus: [Int]
       var node: Int
-      var decoderLayers: [Int]
+      /// The stage's decoder layers: `count` of them from index `first`.
+      var firstDecoderLayer: Int
+      var decoderLayerCount: Int
       var layers: [String]
       var memoryPerGPU: RankMemory
       var decodeSeconds: Double
@@ -302,7 +304,8 @@ extension ServingRenderer {
       concurrency: DurationFormatting.json(plan.concurrency), layout: entry(plan.layout),
       stages: plan.layout.stages.map { stage in
         Document.StageEntry(
-          gpus: stage.gpus, node: stage.node, decoderLayers: Array(stage.decoderLayers),
+          gpus: stage.gpus, node: stage.node, firstDecoderLayer: stage.decoderLayers.lowerBound,
+          decoderLayerCount: stage.decoderLayers.count,
           layers: layers(of: stage, in: plan), memoryPerGPU: stage.memory,
           decodeSeconds: DurationFormatting.json(stage.decodeSeconds))
       },
