@@ -137,16 +137,28 @@ enum Command {
     } catch {
       return .failure(error.description)
     }
+    if options.format == .llamaCpp { return llamaCpp(plan) }
     let text =
       switch options.format {
       case .table: TableRenderer.render(plan)
       case .json: JSONExporter.render(plan)
       case .deviceMap: DeviceMapExporter.render(plan)
+      case .llamaCpp: preconditionFailure("--format llama-cpp returns above")
       }
     guard plan.fits else {
       let reason = plan.warnings.first ?? "it does not fit"
       return Outcome(stdout: text, stderr: "planner: does not fit: \(reason)\n", exitCode: 1)
     }
     return Outcome(stdout: text)
+  }
+
+  /// `--format llama-cpp`: the llama-server command, or why llama.cpp cannot run the plan (one
+  /// line on stderr, exit 1, nothing on stdout).
+  static func llamaCpp(_ plan: Plan) -> Outcome {
+    do {
+      return Outcome(stdout: try LlamaCppExporter.render(plan))
+    } catch {
+      return .failure("llama.cpp cannot run this plan: \(error.description)")
+    }
   }
 }

@@ -19,6 +19,7 @@ struct Options: Equatable {
   enum Format: String, CaseIterable {
     case table, json
     case deviceMap = "device-map"
+    case llamaCpp = "llama-cpp"
   }
 
   var command: Command = .plan
@@ -30,6 +31,8 @@ struct Options: Equatable {
   var maxMemory: MaxMemory?
   var workload = Workload()
   var runtime: RuntimeProfile = .transformers
+  /// Whether `--runtime` was given (`--format llama-cpp` implies llama.cpp only where it was not).
+  var runtimeGiven = false
   /// `--link`, parsed once the GPU count is known.
   var link: String?
   var compare = false
@@ -134,6 +137,7 @@ struct Options: Equatable {
           )
         }
         runtime = profile
+        runtimeGiven = true
       case "--link": link = try value()
       case "--compare": compare = true
       case "--max-memory":
@@ -146,6 +150,18 @@ struct Options: Equatable {
       default:
         throw UsageError(description: "unknown option '\(argument)' (see planner --help)")
       }
+    }
+    if format == .llamaCpp {
+      if runtimeGiven && runtime != .llamaCpp {
+        throw UsageError(
+          description:
+            "--runtime \(runtime.name) with --format llama-cpp: the export is a llama.cpp plan; use --runtime "
+            + "llama.cpp, or leave --runtime out")
+      }
+      if compare {
+        throw UsageError(description: "--format llama-cpp exports one plan: leave out --compare")
+      }
+      runtime = .llamaCpp
     }
     if command == .plan {
       guard gpus != nil else { throw UsageError(description: "missing --gpus (for example --gpus 2xP4)") }
@@ -199,7 +215,8 @@ struct Options: Equatable {
       --max-memory SPEC       caps in accelerate's syntax: 0:7GiB,1:7GiB,cpu:64GiB
                               (GiB/MiB = 2^30/2^20, GB/MB = 10^9/10^6; cpu/disk allow offloading)
       --gpu-spec FILE         add custom GPUs from a JSON file (see README)
-      --format FORMAT         table (default), json, device-map
+      --format FORMAT         table (default), json, device-map, llama-cpp (the llama-server
+                              command; implies --runtime llama.cpp)
       -h, --help              show this help
       --version               show the version
 
