@@ -380,7 +380,7 @@ public enum LlamaCppExporter {
   static func contents(_ gpu: UsedGPU, of launch: Invocation) -> String {
     var parts: [String] = []
     if gpu.holdsMMProj {
-      parts.append(launch.modelDevices == nil ? "mmproj" : "mmproj only (--device skips it)")
+      parts.append(launch.modelDevices == nil ? "mmproj" : "mmproj only (left out of --device)")
     }
     if !gpu.layers.isEmpty {
       parts.append("layers \(range(gpu.layers)) (\(gpu.layers.count) of \(launch.layerCount))")
