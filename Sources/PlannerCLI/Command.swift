@@ -171,6 +171,7 @@ enum Command {
     case .table: text = TableRenderer.render(plan)
     case .json: text = JSONExporter.render(plan)
     case .deviceMap: text = DeviceMapExporter.render(plan)
+    case .llamaCpp: return llamaCpp(plan)
     case .vllm: return .failure("--format vllm needs --runtime vllm", code: Outcome.usageExitCode)
     }
     guard plan.fits else {
@@ -219,6 +220,16 @@ enum Command {
         stdout: ServingRenderer.render(plan),
         stderr: plan.starts ? "" : "planner: vLLM would not start: \(reason)\n", exitCode: plan.starts ? 0 : 1
       )
+    }
+  }
+
+  /// `--format llama-cpp`: the llama-server command, or why llama.cpp cannot run the plan (one
+  /// line on stderr, exit 1, nothing on stdout).
+  static func llamaCpp(_ plan: Plan) -> Outcome {
+    do {
+      return Outcome(stdout: try LlamaCppExporter.render(plan))
+    } catch {
+      return .failure("llama.cpp cannot run this plan: \(error.description)")
     }
   }
 }

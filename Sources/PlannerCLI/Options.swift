@@ -19,6 +19,7 @@ struct Options: Equatable {
   enum Format: String, CaseIterable {
     case table, json
     case deviceMap = "device-map"
+    case llamaCpp = "llama-cpp"
     case vllm
   }
 
@@ -190,6 +191,18 @@ struct Options: Equatable {
         throw UsageError(description: "unknown option '\(argument)' (see planner --help)")
       }
     }
+    if format == .llamaCpp {
+      if runtimeGiven && runtime != .llamaCpp {
+        throw UsageError(
+          description:
+            "--runtime \(runtime.name) with --format llama-cpp: the export is a llama.cpp plan; use --runtime "
+            + "llama.cpp, or leave --runtime out")
+      }
+      if compare {
+        throw UsageError(description: "--format llama-cpp exports one plan: leave out --compare")
+      }
+      runtime = .llamaCpp
+    }
     if format == .vllm {
       if runtimeGiven && runtime != .vllm {
         throw UsageError(
@@ -262,7 +275,8 @@ struct Options: Equatable {
       --max-memory SPEC       caps in accelerate's syntax: 0:7GiB,1:7GiB,cpu:64GiB
                               (GiB/MiB = 2^30/2^20, GB/MB = 10^9/10^6; cpu/disk allow offloading)
       --gpu-spec FILE         add custom GPUs from a JSON file (see README)
-      --format FORMAT         table (default), json, device-map
+      --format FORMAT         table (default), json, device-map, llama-cpp (the llama-server
+                              command; implies --runtime llama.cpp)
       -h, --help              show this help
       --version               show the version
 
