@@ -276,7 +276,21 @@ struct Options: Equatable {
                               (GiB/MiB = 2^30/2^20, GB/MB = 10^9/10^6; cpu/disk allow offloading)
       --gpu-spec FILE         add custom GPUs from a JSON file (see README)
       --format FORMAT         table (default), json, device-map, llama-cpp (the llama-server
-                              command; implies --runtime llama.cpp)
+                              command; implies --runtime llama.cpp), vllm (the vllm serve
+                              command; implies --runtime vllm)
+
+    vLLM (with --runtime vllm or --format vllm; defaults are vLLM's):
+      --max-model-len N       tokens per sequence (default: the model's max_position_embeddings)
+      --max-num-seqs N        sequences scheduled at once (default 256)
+      --max-num-batched-tokens N  tokens per forward pass (default max(max-model-len, 2048))
+      --gpu-memory-utilization F  fraction of each GPU's memory vLLM may use (default 0.9)
+      --enforce-eager         no CUDA graphs
+      --tensor-parallel N     fix the tensor parallel size (default: the planner chooses)
+      --pipeline-parallel N   fix the pipeline parallel size (default: the planner chooses)
+      --nodes N               nodes, each with the GPUs of --gpus, joined by the network
+                              (tensor parallel inside a node, pipeline across; Ray)
+      --kv-dtype fp8          --kv-cache-dtype fp8; --attention is the vision tower's in the
+                              profiling run (default eager, as vLLM 0.5 ran MiniCPM-V's)
       -h, --help              show this help
       --version               show the version
 
