@@ -90,6 +90,27 @@ private func byteTotal(_ tensors: [StoredTensor]) -> Int64 { tensors.reduce(0) {
     #expect(imported.layers.map(\.module) == catalog.layers.map(\.module))
     #expect(imported.root.namedTensors(at: "llm.lm_head.weight")?.first?.tensor.shape == [151666, 3584])
     #expect(imported.vision == catalog.vision)
+    // What `vllm serve` needs: the directory, remote code (auto_map), max_position_embeddings.
+    #expect(imported.serving.repository == scratch.path)
+    #expect(imported.serving.remoteCode)
+    #expect(imported.serving.maxPositions == 32768)
+  }
+
+  @Test func servingFactsComeFromTheTextConfig() throws {
+    let nested = try ConfigImporter.parse(
+      Data(#"{"auto_map": {"AutoModel": "x.Y"}, "llm_config": {"max_position_embeddings": 8192}}"#.utf8),
+      file: "c.json")
+    let facts = try CheckpointImporter.servingFacts(config: nested, directory: "~/models/x")
+    #expect(facts == ServingFacts(repository: "~/models/x", maxPositions: 8192, remoteCode: true))
+    let plain = try ConfigImporter.parse(Data(#"{"max_position_embeddings": 32768}"#.utf8), file: "c.json")
+    #expect(
+      try CheckpointImporter.servingFacts(config: plain, directory: "d")
+        == ServingFacts(repository: "d", maxPositions: 32768, remoteCode: false))
+    #expect(throws: ImportError.self) {
+      try CheckpointImporter.servingFacts(
+        config: try ConfigImporter.parse(Data(#"{"max_position_embeddings": -1}"#.utf8), file: "c.json"),
+        directory: "d")
+    }
   }
 
   @Test func truncatedFullSizeCheckpointIsRejected() throws {

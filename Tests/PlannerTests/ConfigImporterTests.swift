@@ -57,6 +57,7 @@ enum Configs {
      "hidden_size": \(hidden), "num_hidden_layers": \(layers), "num_attention_heads": \(heads),
      "num_key_value_heads": \(kvHeads), "intermediate_size": \(intermediate), "vocab_size": \(vocabulary),
      "tie_word_embeddings": false, "torch_dtype": "bfloat16", "query_num": \(queries),
+     "max_position_embeddings": 32768, "auto_map": {"AutoModel": "modeling_minicpmv.MiniCPMV"},
      "drop_vision_last_layer": false, "image_size": 448, "patch_size": 14,
      "slice_config": {"max_slice_nums": 9, "model_type": "minicpmv", "patch_size": 14, "scale_resolution": 448},
      "vision_config": \(vision)}

@@ -41,7 +41,32 @@ public enum CheckpointImporter {
       config = try ConfigImporter.read(contentsOf: configPath)
     }
     let tensors = try SafetensorsCheckpoint.tensors(inDirectory: path)
-    return try graph(config: config, tensors: tensors, name: base.lastPathComponent, directory: path)
+    var model = try graph(config: config, tensors: tensors, name: base.lastPathComponent, directory: path)
+    model.serving = try servingFacts(config: config, directory: directory)
+    return model
+  }
+
+  /// What a serving runtime needs from `config.json`: the directory to serve, the text model's
+  /// `max_position_embeddings` (at the top, or in `text_config`, `llm_config` or
+  /// `thinker_config.text_config`), and whether `auto_map` asks for the checkpoint's own code.
+  static func servingFacts(config: ConfigObject?, directory: String) throws(ImportError) -> ServingFacts {
+    var facts = ServingFacts(repository: directory)
+    guard let config else { return facts }
+    facts.remoteCode = config.value("auto_map") != nil
+    var candidates = [config]
+    for key in ["text_config", "llm_config", "thinker_config"] {
+      if let nested = try config.object(key) {
+        candidates.append(nested)
+        if let text = try nested.object("text_config") { candidates.append(text) }
+      }
+    }
+    for candidate in candidates {
+      if let positions = try candidate.optionalInteger("max_position_embeddings", in: 1...(1 << 32)) {
+        facts.maxPositions = positions
+        break
+      }
+    }
+    return facts
   }
 
   /// The graph of a parsed `config.json` (if any) and a checkpoint's tensors.
