@@ -90,8 +90,44 @@ enum Benchmark {
             + "   (\(benchmark.repeats))")
       }
     }
+    lines += servingLines(minicpm: minicpm)
     lines += importLines(directory)
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// Medians of vLLM serving plans: one that starts on 16 GPUs over two nodes (every tensor x
+  /// pipeline layout and its partition), and one that fails and searches the settings that start.
+  static func servingLines(minicpm: ModelGraph) -> [String] {
+    var twoNodes = ServingConfig()
+    twoNodes.nodes = 2
+    let cases: [(String, ServingRequest, Int)] = [
+      (
+        "vllm: llama-3-70b on 2 nodes of 8xA100-80G (4 layouts)",
+        ServingRequest(
+          model: ModelCatalog.entry(named: "llama-3-70b")!.build(), gpus: gpus("8xA100-80G"),
+          serving: twoNodes), 11
+      ),
+      (
+        "vllm: minicpm-v-2.6 defaults on A6000 (fails: settings search)",
+        ServingRequest(model: minicpm, gpus: gpus("A6000")), 21
+      ),
+    ]
+    var lines: [String] = []
+    for (name, request, repeats) in cases {
+      var samples: [Duration] = []
+      for _ in 0..<repeats {
+        let clock = ContinuousClock()
+        let start = clock.now
+        _ = try? ServingPlanner.plan(request)
+        samples.append(clock.now - start)
+      }
+      samples.sort()
+      lines.append(
+        CatalogListing.pad(name, 66) + milliseconds(samples[samples.count / 2]) + " "
+          + milliseconds(samples[0])
+          + "   (\(repeats))")
+    }
+    return lines
   }
 
   /// `"  0.412 ms"`.
