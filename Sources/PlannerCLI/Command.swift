@@ -202,7 +202,8 @@ enum Command {
       return .failure(error.description)
     }
     let reason =
-      plan.refusals.first ?? plan.layout.failure.map { "fails in \($0.phase.rawValue): \($0.message)" } ?? ""
+      plan.refusals.first ?? plan.layout.failure.map { "fails in \($0.phase.description): \($0.message)" }
+      ?? ""
     switch options.format {
     case .vllm:
       do {

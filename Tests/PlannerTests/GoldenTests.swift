@@ -117,6 +117,26 @@ import Testing
     #expect(actual.stderr == golden.stderr, "stderr: \(Self.firstDifference(golden.stderr, actual.stderr))")
   }
 
+  /// Every README sample that shows a command (a code block starting `$ planner ARGS`) is the
+  /// output of the golden case with those arguments, stdout then stderr: the README cannot drift
+  /// from what the planner prints.
+  @Test func readmeSamplesAreGoldenOutputs() throws {
+    let readme = try String(contentsOf: Fixtures.root.appendingPathComponent("README.md"), encoding: .utf8)
+    let blocks = readme.components(separatedBy: "```\n$ planner ").dropFirst()
+    #expect(blocks.count >= 4)
+    for block in blocks {
+      let arguments = String(block.prefix { $0 != "\n" })
+      let body = String(block.dropFirst(arguments.count + 1).prefix { _ in true })
+      let sample = String(body[..<(body.range(of: "```")?.lowerBound ?? body.endIndex)])
+      let golden = try #require(
+        Self.cases.first { $0.arguments.joined(separator: " ") == arguments },
+        "no golden case for: \(arguments)")
+      #expect(
+        sample == golden.stdout + golden.stderr || sample == golden.stdout,
+        "README sample for \(arguments): \(Self.firstDifference(golden.stdout + golden.stderr, sample))")
+    }
+  }
+
   /// `"line 12:\n- expected\n+ actual"` for the first line that differs.
   static func firstDifference(_ expected: String, _ actual: String) -> String {
     let a = expected.split(separator: "\n", omittingEmptySubsequences: false)

@@ -33,8 +33,8 @@ public enum ServingRenderer {
     lines.append(
       Table.field(
         "",
-        "per GPU of the stage; budget = \(plan.gpu(plan.layout.stages[0].gpus[0]).cudaTotal.formatted()) total x "
-          + "gpu_memory_utilization \(utilization(plan.settings.gpuMemoryUtilization))"))
+        "memory per GPU of the stage; budget = the GPU's total x gpu_memory_utilization "
+          + utilization(plan.settings.gpuMemoryUtilization)))
     lines.append("")
     lines += outcomeLines(plan)
     return lines.joined(separator: "\n") + "\n"
@@ -48,7 +48,7 @@ public enum ServingRenderer {
     if !plan.refusals.isEmpty { return lines }
     if let failure = layout.failure {
       let gpu = failure.gpu.map { " on GPU \($0)" } ?? ""
-      lines.append(Table.field("starts", "NO: fails in \(failure.phase.rawValue)\(gpu)"))
+      lines.append(Table.field("starts", "NO: fails in \(failure.phase.description)\(gpu)"))
       lines.append(Table.field("", failure.message))
     } else {
       lines.append(
@@ -108,7 +108,7 @@ public enum ServingRenderer {
   }
 
   static func alternativeSummary(_ plan: ServingPlan, _ layout: ServingLayout) -> String {
-    if let failure = layout.failure { return "does not start (\(failure.phase.rawValue))" }
+    if let failure = layout.failure { return "does not start (\(failure.phase.description))" }
     let sequences = Double(layout.kvTokens) / Double(plan.settings.maxModelLen)
     return "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token, "
       + "\(DurationFormatting.rate(layout.throughputTokensPerSecond)) tokens/s across \(layout.throughputBatch), "

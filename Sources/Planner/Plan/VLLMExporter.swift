@@ -23,7 +23,7 @@ public enum VLLMExporter {
           + ($0.enforceEager ? " --enforce-eager" : "")
       }
       throw Refusal(
-        description: "--format vllm: vLLM would fail in \(failure.phase.rawValue): \(failure.message)"
+        description: "--format vllm: vLLM would fail in \(failure.phase.description): \(failure.message)"
           + (fix ?? ""))
     }
     if plan.weightDType == .int8 {

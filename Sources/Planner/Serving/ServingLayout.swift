@@ -45,12 +45,19 @@ public struct ServingLayout: Sendable {
 
 /// An error vLLM would raise while starting, predicted: when it happens and what it says.
 public struct ServingFailure: Sendable, Hashable, Codable {
-  public enum Phase: String, Sendable, Hashable, Codable {
-    case configuration = "checking the configuration"
-    case loading = "loading the weights"
-    case profiling = "the profiling run"
-    case kvCache = "allocating the KV cache"
-    case cudaGraphs = "capturing CUDA graphs"
+  /// When vLLM meets the error (stable names in JSON; ``description`` for people).
+  public enum Phase: String, Sendable, Hashable, Codable, CustomStringConvertible {
+    case configuration, loading, profiling, kvCache, cudaGraphs
+
+    public var description: String {
+      switch self {
+      case .configuration: "checking the configuration"
+      case .loading: "loading the weights"
+      case .profiling: "the profiling run"
+      case .kvCache: "allocating the KV cache"
+      case .cudaGraphs: "capturing CUDA graphs"
+      }
+    }
   }
 
   public var phase: Phase
