@@ -182,11 +182,23 @@ import Testing
         return start..<(start + n)
       }
     }
-    let bestBlocks = partitions.map { p in ranges(p).enumerated().map { rank($0, $1).blocks }.min()! }.max()!
-    #expect(layout.blocks == min(bestBlocks, layout.blocks))
-    #expect(layout.blocks >= min(bestBlocks, Int64(256 * 4096 / 16)))
-    let chosen = ranges(layout.partition).enumerated().map { rank($0, $1).blocks }.min()!
-    #expect(chosen == layout.blocks)
+    func blocks(_ p: [Int]) -> Int64 { ranges(p).enumerated().map { rank($0, $1).blocks }.min()! }
+    let bestBlocks = partitions.map(blocks).max()!
+    // KV first: no partition holds more, and the plan reaches the best up to what 256 sequences
+    // of 4096 tokens can use.
+    let floor = min(bestBlocks, Int64(256 * 4096 / 16))
+    #expect(layout.blocks <= bestBlocks)
+    #expect(layout.blocks >= floor)
+    #expect(blocks(layout.partition) == layout.blocks)
+    // Then speed: among the partitions that keep `floor`, none has a faster slowest stage (at the
+    // micro-batch the search used: the sequences that fit, over the stages).
+    let micro = (layout.throughputBatch + pp - 1) / pp
+    let costs = (0..<pp).map { search.stageCost(group: [$0], batch: micro, context: 4096) }
+    func slowest(_ p: [Int]) -> Double {
+      ranges(p).enumerated().map { costs[$0].seconds($1, first: $0 == 0, last: $0 == pp - 1) }.max()!
+    }
+    let fastest = partitions.filter { blocks($0) >= floor }.map(slowest).min()!
+    #expect(abs(slowest(layout.partition) - fastest) <= 1e-12 * fastest)
   }
 
   // MARK: - The seed scenarios
