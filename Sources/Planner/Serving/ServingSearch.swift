@@ -55,25 +55,43 @@ struct ServingSearch {
       let pp = request.serving.pipelineParallel ?? total / tp
       degrees = [(tp, pp)]
     } else if let pp = request.serving.pipelineParallel {
+      guard pp <= total else {
+        throw PlanningError(
+          description: "--pipeline-parallel \(pp) needs at least \(pp) GPUs; there are \(total)")
+      }
       degrees = (1...perNode).filter { tensorParallelProblem($0) == nil && $0 * pp <= total }.map { ($0, pp) }
     } else {
       degrees = (1...perNode).filter { tensorParallelProblem($0) == nil }.map { ($0, total / $0) }
     }
-    degrees = degrees.filter { $0.pp >= 1 && $0.pp <= decoders.count }
     var layouts: [ServingLayout] = []
+    var reasons: [String] = []
     for (tp, pp) in degrees {
       guard tp * pp <= total else {
         throw PlanningError(
           description:
             "tensor parallel \(tp) x pipeline parallel \(pp) needs \(tp * pp) GPUs; there are \(total)")
       }
-      if let layout = evaluate(tp: tp, pp: pp) { layouts.append(layout) }
+      guard pp >= 1 && pp <= decoders.count else {
+        reasons.append(
+          "tensor parallel \(tp) needs \(pp) pipeline stages, more than the \(decoders.count) decoder layers")
+        continue
+      }
+      guard let groups = groups(tp: tp, pp: pp) else {
+        reasons.append(
+          "tensor parallel \(tp) would group different GPUs (vLLM needs identical GPUs in a group)")
+        continue
+      }
+      layouts.append(evaluate(groups: groups))
     }
     guard !layouts.isEmpty else {
+      if reasons.isEmpty {
+        reasons.append(
+          "no tensor parallel size divides the heads (\(heads.query), KV \(heads.kv)) and the \(perNode) GPUs of a node"
+            + (request.serving.pipelineParallel.map { " with \($0) pipeline stages" } ?? ""))
+      }
       throw PlanningError(
-        description:
-          "no tensor x pipeline layout of \(model.name) fits these GPUs: tensor parallel groups need identical "
-          + "GPUs, and the heads (\(heads.query), KV \(heads.kv)) must divide among them")
+        description: "no tensor x pipeline layout of \(model.name) on these GPUs: "
+          + reasons.joined(separator: "; "))
     }
     return layouts.sorted { better($0, $1) }
   }
@@ -154,9 +172,10 @@ struct ServingSearch {
       trailing: trailing.reduce(0) { $0 + seconds($1) })
   }
 
-  /// Plans the partition of decoder layers over `pp` stages of `tp` GPUs, and estimates it.
-  func evaluate(tp: Int, pp: Int) -> ServingLayout? {
-    guard let groups = groups(tp: tp, pp: pp) else { return nil }
+  /// Plans the partition of decoder layers over the stages (tensor-parallel groups), and
+  /// estimates it.
+  func evaluate(groups: [[Int]]) -> ServingLayout {
+    let (tp, pp) = (groups[0].count, groups.count)
     let count = decoders.count
     let leadingContents = memory.contents(of: leading, tp: tp)
     let trailingContents = memory.contents(of: trailing, tp: tp)
@@ -211,7 +230,6 @@ struct ServingSearch {
         }
       }
     }
-    guard fastest[pp][count].isFinite else { return nil }
     var bounds = [count]
     for s in stride(from: pp, to: 0, by: -1) { bounds.insert(cut[s][bounds[0]], at: 0) }
     let partition = (0..<pp).map { bounds[$0]..<bounds[$0 + 1] }
