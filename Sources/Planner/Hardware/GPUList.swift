@@ -87,4 +87,17 @@ public enum GPUList {
   public static func closestNames(to name: String, in catalog: [GPU] = GPUCatalog.all) -> [String] {
     NameMatching.closest(to: name, among: catalog.map { ($0.name, [$0.name] + $0.aliases) })
   }
+
+  /// Consecutive runs of one GPU model, in index order: `[P4, P4, T4]` is `[(P4, 2), (T4, 1)]`.
+  public static func runs(_ gpus: [GPU]) -> [(gpu: GPU, count: Int)] {
+    var runs: [(gpu: GPU, count: Int)] = []
+    for gpu in gpus {
+      if let last = runs.last, last.gpu.name == gpu.name {
+        runs[runs.count - 1].count += 1
+      } else {
+        runs.append((gpu, 1))
+      }
+    }
+    return runs
+  }
 }

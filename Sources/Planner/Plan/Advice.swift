@@ -122,15 +122,7 @@ enum Advice {
 
   /// `2xP4,1xT4` for a GPU list.
   static func gpuList(_ gpus: [GPU]) -> String {
-    var groups: [(name: String, count: Int)] = []
-    for gpu in gpus {
-      if groups.last?.name == gpu.name {
-        groups[groups.count - 1].count += 1
-      } else {
-        groups.append((gpu.name, 1))
-      }
-    }
-    return groups.map { "\($0.count)x\($0.name)" }.joined(separator: ",")
+    GPUList.runs(gpus).map { "\($0.count)x\($0.gpu.name)" }.joined(separator: ",")
   }
 }
 

@@ -503,15 +503,8 @@ public enum LlamaCppExporter {
 
   /// `"2 x P4"`, `"P40 + P4"`: runs of one kind in index order.
   static func gpuNames(_ gpus: [GPU]) -> String {
-    var groups: [(name: String, count: Int)] = []
-    for gpu in gpus {
-      if groups.last?.name == gpu.name {
-        groups[groups.count - 1].count += 1
-      } else {
-        groups.append((gpu.name, 1))
-      }
-    }
-    return groups.map { $0.count == 1 ? $0.name : "\($0.count) x \($0.name)" }.joined(separator: " + ")
+    GPUList.runs(gpus).map { $0.count == 1 ? $0.gpu.name : "\($0.count) x \($0.gpu.name)" }
+      .joined(separator: " + ")
   }
 
   /// `"GPU 1"`, `"cpu"`.

@@ -131,15 +131,7 @@ public enum ServingRenderer {
   static func utilization(_ value: Double) -> String { DurationFormatting.fixed(value, decimals: 2) }
 
   static func gpuSummary(_ gpus: [GPU]) -> String {
-    var groups: [(gpu: GPU, count: Int)] = []
-    for gpu in gpus {
-      if let last = groups.last, last.gpu.name == gpu.name {
-        groups[groups.count - 1].count += 1
-      } else {
-        groups.append((gpu, 1))
-      }
-    }
-    return groups.map { group in
+    GPUList.runs(gpus).map { group in
       "\(group.count) x \(group.gpu.name) (sm_\(group.gpu.computeCapability), "
         + "\(group.gpu.cudaTotal.formatted()) total)"
     }.joined(separator: " + ")

@@ -106,15 +106,7 @@ public enum TableRenderer {
 
   /// `"2 x P4 (sm_61, 7.14 GiB usable, 192 GB/s)"`, runs of one kind grouped in index order.
   static func gpuSummary(_ gpus: [GPU]) -> String {
-    var groups: [(gpu: GPU, count: Int)] = []
-    for gpu in gpus {
-      if let last = groups.last, last.gpu.name == gpu.name {
-        groups[groups.count - 1].count += 1
-      } else {
-        groups.append((gpu, 1))
-      }
-    }
-    return groups.map { group in
+    GPUList.runs(gpus).map { group in
       let gbps = Int64(group.gpu.bandwidthBytesPerSecond / 1e9)
       return "\(group.count) x \(group.gpu.name) (sm_\(group.gpu.computeCapability), "
         + "\(group.gpu.usableMemory.formatted()) usable, \(gbps) GB/s)"

@@ -46,3 +46,15 @@ public struct ServingRecommendation: Sendable, Hashable {
   public var tensorParallel: Int
   public var pipelineParallel: Int
 }
+
+extension ServingRecommendation {
+  /// The settings a plan ran with, and what they gave.
+  init(_ plan: ServingPlan) {
+    self.init(
+      maxModelLen: plan.settings.maxModelLen, maxNumSeqs: plan.settings.maxNumSeqs,
+      gpuMemoryUtilization: plan.settings.gpuMemoryUtilization, enforceEager: plan.settings.enforceEager,
+      kvTokens: plan.layout.kvTokens, concurrency: plan.concurrency,
+      tensorParallel: plan.layout.tensorParallel,
+      pipelineParallel: plan.layout.pipelineParallel)
+  }
+}

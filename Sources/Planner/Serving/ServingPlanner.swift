@@ -175,12 +175,7 @@ public enum ServingPlanner {
         changed.serving.maxNumSeqs = count
         if request.serving.maxNumBatchedTokens == nil { changed.serving.maxNumBatchedTokens = nil }
         guard let candidate = try? evaluate(changed), candidate.starts else { continue }
-        found.append(
-          ServingRecommendation(
-            maxModelLen: length, maxNumSeqs: count, gpuMemoryUtilization: asked.gpuMemoryUtilization,
-            enforceEager: asked.enforceEager, kvTokens: candidate.layout.kvTokens,
-            concurrency: candidate.concurrency, tensorParallel: candidate.layout.tensorParallel,
-            pipelineParallel: candidate.layout.pipelineParallel))
+        found.append(ServingRecommendation(candidate))
         bestCount = count
         break
       }
@@ -190,13 +185,7 @@ public enum ServingPlanner {
       var changed = request
       changed.serving.enforceEager = true
       if let candidate = try? evaluate(changed), candidate.starts {
-        found.append(
-          ServingRecommendation(
-            maxModelLen: asked.maxModelLen, maxNumSeqs: asked.maxNumSeqs,
-            gpuMemoryUtilization: asked.gpuMemoryUtilization, enforceEager: true,
-            kvTokens: candidate.layout.kvTokens, concurrency: candidate.concurrency,
-            tensorParallel: candidate.layout.tensorParallel,
-            pipelineParallel: candidate.layout.pipelineParallel))
+        found.append(ServingRecommendation(candidate))
       }
     }
     return found
