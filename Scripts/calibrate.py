@@ -28,6 +28,14 @@ fit that needs no GPU:
                 with both devices synchronised, median of 1000, with Tensor.to and accelerate's
                 send_to_device, and the synchronisation alone
 
+  --part split-sweep  (two GPUs)
+    where a split map's time goes: the batch-1 decode above on one GPU, with accelerate's hooks on one
+    GPU, and over explicit two-GPU maps split after 7, 14 and 21 layers (rotary_emb on GPU 0, and on
+    GPU 1 as infer_auto_device_map puts it), the configurations interleaved round by round; per decode
+    step, the CUDA API calls and GPU copies torch.profiler counts and the tensors accelerate's hooks
+    move across devices; and the host time of send_to_device of one layer's inputs across and within
+    a GPU (layerInputsCopy, which --fit-profile turns into hostSecondsPerMovedInput)
+
   --part profile  (one GPU; a hop too where there are two)
     what a host profile needs and nothing more: the batch-1 decode above with 28 and with 14 layers
     (--layers), the first with accelerate's hooks (decodeOneGpuWithHooks), and the hop; then it
@@ -41,13 +49,16 @@ fit that needs no GPU:
     lm_head/norm/embedding reads is hostSecondsPerStep; with one, hostSecondsPerStep keeps the
     base 0.50 ms and hostSecondsPerLayer is the rest of the step over the layers. Hooks minus no
     hooks over the map's entries is hostSecondsPerDispatchedLayer; the send_to_device hop is
-    hostSecondsPerHop. Batch 8 and split maps are not fitted (listed in the notes as held out).
+    hostSecondsPerHop; a split sweep's copy of a layer's inputs across GPUs less within one, per
+    tensor, is hostSecondsPerMovedInput. Batch 8 and split maps are not fitted (listed in the notes
+    as held out).
     fit_profile() has the details
 
 Usage (on the GPU machine):
 
     python3 Scripts/calibrate.py --part single --out calibration-h100.json
     python3 Scripts/calibrate.py --part multi  --out calibration-h200x2.json
+    python3 Scripts/calibrate.py --part split-sweep --out split-sweep-h200x2.json --deadline 370
     python3 Scripts/calibrate.py --part profile --out raw-profile.json --profile-out my-host.json
 
 and anywhere:

@@ -166,7 +166,8 @@ import Testing
 /// `Scripts/calibrate.py --part split-sweep` (fixtures/measurements/split-sweep-h200x2.json).
 @Suite struct SplitSweepTests {
   static let sweep: JSONValue = {
-    guard let data = try? Fixtures.data("measurements/split-sweep-h200x2.json"), let json = JSONValue.parse(data)
+    guard let data = try? Fixtures.data("measurements/split-sweep-h200x2.json"),
+      let json = JSONValue.parse(data)
     else {
       fatalError("fixtures/measurements/split-sweep-h200x2.json is missing or not JSON")
     }
@@ -178,7 +179,9 @@ import Testing
   /// position_ids per decoder layer, rotary_emb's own two inputs. The hidden state into the first
   /// layer on GPU 1 (a hop) and the logits back (the logits hop) are not counted there.
   @Test func movedInputsAreWhatTheHooksMoved() throws {
-    guard case .array(let configurations) = Self.sweep["decodeSweep"] else { throw CocoaError(.coderReadCorrupt) }
+    guard case .array(let configurations) = Self.sweep["decodeSweep"] else {
+      throw CocoaError(.coderReadCorrupt)
+    }
     #expect(configurations.count == 8)
     let model = CalibrationTests.model
     for entry in configurations {

@@ -364,7 +364,9 @@ import Testing
     let first = split.flatMap { index in model.layers.firstIndex { $0.module == "model.layers.\(index)" } }
     let map = model.layers.enumerated().map { index, layer in
       let second = first.map { index >= $0 } ?? false
-      return (module: layer.module, device: Device.gpu(second && !(rotaryOnFirst && layer.kind == .rotary) ? 1 : 0))
+      return (
+        module: layer.module, device: Device.gpu(second && !(rotaryOnFirst && layer.kind == .rotary) ? 1 : 0)
+      )
     }
     return Plan(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
       .estimate.decodeSecondsPerToken
@@ -457,7 +459,8 @@ import Testing
       guard onFirst < 28 else { continue }
       let measured = try #require(entry["msPerTokenMedian"]?.number) / 1000
       let rotaryOnFirst = try #require(entry["rotaryEmbGpu"]?.number) == 0
-      let predicted = try Self.decode(gpu: "H200", split: onFirst, rotaryOnFirst: rotaryOnFirst, runtime: profile)
+      let predicted = try Self.decode(
+        gpu: "H200", split: onFirst, rotaryOnFirst: rotaryOnFirst, runtime: profile)
       let error = Self.relativeError(predicted, measured)
       #expect(abs(error) < 0.15, "\(entry["name"]!): \(predicted) s vs \(measured) s, \(error)")
       splits += 1

@@ -138,7 +138,8 @@ extension Estimate {
     // ... and copies each text layer's shared inputs (rotary cos/sin, position_ids) to its GPU.
     let moved =
       runtime.hostSecondsPerMovedInput > 0
-      ? Double(CostModel.movedInputs(layers: model.layers, devices: layerDevices)) * runtime.hostSecondsPerMovedInput
+      ? Double(CostModel.movedInputs(layers: model.layers, devices: layerDevices))
+        * runtime.hostSecondsPerMovedInput
       : 0
     let step =
       stage.reduce(0) { $0 + $1.seconds } + hopSeconds + runtime.hostSecondsPerStep + dispatch + moved

@@ -68,9 +68,10 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   ///   one peer copy per moved tensor and no extra synchronisation, and the hooks move 3 tensors per
   ///   layer on the second GPU (rotary_emb on the first) or 2 per layer on the first and 1 per
   ///   layer on the second (rotary_emb with the last layers, as accelerate places it), so a 14 + 14
-  ///   split moves 44 a step (0.69 ms). Decode over 6 split maps of the same run is held out: the
-  ///   timings do not resolve 0.3-1.0 ms against their ±2 ms of noise, and are predicted within
-  ///   15% (fixtures/measurements/split-sweep-h200x2.json, Scripts/calibrate.py --part split-sweep).
+  ///   split moves 44 a step (0.69 ms). Decode over 6 split maps of the same run is held out and
+  ///   predicted within 15%; those timings cannot resolve 0.3-1.0 ms (the run's one-GPU decode
+  ///   drifted by 4 ms), so the value is not fitted to them
+  ///   (fixtures/measurements/split-sweep-h200x2.json, Scripts/calibrate.py --part split-sweep).
   /// - Memory efficiency 0.70: lmdeploy#210 measured transformers at 34 ms/token for a 7B fp16
   ///   model on an A10 (13.5 GB at 600 GB/s is 22.5 ms: 66%), TGI#586 31.8 ms on an A10G (75%).
   /// - Encoder: SigLIP-400M (27 blocks, bf16, sdpa) on an H100 takes 13.1 ms for one 448 px slice
@@ -121,7 +122,8 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   public static let roofline = RuntimeProfile(
     name: "roofline", reservePerGPU: .zero, memoryEfficiency: 1, computeEfficiency: 1,
     encoderComputeEfficiency: 1, hostSecondsPerEncoderLayer: 0, hostSecondsPerLayer: 0,
-    hostSecondsPerStep: 0, hostSecondsPerHop: 0, hostSecondsPerDispatchedLayer: 0, hostSecondsPerMovedInput: 0,
+    hostSecondsPerStep: 0, hostSecondsPerHop: 0, hostSecondsPerDispatchedLayer: 0,
+    hostSecondsPerMovedInput: 0,
     pipelinesStages: true,
     returnsLogitsToFirstGPU: false,
     prefillChunkTokens: nil)
