@@ -28,6 +28,14 @@ fit that needs no GPU:
                 with both devices synchronised, median of 1000, with Tensor.to and accelerate's
                 send_to_device, and the synchronisation alone
 
+  --part split-sweep  (two GPUs)
+    where a split map's time goes: the batch-1 decode above on one GPU, with accelerate's hooks on one
+    GPU, and over explicit two-GPU maps split after 7, 14 and 21 layers (rotary_emb on GPU 0, and on
+    GPU 1 as infer_auto_device_map puts it), the configurations interleaved round by round; per decode
+    step, the CUDA API calls and GPU copies torch.profiler counts and the tensors accelerate's hooks
+    move across devices; and the host time of send_to_device of one layer's inputs across and within
+    a GPU (layerInputsCopy, which --fit-profile turns into hostSecondsPerMovedInput)
+
   --part profile  (one GPU; a hop too where there are two)
     what a host profile needs and nothing more: the batch-1 decode above with 28 and with 14 layers
     (--layers), the first with accelerate's hooks (decodeOneGpuWithHooks), and the hop; then it
@@ -41,13 +49,16 @@ fit that needs no GPU:
     lm_head/norm/embedding reads is hostSecondsPerStep; with one, hostSecondsPerStep keeps the
     base 0.50 ms and hostSecondsPerLayer is the rest of the step over the layers. Hooks minus no
     hooks over the map's entries is hostSecondsPerDispatchedLayer; the send_to_device hop is
-    hostSecondsPerHop. Batch 8 and split maps are not fitted (listed in the notes as held out).
+    hostSecondsPerHop; a split sweep's copy of a layer's inputs across GPUs less within one, per
+    tensor, is hostSecondsPerMovedInput. Batch 8 and split maps are not fitted (listed in the notes
+    as held out).
     fit_profile() has the details
 
 Usage (on the GPU machine):
 
     python3 Scripts/calibrate.py --part single --out calibration-h100.json
     python3 Scripts/calibrate.py --part multi  --out calibration-h200x2.json
+    python3 Scripts/calibrate.py --part split-sweep --out split-sweep-h200x2.json --deadline 370
     python3 Scripts/calibrate.py --part profile --out raw-profile.json --profile-out my-host.json
 
 and anywhere:
@@ -722,6 +733,229 @@ def part_multi(rec, deadline):
 
 
 # ---------------------------------------------------------------------------------------------
+# 5b. Where a split map's time goes: --part split-sweep
+
+
+def sweep_device_map(layers_on_0, layers=28, rotary=0):
+    """An explicit two-GPU map built like split_device_map's hand-made one: embed_tokens and the first
+    `layers_on_0` layers on GPU 0, the rest with norm and lm_head on GPU 1, rotary_emb on `rotary`
+    (infer_auto_device_map puts it with the norm, on the last device, as it follows module order)."""
+    dm = {"model.embed_tokens": 0}
+    dm.update({f"model.layers.{i}": 0 if i < layers_on_0 else 1 for i in range(layers)})
+    dm.update({"model.norm": 1, "model.rotary_emb": rotary, "lm_head": 1})
+    return dm
+
+
+def undispatch(model):
+    """Takes accelerate's hooks (and what dispatch_model added) off the model and moves it to cuda:0."""
+    from accelerate.hooks import remove_hook_from_submodules
+    remove_hook_from_submodules(model)
+    for attr in ("to", "cuda", "hf_device_map"):
+        model.__dict__.pop(attr, None)
+    model.to("cuda:0")
+    sync_all()
+
+
+def as_device(d):
+    return torch.device("cuda", d) if isinstance(d, int) else torch.device(d)
+
+
+class MoveCounter:
+    """Counts the tensors accelerate's hooks move between devices: wraps accelerate.hooks.send_to_device
+    (what AlignDevicesHook.pre_forward/post_forward call) and walks its argument, by argument name."""
+
+    def __init__(self):
+        import collections
+        self.moved, self.bytes, self.calls = collections.Counter(), collections.Counter(), 0
+
+    def walk(self, x, device, skip, path):
+        if isinstance(x, torch.Tensor):
+            if x.device != device:
+                self.moved[path] += 1
+                self.bytes[path] += x.numel() * x.element_size()
+        elif isinstance(x, dict):
+            for k, v in x.items():
+                if skip is None or k not in skip:
+                    self.walk(v, device, skip, str(k))
+        elif isinstance(x, (list, tuple)):
+            for i, v in enumerate(x):
+                self.walk(v, device, skip, path or f"arg{i}")
+
+    def __enter__(self):
+        import accelerate.hooks as hooks
+        self.hooks, self.original = hooks, hooks.send_to_device
+
+        def counting(tensor, device, *args, **kwargs):
+            self.calls += 1
+            skip = kwargs.get("skip_keys")
+            skip = [skip] if isinstance(skip, str) else skip
+            self.walk(tensor, as_device(device), skip, "")
+            return self.original(tensor, device, *args, **kwargs)
+
+        hooks.send_to_device = counting
+        return self
+
+    def __exit__(self, *exc):
+        self.hooks.send_to_device = self.original
+
+
+def step_counts(model, prompt, new_tokens=8):
+    """Per decode step, (counts(generate 1 + new_tokens) - counts(generate 1)) / new_tokens: CUDA runtime API
+    calls and GPU copies from torch.profiler (kineto/CUPTI), and the tensors accelerate's hooks move across
+    devices (MoveCounter)."""
+    import collections
+    from torch.profiler import ProfilerActivity, profile
+
+    def once(n):
+        with MoveCounter() as mc, profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            timed_generate(model, prompt, n)
+        api, api_us, gpu = collections.Counter(), collections.Counter(), collections.Counter()
+        for e in prof.events():
+            name = e.name
+            on_gpu = e.device_type == torch.autograd.DeviceType.CUDA
+            if not on_gpu and name.startswith("cu"):
+                api[name] += 1
+                api_us[name] += e.cpu_time_total
+            elif on_gpu:
+                gpu["kernels" if not name.startswith(("Memcpy", "Memset")) else name] += 1
+        return api, api_us, gpu, mc.moved, mc.bytes, mc.calls
+
+    once(new_tokens)  # warm the profiler
+    a1, u1, g1, m1, b1, c1 = once(1)
+    an, un, gn, mn, bn, cn = once(1 + new_tokens)
+
+    def per_step(many, one, digits=2):
+        keys = sorted(set(many) | set(one))
+        return {k: round((many.get(k, 0) - one.get(k, 0)) / new_tokens, digits) for k in keys}
+
+    return {"newTokens": new_tokens,
+            "cudaRuntimeApi": per_step(an, a1),
+            "cudaRuntimeApiHostUs": per_step(un, u1, 1),
+            "gpuActivities": per_step(gn, g1),
+            "hookMovedTensors": per_step(mn, m1),
+            "hookMovedBytes": per_step(bn, b1),
+            "hookSendToDeviceCalls": round((cn - c1) / new_tokens, 2)}
+
+
+def measure_layer_inputs_copy(model, n=2000):
+    """Host time of accelerate's send_to_device of one decoder layer's shared inputs at decode
+    (position_embeddings cos/sin, position_ids, cache_position; attention_mask None), from cuda:0 to
+    cuda:1 and to cuda:0 (nothing to move), n calls back to back, one sync at the end: us a call."""
+    from accelerate.utils import send_to_device
+    x = torch.zeros(1, 1, 3584, device="cuda:0", dtype=torch.bfloat16)
+    position_ids = torch.tensor([[512]], device="cuda:0")
+    with torch.no_grad():
+        cos, sin = model.model.rotary_emb(x, position_ids)
+    kw = {"attention_mask": None, "position_ids": position_ids, "cache_position": torch.tensor([512], device="cuda:0"),
+          "position_embeddings": (cos, sin), "use_cache": True}
+    out = {"tensors": sum(2 if k == "position_embeddings" else 1 for k, v in kw.items()
+                          if k == "position_embeddings" or isinstance(v, torch.Tensor)),
+           "what": "send_to_device(kwargs, device) of one decoder layer's decode inputs: "
+                   + ", ".join(f"{k} {tuple(v.shape) if isinstance(v, torch.Tensor) else v}" for k, v in kw.items()
+                               if k != "position_embeddings")
+                   + f", position_embeddings 2 x {tuple(cos.shape)} {cos.dtype}; n calls back to back, both "
+                     "devices synchronised before and after; host us a call"}
+    for name, device in (("toGpu1", 1), ("toGpu0", 0)):
+        samples = []
+        for _ in range(5):
+            sync_all()
+            t = time.perf_counter()
+            for _ in range(n):
+                send_to_device(kw, device)
+            sync_all()
+            samples.append((time.perf_counter() - t) / n * 1e6)
+        out[name] = {"n": n, "usPerCallMedian": round(statistics.median(samples[1:]), 2),
+                     "usPerCallSamples": [round(s, 2) for s in samples], "warmups": 1}
+        log(f"layer inputs {name}: {out[name]['usPerCallMedian']} us a call")
+    return out
+
+
+SWEEP_CONFIGS = (
+    # name, device map (None: no hooks), force_hooks, layers on GPU 0, rotary_emb's GPU
+    ("oneGpu", None, False, 28, 0),
+    ("oneGpuHooks", "all0", True, 28, 0),
+    ("split7", 7, False, 7, 0),
+    ("split14", 14, False, 14, 0),
+    ("split21", 21, False, 21, 0),
+    ("split14RotaryLast", 14, False, 14, 1),
+    ("split7RotaryLast", 7, False, 7, 1),
+    ("split21RotaryLast", 21, False, 21, 1),
+)
+
+
+def part_split_sweep(rec, deadline, rounds=3, repeats=5):
+    """Batch-1 decode of the 28-layer geometry on one GPU, with hooks on one GPU, and split at 7, 14 and
+    21 layers (rotary_emb on GPU 0, and on GPU 1 as infer_auto_device_map places it), the configurations
+    interleaved round by round; per-step CUDA API counts and hook moves in the first round."""
+    from accelerate import dispatch_model
+    R = rec.result
+    assert torch.cuda.device_count() >= 2, "needs two GPUs"
+    R["topology"] = sh("nvidia-smi topo -m")
+    R["peerAccess"] = {"0to1": torch.cuda.can_device_access_peer(0, 1),
+                       "1to0": torch.cuda.can_device_access_peer(1, 0)}
+    cfg = qwen2_config(28, "sdpa")
+    model = build(Qwen2ForCausalLM, cfg, torch.bfloat16, device="cuda:0")
+    sync_all()
+    rec.section("layerInputsCopy", lambda: measure_layer_inputs_copy(model))
+    torch.manual_seed(1)
+    prompt = torch.randint(100, 1000, (1, 512), device="cuda:0")
+    sweep = []
+    for name, dm, force, on0, rotary in SWEEP_CONFIGS:
+        if dm == "all0":
+            dm = {"model.embed_tokens": 0, "model.norm": 0, "model.rotary_emb": 0, "lm_head": 0}
+            dm.update({f"model.layers.{i}": 0 for i in range(28)})
+        elif isinstance(dm, int):
+            dm = sweep_device_map(dm, 28, rotary)
+        sweep.append({"name": name, "layersOnGpu0": on0, "layersOnGpu1": 28 - on0, "rotaryEmbGpu": rotary,
+                      "hooks": dm is not None, "forceHooks": force,
+                      "deviceMap": {k: v for k, v in dm.items()} if dm else None,
+                      "mapEntries": len(dm) if dm else 0,
+                      "batch": 1, "promptTokens": 512, "newTokens": 128, "repeats": repeats,
+                      "warmups": "2 in the first round, 1 after (each round re-dispatches)",
+                      "msPerTokenMedians": [], "msPerTokenSamples": [], "generateOneTokenMs": []})
+    R["decodeSweep"] = sweep
+    R["decodeSweepWhat"] = (
+        "ms per decode step, (t(generate 1+128) - t(generate 1)) / 128, batch 1, prompt 512; the configurations "
+        "interleaved: each round dispatches every configuration in turn (undispatch to cuda:0, dispatch_model) "
+        "and takes `repeats` samples after its warm-ups; msPerTokenMedian = median of all samples. "
+        "perDecodeStep (first round): torch.profiler counts of CUDA runtime API calls and GPU copies and the "
+        "tensors accelerate's hooks moved across devices, (generate 9 - generate 1) / 8")
+    last = {}
+    for r in range(rounds):
+        for entry in sweep:
+            name = entry["name"]
+            if r > 0 and elapsed() + last.get(name, 30) > deadline:
+                R.setdefault("skippedSections", []).append(f"{name} round {r + 1} (time)")
+                continue
+            started = elapsed()
+            log(f"== {name} round {r + 1}")
+            try:
+                undispatch(model)
+                if entry["deviceMap"]:
+                    dispatch_model(model, device_map=entry["deviceMap"], force_hooks=entry["forceHooks"])
+                    sync_all()
+                if r == 0:
+                    entry["allocatedBytes"] = {str(i): torch.cuda.memory_allocated(i) for i in range(2)}
+                m, s, o = decode_round(model, prompt, 128, repeats=repeats, warmups=2 if r == 0 else 1)
+                entry["msPerTokenMedians"].append(r4(m))
+                entry["msPerTokenSamples"].append([r4(x) for x in s])
+                entry["generateOneTokenMs"].append([r4(x) for x in o])
+                entry["msPerTokenMedian"] = r4(statistics.median(
+                    x for xs in entry["msPerTokenSamples"] for x in xs))
+                log(f"{name}: round median {m:.3f} ms, all {entry['msPerTokenMedian']}")
+                if r == 0:
+                    entry["perDecodeStep"] = step_counts(model, prompt)
+                    log(f"{name}: per step {entry['perDecodeStep']['cudaRuntimeApi']} "
+                        f"{entry['perDecodeStep']['hookMovedTensors']}")
+            except Exception as e:  # noqa: BLE001
+                traceback.print_exc()
+                R.setdefault("errors", {})[f"{name} round {r + 1}"] = f"{type(e).__name__}: {e}"[:2000]
+            last[name] = elapsed() - started
+            rec.save()
+    undispatch(model)
+
+
+# ---------------------------------------------------------------------------------------------
 # 6. Host profile: --part profile measures what it needs, --fit-profile fits (no torch needed)
 
 
@@ -767,6 +1001,7 @@ LAYER_BYTES = 2 * (2 * HIDDEN * HIDDEN + HIDDEN + 2 * (HIDDEN * KV_WIDTH + KV_WI
                    + 3 * HIDDEN * INTERMEDIATE + 2 * HIDDEN)  # 466,115,584
 OUTSIDE_LAYER_BYTES = 2 * (VOCAB * HIDDEN + HIDDEN + HIDDEN)  # lm_head, final norm, one embedding row
 MAP_ENTRIES_BEYOND_LAYERS = 4  # embed_tokens, norm, rotary_emb, lm_head: accelerate hooks each
+LAYER_INPUT_TENSORS = 4  # layerInputsCopy moves cos, sin, position_ids, cache_position
 
 # Datasheet memory bandwidth in GB/s, as the planner's GPU catalog has it, by the name torch reports.
 BANDWIDTH_GBPS = {
@@ -790,9 +1025,10 @@ def normalized(name):
 def read_raw(path):
     """The measurements of one raw file that a host profile can use.
 
-    Returns (host, decode, hooked, hops, unused): decode = [(layers, ms, label)] at batch 1 on one
-    GPU without hooks; hooked = [(layers, ms, map entries, label)]; hops = [(ms, label)]; unused =
-    labels of decode-like measurements left out of the fit.
+    Returns (host, decode, hooked, hops, moved, unused): decode = [(layers, ms, label)] at batch 1
+    on one GPU without hooks; hooked = [(layers, ms, map entries, label)]; hops = [(ms, label)];
+    moved = [(us a tensor, label)] from --part split-sweep's layerInputsCopy; unused = labels of
+    decode-like measurements left out of the fit.
     """
     name = os.path.basename(path)
     try:
@@ -801,7 +1037,7 @@ def read_raw(path):
     except (OSError, ValueError) as e:
         raise FitError(f"{path}: cannot read it as JSON ({e})")
     script = R.get("script", "") if isinstance(R, dict) else ""
-    decode, hooked, hops, unused = [], [], [], []
+    decode, hooked, hops, moved, unused = [], [], [], [], []
     if script.endswith("measure_decode.py"):
         host = {"gpu": R["gpu"], "cpu": R.get("cpu", "").split(":", 1)[-1].strip(), "cores": None,
                 "torch": R.get("torch"), "transformers": R.get("transformers")}
@@ -829,9 +1065,25 @@ def read_raw(path):
         for key, why in (("decodeBatch8", "batch 8"), ("decodeSplit", "a map split over two GPUs")):
             if key in R:
                 unused.append(f"{name} {key} {R[key]['msPerTokenMedian']} ms ({why})")
+        for d in R.get("decodeSweep", []):
+            if "msPerTokenMedian" not in d:
+                continue
+            label = f"{name} decodeSweep {d['name']}"
+            if not d["hooks"]:
+                decode.append((28, d["msPerTokenMedian"], label))
+            elif d["layersOnGpu0"] == 28:
+                hooked.append((28, d["msPerTokenMedian"], d["mapEntries"], label))
+            else:
+                unused.append(f"{label} {d['msPerTokenMedian']} ms (a map split over two GPUs)")
+        copy = R.get("layerInputsCopy")
+        if copy:
+            tensors = copy.get("tensors", LAYER_INPUT_TENSORS)
+            us = (copy["toGpu1"]["usPerCallMedian"] - copy["toGpu0"]["usPerCallMedian"]) / tensors
+            moved.append((us, f"{name} layerInputsCopy ({copy['toGpu1']['usPerCallMedian']} us to cuda:1 - "
+                              f"{copy['toGpu0']['usPerCallMedian']} us to cuda:0) / {tensors} tensors"))
     else:
         raise FitError(f"{path}: not a raw file of Scripts/calibrate.py or Scripts/measure_decode.py")
-    return host, decode, hooked, hops, unused
+    return host, decode, hooked, hops, moved, unused
 
 
 def fit_profile(paths, bandwidth_gbps=None, measured_on=None):
@@ -854,6 +1106,10 @@ def fit_profile(paths, bandwidth_gbps=None, measured_on=None):
     - hostSecondsPerHop = the median host time of accelerate's send_to_device of one decode step's
       hidden state between two GPUs, syncs included (it also holds the ~2 us copy the planner adds
       from the link: a double count too small to matter).
+    - hostSecondsPerMovedInput (--part split-sweep) = (send_to_device of a decoder layer's decode
+      inputs from cuda:0 to cuda:1 - the same call to cuda:0, where nothing moves) / the tensors it
+      moves. The sweep's one-GPU decodes count as decode and hooked points; its split maps are not
+      fitted (held out).
 
     Either way the planner, given the profile, reproduces the fitted 1-GPU decode times. Where the
     per-layer time is no more than the GPU's own time for a layer, the layers are GPU-bound, the host
@@ -861,14 +1117,15 @@ def fit_profile(paths, bandwidth_gbps=None, measured_on=None):
     written: the base profile's values stay. Only decode at batch 1 on one GPU is fitted; batch 8
     and split maps are listed in the notes as not used (hold them out to check the profile).
     """
-    hosts, decode, hooked, hops, unused, files = [], [], [], [], [], []
+    hosts, decode, hooked, hops, moved, unused, files = [], [], [], [], [], [], []
     for path in paths:
-        host, d, h, p, u = read_raw(path)
+        host, d, h, p, mv, u = read_raw(path)
         hosts.append(host)
         files.append(os.path.basename(path))
         decode += [(layers, ms, label, path) for layers, ms, label in d]
         hooked += [(layers, ms, entries, label, path) for layers, ms, entries, label in h]
         hops += p
+        moved += mv
         unused += u
     gpus = sorted({h["gpu"] for h in hosts})
     if len(gpus) > 1:
@@ -944,8 +1201,14 @@ def fit_profile(paths, bandwidth_gbps=None, measured_on=None):
         value = statistics.median(ms for ms, _ in hops) / 1e3
         profile["hostSecondsPerHop"] = round(value, 9)
         notes.append(f"hostSecondsPerHop: {'; '.join(f'{label} {ms} ms' for ms, label in hops)}")
-    missing = [k for k in ("hostSecondsPerStep", "hostSecondsPerDispatchedLayer", "hostSecondsPerHop")
-               if k not in profile]
+    if moved:
+        value = statistics.median(us for us, _ in moved) / 1e6
+        if value < 0:
+            warnings.append(f"a moved input came out negative ({value * 1e6:.2f} us): written as 0")
+        profile["hostSecondsPerMovedInput"] = round(max(value, 0.0), 9)
+        notes.append(f"hostSecondsPerMovedInput: {'; '.join(label for _, label in moved)}")
+    missing = [k for k in ("hostSecondsPerStep", "hostSecondsPerDispatchedLayer", "hostSecondsPerHop",
+                           "hostSecondsPerMovedInput") if k not in profile]
     if missing:
         notes.append(f"not measured, the base {BASE_RUNTIME} values stay: {', '.join(missing)}")
     if unused:
@@ -1007,6 +1270,9 @@ def summary(R):
             lines.append(f"hop {k}: {v['msMedian']} ms median ({v['bytes']} bytes)")
     if "split" in R:
         lines.append(f"split: {R['split']['layersOnGpu0']} layers on GPU 0 ({R['split']['source']})")
+    for d in R.get("decodeSweep", []):
+        lines.append(f"sweep {d['name']}: ms/token medians {d['msPerTokenMedians']} overall "
+                     f"{d.get('msPerTokenMedian')}")
     for k, v in R.get("errors", {}).items():
         lines.append(f"ERROR {k}: {v[:200]}")
     return "\n".join(lines)
@@ -1014,7 +1280,7 @@ def summary(R):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", choices=("single", "multi", "profile"))
+    ap.add_argument("--part", choices=("single", "multi", "profile", "split-sweep"))
     ap.add_argument("--fit-profile", nargs="+", metavar="RAW", help="fit a host profile to raw JSON files "
                     "(no torch needed); writes it to --out, or to stdout")
     ap.add_argument("--out", default=None, help="with --part: the raw JSON (default calibration-<part>.json); "
@@ -1026,6 +1292,10 @@ def main():
     ap.add_argument("--bandwidth-gbps", type=float, default=None,
                     help="the GPU's datasheet memory bandwidth, for GPUs the script does not list")
     ap.add_argument("--measured-on", default=None, help="the profile's measuredOn (default: from the raw files)")
+    ap.add_argument("--rounds", type=int, default=3, help="with --part split-sweep: rounds over the "
+                    "configurations (default 3; a round is skipped where it would end past --deadline)")
+    ap.add_argument("--repeats", type=int, default=5, help="with --part split-sweep: samples a configuration "
+                    "takes each round (default 5)")
     ap.add_argument("--deadline", type=float, default=540, help="seconds; later optional sections are skipped")
     args = ap.parse_args()
     if (args.part is None) == (args.fit_profile is None):
@@ -1055,6 +1325,8 @@ def main():
         part_single(rec, args.deadline)
     elif args.part == "multi":
         part_multi(rec, args.deadline)
+    elif args.part == "split-sweep":
+        part_split_sweep(rec, args.deadline, args.rounds, args.repeats)
     else:
         part_profile(rec, args.deadline, layer_counts)
     rec.save()

@@ -162,6 +162,47 @@ import Testing
   }
 }
 
+/// What accelerate's hooks copy between two H200s per decode step, counted by
+/// `Scripts/calibrate.py --part split-sweep` (fixtures/measurements/split-sweep-h200x2.json).
+@Suite struct SplitSweepTests {
+  static let sweep: JSONValue = {
+    guard let data = try? Fixtures.data("measurements/split-sweep-h200x2.json"),
+      let json = JSONValue.parse(data)
+    else {
+      fatalError("fixtures/measurements/split-sweep-h200x2.json is missing or not JSON")
+    }
+    return json
+  }()
+
+  /// The tensors the hooks moved into the text layers, as the cost model counts them
+  /// (``CostModel/movedInputs(layers:devices:)``), on every measured map: the rotary cos/sin and
+  /// position_ids per decoder layer, rotary_emb's own two inputs. The hidden state into the first
+  /// layer on GPU 1 (a hop) and the logits back (the logits hop) are not counted there.
+  @Test func movedInputsAreWhatTheHooksMoved() throws {
+    guard case .array(let configurations) = Self.sweep["decodeSweep"] else {
+      throw CocoaError(.coderReadCorrupt)
+    }
+    #expect(configurations.count == 8)
+    let model = CalibrationTests.model
+    for entry in configurations {
+      let name = try #require(entry["name"].flatMap { if case .string(let s) = $0 { s } else { nil } })
+      let moved = try #require(entry["perDecodeStep"]?["hookMovedTensors"])
+      guard case .object(let byArgument) = moved else { throw CocoaError(.coderReadCorrupt) }
+      let total = byArgument.values.compactMap(\.number).reduce(0, +)
+      var devices: [Device?] = model.layers.map { _ in .gpu(0) }
+      if case .object(let map) = entry["deviceMap"] ?? .null {
+        devices = model.layers.map { layer in (map[layer.module]?.number).map { .gpu(Int($0)) } }
+      }
+      #expect(!devices.contains(nil), "\(name): a layer has no device")
+      let split = devices.contains(.gpu(1))
+      let hops = split ? 2.0 : 0  // the hidden state into GPU 1 and the logits back
+      #expect(
+        Double(CostModel.movedInputs(layers: model.layers, devices: devices)) == total - hops,
+        "\(name): measured \(byArgument)")
+    }
+  }
+}
+
 extension JSONValue {
   subscript(key: String) -> JSONValue? {
     if case .object(let fields) = self { return fields[key] }

@@ -279,6 +279,9 @@ import Testing
       + (runtime.returnsLogitsToFirstGPU ? logits : 0) + runtime.hostSecondsPerStep
       // accelerate's hooks on every text layer, once the map spans two GPUs.
       + Double(layers.count) * runtime.hostSecondsPerDispatchedLayer
+      // ... and copy rotary cos/sin to the 14 layers on GPU 0 and position_ids to the 14 on GPU 1
+      // (rotary_emb with the last layers, its own two inputs from GPU 0): 44 tensors.
+      + 44 * runtime.hostSecondsPerMovedInput
     #expect(Self.isClose(plan.estimate.decodeSecondsPerToken, expected, tolerance: 1e-9))
     #expect(plan.estimate.stageSeconds.map(\.device) == [.gpu(0), .gpu(1)])
     // The prefill hop carries the whole prompt's activations.

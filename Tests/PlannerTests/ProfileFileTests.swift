@@ -54,6 +54,7 @@ import Testing
       (.hostSecondsPerStep, "0", .number(0)),
       (.hostSecondsPerHop, "1.5e-5", .number(1.5e-5)),
       (.hostSecondsPerDispatchedLayer, "0.0003", .number(0.0003)),
+      (.hostSecondsPerMovedInput, "2e-5", .number(2e-5)),
       (.pipelinesStages, "true", .bool(true)),
       (.returnsLogitsToFirstGPU, "false", .bool(false)),
       (.prefillChunkTokens, "1024", .integer(1024)),
@@ -145,7 +146,8 @@ import Testing
       message
         == "profiles/mine.json: field 'hostSecondPerLayer': unknown field; did you mean 'hostSecondsPerLayer'? "
         + "(valid fields, closest first: hostSecondsPerLayer, hostSecondsPerStep, hostSecondsPerHop, "
-        + "hostSecondsPerEncoderLayer, hostSecondsPerDispatchedLayer, reservePerGPUBytes, pipelinesStages, "
+        + "hostSecondsPerEncoderLayer, hostSecondsPerMovedInput, hostSecondsPerDispatchedLayer, reservePerGPUBytes, "
+        + "pipelinesStages, "
         + "measuredOn, notes, computeEfficiency, runtime, memoryEfficiency, prefillChunkTokens, "
         + "encoderComputeEfficiency, returnsLogitsToFirstGPU)")
     for key in ProfileFile.keys { #expect(message.contains(key)) }
@@ -343,9 +345,11 @@ import Testing
   }
 
   /// Decode seconds per token of the measured geometry, batch 1, 512-token prompt, on `gpus`,
-  /// layers from `model.layers.<split>` on (and everything after them) on GPU 1.
+  /// layers from `model.layers.<split>` on (and everything after them) on GPU 1; `rotary_emb` with
+  /// them (accelerate's order), or on GPU 0 where `rotaryOnFirst`.
   static func decode(
-    gpu: String, layers: Int = 28, split: Int? = nil, batch: Int = 1, runtime: RuntimeProfile
+    gpu: String, layers: Int = 28, split: Int? = nil, rotaryOnFirst: Bool = false, batch: Int = 1,
+    runtime: RuntimeProfile
   ) throws -> Double {
     let model = Self.model(layers: layers)
     let card = try #require(GPUList.lookup(gpu))
@@ -359,7 +363,10 @@ import Testing
     let problem = PlacementProblem(model: model, gpus: gpus, memory: memory, userMaxMemory: nil)
     let first = split.flatMap { index in model.layers.firstIndex { $0.module == "model.layers.\(index)" } }
     let map = model.layers.enumerated().map { index, layer in
-      (module: layer.module, device: Device.gpu(first.map { index >= $0 ? 1 : 0 } ?? 0))
+      let second = first.map { index >= $0 } ?? false
+      return (
+        module: layer.module, device: Device.gpu(second && !(rotaryOnFirst && layer.kind == .rotary) ? 1 : 0)
+      )
     }
     return Plan(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
       .estimate.decodeSecondsPerToken
@@ -421,25 +428,44 @@ import Testing
   }
 
   /// Held out: the split over two H200s (14 + 14 layers, accelerate's map) was not in the H200 fit.
-  /// The planner with the profile under-predicts it by more than the 15% target: the split costs
-  /// about 4.5 ms a token more than the hooks, hops and the host time the planner models (README,
-  /// "Not yet explained"); the built-in constants landed within 15% only because the H100 host's
-  /// slower per-layer time made up for it. Not tuned: recorded as a known miss.
+  /// With the inputs the hooks copy between the GPUs (44 tensors a step at the built-in 15.6 µs,
+  /// measured by `--part split-sweep`, not fitted here) the planner predicts it 13.3% low: within
+  /// the 15% target, still under. About 3.8 ms of that run's split stay unexplained; the sweep run
+  /// (below) does not show them (README, "Predicted against measured").
   @Test func h200ProfileOnTheHeldOutSplit() throws {
     let measured =
       try #require(
         try Self.json("measurements/calibration-h200x2.json")["decodeSplit"]?["msPerTokenMedian"]?.number)
       / 1000
-    let predicted = try Self.decode(
-      gpu: "H200", split: 14, runtime: try Self.profile("h200-transformers.json"))
+    let profile = try Self.profile("h200-transformers.json")
+    #expect(profile.hostSecondsPerMovedInput == RuntimeProfile.transformers.hostSecondsPerMovedInput)
+    let predicted = try Self.decode(gpu: "H200", split: 14, runtime: profile)
     let error = Self.relativeError(predicted, measured)
-    // Under-predicted: the unexplained cost is missing, not over-counted.
     #expect(predicted < measured)
-    withKnownIssue(
-      "the split's unexplained ~4.5 ms a token (README): \(predicted) s vs \(measured) s, \(error)"
-    ) {
-      #expect(abs(error) < 0.15)
+    #expect(abs(error) < 0.15, "\(predicted) s vs \(measured) s, \(error)")
+  }
+
+  /// Held out: the six split maps of `--part split-sweep` (7 + 21, 14 + 14, 21 + 7 layers, rotary_emb
+  /// on GPU 0 and on GPU 1), against the profile fitted to the same run's one-GPU decodes (without
+  /// and with hooks) and its copy of a layer's inputs.
+  @Test func h200SweepProfileOnTheHeldOutSplits() throws {
+    let profile = try Self.profile("h200-sweep-transformers.json")
+    guard case .array(let sweep) = try Self.json("measurements/split-sweep-h200x2.json")["decodeSweep"] else {
+      throw CocoaError(.coderReadCorrupt)
     }
+    var splits = 0
+    for entry in sweep {
+      let onFirst = Int(try #require(entry["layersOnGpu0"]?.number))
+      guard onFirst < 28 else { continue }
+      let measured = try #require(entry["msPerTokenMedian"]?.number) / 1000
+      let rotaryOnFirst = try #require(entry["rotaryEmbGpu"]?.number) == 0
+      let predicted = try Self.decode(
+        gpu: "H200", split: onFirst, rotaryOnFirst: rotaryOnFirst, runtime: profile)
+      let error = Self.relativeError(predicted, measured)
+      #expect(abs(error) < 0.15, "\(entry["name"]!): \(predicted) s vs \(measured) s, \(error)")
+      splits += 1
+    }
+    #expect(splits == 6)
   }
 
   /// The committed profiles are what Scripts/calibrate.py --fit-profile writes from the committed raw
@@ -449,6 +475,7 @@ import Testing
     for (name, raw) in [
       ("h100-transformers.json", ["fixtures/measurements/decode-h100.json"]),
       ("h200-transformers.json", ["fixtures/measurements/calibration-h200x2.json"]),
+      ("h200-sweep-transformers.json", ["fixtures/measurements/split-sweep-h200x2.json"]),
     ] {
       let process = Process()
       process.executableURL = URL(fileURLWithPath: try #require(Self.python3))

@@ -113,6 +113,41 @@ public struct CostModel: Sendable, Hashable {
     link.seconds(bytes: bytes) + runtime.hostSecondsPerHop
   }
 
+  /// Tensors accelerate's hooks copy between GPUs per decode step into the text layers (each costs
+  /// the runtime's ``RuntimeProfile/hostSecondsPerMovedInput``): every decoder layer takes the rotary
+  /// cos and sin from the GPU that runs `rotary_emb` (2 tensors, where the model has one) and
+  /// `position_ids` from the GPU that runs `embed_tokens` (1), and `rotary_emb` takes the hidden
+  /// state and `position_ids` from the latter (2); each one a layer runs away from is copied.
+  /// `devices` holds where each of `layers` is placed (`nil`: not placed); an offloaded layer runs
+  /// on GPU 0. Hidden states between layers are hops, not counted here.
+  ///
+  /// - Complexity: O(*n*) in the number of layers.
+  public static func movedInputs(layers: [Layer], devices: [Device?]) -> Int {
+    func runsOn(_ device: Device) -> Device { device.isGPU ? device : .gpu(0) }
+    var embedding: Device?
+    var rotary: Device?
+    for (layer, device) in zip(layers, devices) where layer.stream == .text {
+      guard let device else { continue }
+      if layer.kind == .embedding && embedding == nil { embedding = runsOn(device) }
+      if layer.kind == .rotary && rotary == nil { rotary = runsOn(device) }
+    }
+    guard let embedding else { return 0 }
+    var count = 0
+    for (layer, device) in zip(layers, devices) where layer.stream == .text {
+      guard let device else { continue }
+      let gpu = runsOn(device)
+      switch layer.kind {
+      case .decoder:
+        if gpu != embedding { count += 1 }
+        if let rotary, gpu != rotary { count += 2 }
+      case .rotary:
+        if gpu != embedding { count += 2 }
+      default: break
+      }
+    }
+    return count
+  }
+
   /// Seconds to stream an offloaded layer's weights to the GPU that runs it, every step
   /// (accelerate copies them in on each forward pass, no prefetch).
   public func offloadStreaming(_ layer: Layer, from device: Device, to gpu: GPU) -> Double {

@@ -12,6 +12,10 @@
 /// A range stops growing once its memory exceeds the GPU's capacity (memory only grows with the
 /// range), so each GPU costs O(*n* · *r*) for ranges of at most *r* units. Vision and audio
 /// layers cost nothing per token: they run once per image, and go wherever memory is best.
+/// The value leaves out the inputs accelerate's hooks copy into layers away from `embed_tokens` and
+/// `rotary_emb` (``RuntimeProfile/hostSecondsPerMovedInput``), which the plan's estimate charges:
+/// where the split falls changes them by a few tenths of a millisecond, below what the decode
+/// timings resolve, and charging them would trade the balanced split for that.
 /// Among plans equally fast (within a relative 1e-9, so that summation order does not matter), the
 /// one whose fullest GPU is emptiest wins: identical cards share the load rather than one running
 /// full. Remaining ties keep the earlier split and the fewer GPUs.

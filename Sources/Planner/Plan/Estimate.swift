@@ -135,7 +135,14 @@ extension Estimate {
     let devicesUsed = Set(layerDevices.compactMap { $0 })
     let textLayers = model.layers(of: .text).count
     let dispatch = devicesUsed.count > 1 ? Double(textLayers) * runtime.hostSecondsPerDispatchedLayer : 0
-    let step = stage.reduce(0) { $0 + $1.seconds } + hopSeconds + runtime.hostSecondsPerStep + dispatch
+    // ... and copies each text layer's shared inputs (rotary cos/sin, position_ids) to its GPU.
+    let moved =
+      runtime.hostSecondsPerMovedInput > 0
+      ? Double(CostModel.movedInputs(layers: model.layers, devices: layerDevices))
+        * runtime.hostSecondsPerMovedInput
+      : 0
+    let step =
+      stage.reduce(0) { $0 + $1.seconds } + hopSeconds + runtime.hostSecondsPerStep + dispatch + moved
     let slowestStage = stage.max { $0.seconds < $1.seconds }
     let slowestHop = hops.map(\.seconds).max() ?? 0
     let batch = Double(problem.memory.workload.batch)

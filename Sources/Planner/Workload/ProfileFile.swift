@@ -26,7 +26,7 @@ public enum ProfileFile {
   public enum Field: String, CaseIterable, Sendable, Codable {
     case reservePerGPUBytes, memoryEfficiency, computeEfficiency, encoderComputeEfficiency
     case hostSecondsPerEncoderLayer, hostSecondsPerLayer, hostSecondsPerStep, hostSecondsPerHop
-    case hostSecondsPerDispatchedLayer
+    case hostSecondsPerDispatchedLayer, hostSecondsPerMovedInput
     case pipelinesStages, returnsLogitsToFirstGPU, prefillChunkTokens
 
     enum Kind { case seconds, efficiency, bytes, flag, tokens }
@@ -36,7 +36,7 @@ public enum ProfileFile {
       case .reservePerGPUBytes: .bytes
       case .memoryEfficiency, .computeEfficiency, .encoderComputeEfficiency: .efficiency
       case .hostSecondsPerEncoderLayer, .hostSecondsPerLayer, .hostSecondsPerStep, .hostSecondsPerHop,
-        .hostSecondsPerDispatchedLayer:
+        .hostSecondsPerDispatchedLayer, .hostSecondsPerMovedInput:
         .seconds
       case .pipelinesStages, .returnsLogitsToFirstGPU: .flag
       case .prefillChunkTokens: .tokens
@@ -55,6 +55,7 @@ public enum ProfileFile {
       case .hostSecondsPerStep: .number(profile.hostSecondsPerStep)
       case .hostSecondsPerHop: .number(profile.hostSecondsPerHop)
       case .hostSecondsPerDispatchedLayer: .number(profile.hostSecondsPerDispatchedLayer)
+      case .hostSecondsPerMovedInput: .number(profile.hostSecondsPerMovedInput)
       case .pipelinesStages: .bool(profile.pipelinesStages)
       case .returnsLogitsToFirstGPU: .bool(profile.returnsLogitsToFirstGPU)
       case .prefillChunkTokens: profile.prefillChunkTokens.map { .integer(Int64($0)) } ?? .none
@@ -73,6 +74,7 @@ public enum ProfileFile {
       case (.hostSecondsPerStep, .number(let x)): profile.hostSecondsPerStep = x
       case (.hostSecondsPerHop, .number(let x)): profile.hostSecondsPerHop = x
       case (.hostSecondsPerDispatchedLayer, .number(let x)): profile.hostSecondsPerDispatchedLayer = x
+      case (.hostSecondsPerMovedInput, .number(let x)): profile.hostSecondsPerMovedInput = x
       case (.pipelinesStages, .bool(let flag)): profile.pipelinesStages = flag
       case (.returnsLogitsToFirstGPU, .bool(let flag)): profile.returnsLogitsToFirstGPU = flag
       case (.prefillChunkTokens, .integer(let tokens)): profile.prefillChunkTokens = Int(tokens)

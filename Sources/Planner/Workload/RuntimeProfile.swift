@@ -27,6 +27,12 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   /// attaches an `AlignDevicesHook` to every module of a multi-device map; a one-device map is a
   /// plain `.to(device)` without hooks).
   public var hostSecondsPerDispatchedLayer: Double
+  /// Host time per tensor that accelerate's hooks copy to a text layer's device every step,
+  /// beyond the hook itself (``CostModel/movedInputs(layers:devices:)`` counts them): a decoder
+  /// layer takes the rotary `position_embeddings` (cos and sin) from `rotary_emb`'s device and
+  /// `position_ids` from `embed_tokens`'s device, and its hook copies each one it runs away from
+  /// (one `cudaMemcpyAsync` and two event waits, no synchronisation).
+  public var hostSecondsPerMovedInput: Double
   /// Whether stages on different GPUs work on different sequences at once (pipeline
   /// parallelism): throughput is then bounded by the slowest stage, else by the whole step.
   public var pipelinesStages: Bool
@@ -56,6 +62,16 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   /// - Host per dispatched layer: 0.20 ms, measured on an H200 host: the Qwen2-7B geometry
   ///   decodes at 17.64 ms/token on one GPU and 24.08 with accelerate's hooks on its 32 map
   ///   entries (6.44 ms / 32), Scripts/calibrate.py --part multi.
+  /// - Host per moved input: 15.6 µs, measured on an H200 host: accelerate's `send_to_device` of
+  ///   a decoder layer's decode inputs (cos, sin, position_ids, cache_position) takes 68.8 µs a
+  ///   call from cuda:0 to cuda:1 and 6.4 µs to cuda:0 (62.4 µs / 4 tensors); torch.profiler counts
+  ///   one peer copy per moved tensor and no extra synchronisation, and the hooks move 3 tensors per
+  ///   layer on the second GPU (rotary_emb on the first) or 2 per layer on the first and 1 per
+  ///   layer on the second (rotary_emb with the last layers, as accelerate places it), so a 14 + 14
+  ///   split moves 44 a step (0.69 ms). Decode over 6 split maps of the same run is held out and
+  ///   predicted within 15%; those timings cannot resolve 0.3-1.0 ms (the run's one-GPU decode
+  ///   drifted by 4 ms), so the value is not fitted to them
+  ///   (fixtures/measurements/split-sweep-h200x2.json, Scripts/calibrate.py --part split-sweep).
   /// - Memory efficiency 0.70: lmdeploy#210 measured transformers at 34 ms/token for a 7B fp16
   ///   model on an A10 (13.5 GB at 600 GB/s is 22.5 ms: 66%), TGI#586 31.8 ms on an A10G (75%).
   /// - Encoder: SigLIP-400M (27 blocks, bf16, sdpa) on an H100 takes 13.1 ms for one 448 px slice
@@ -68,8 +84,8 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
     name: "transformers", reservePerGPU: .mebibytes(256), memoryEfficiency: 0.70, computeEfficiency: 0.50,
     encoderComputeEfficiency: 0.32, hostSecondsPerEncoderLayer: 0.49e-3,
     hostSecondsPerLayer: 0.91e-3, hostSecondsPerStep: 0.50e-3, hostSecondsPerHop: 22e-6,
-    hostSecondsPerDispatchedLayer: 0.20e-3, pipelinesStages: false, returnsLogitsToFirstGPU: true,
-    prefillChunkTokens: nil)
+    hostSecondsPerDispatchedLayer: 0.20e-3, hostSecondsPerMovedInput: 15.6e-6, pipelinesStages: false,
+    returnsLogitsToFirstGPU: true, prefillChunkTokens: nil)
 
   /// An optimised runtime with CUDA graphs (vLLM, gpt-fast): no per-layer host time.
   ///
@@ -83,7 +99,7 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
     name: "vllm", reservePerGPU: .mebibytes(512), memoryEfficiency: 0.80, computeEfficiency: 0.60,
     encoderComputeEfficiency: 0.60, hostSecondsPerEncoderLayer: 0,
     hostSecondsPerLayer: 0, hostSecondsPerStep: 0.3e-3, hostSecondsPerHop: 20e-6,
-    hostSecondsPerDispatchedLayer: 0,
+    hostSecondsPerDispatchedLayer: 0, hostSecondsPerMovedInput: 0,
     pipelinesStages: true,
     returnsLogitsToFirstGPU: false, prefillChunkTokens: 2048)
 
@@ -99,14 +115,16 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
     name: "llama.cpp", reservePerGPU: .mebibytes(384), memoryEfficiency: 0.75, computeEfficiency: 0.55,
     encoderComputeEfficiency: 0.55, hostSecondsPerEncoderLayer: 20e-6,
     hostSecondsPerLayer: 20e-6, hostSecondsPerStep: 0.2e-3, hostSecondsPerHop: 10e-6,
-    hostSecondsPerDispatchedLayer: 0, pipelinesStages: false,
+    hostSecondsPerDispatchedLayer: 0, hostSecondsPerMovedInput: 0, pipelinesStages: false,
     returnsLogitsToFirstGPU: false, prefillChunkTokens: 512)
 
   /// The hardware bound: datasheet peaks, no overheads. What no runtime reaches.
   public static let roofline = RuntimeProfile(
     name: "roofline", reservePerGPU: .zero, memoryEfficiency: 1, computeEfficiency: 1,
     encoderComputeEfficiency: 1, hostSecondsPerEncoderLayer: 0, hostSecondsPerLayer: 0,
-    hostSecondsPerStep: 0, hostSecondsPerHop: 0, hostSecondsPerDispatchedLayer: 0, pipelinesStages: true,
+    hostSecondsPerStep: 0, hostSecondsPerHop: 0, hostSecondsPerDispatchedLayer: 0,
+    hostSecondsPerMovedInput: 0,
+    pipelinesStages: true,
     returnsLogitsToFirstGPU: false,
     prefillChunkTokens: nil)
 
