@@ -110,8 +110,9 @@ import Testing
     }
   }
 
-  @Test func allReduceWithinFifteenPercentOfMeasuredGraphReplay() throws {
-    let data = try Fixtures.data("measurements/allreduce-h200x2.json")
+  @Test(arguments: [("allreduce-h200x2.json", 2), ("allreduce-h200x4.json", 4)])
+  func allReduceWithinFifteenPercentOfMeasuredGraphReplay(file: String, gpus: Int) throws {
+    let data = try Fixtures.data("measurements/" + file)
     let json = try #require(JSONValue.parse(data))
     guard case .array(let rows) = json["cudaGraph"]?["rows"] else { throw CocoaError(.coderReadCorrupt) }
     let link = Link.between(GPUList.lookup("H200")!, GPUList.lookup("H200")!)
@@ -120,7 +121,7 @@ import Testing
       let bytes = try #require(row["bytes"]?.number)
       guard bytes >= 7168 && bytes <= 524_288 else { continue }  // decode sizes, batch 1 to 32
       let measured = try #require(row["perOpInLongGraphMedianUs"]?.number) * 1e-6
-      let predicted = AllReduce.seconds(bytes: Int64(bytes), gpus: 2, link: link)
+      let predicted = AllReduce.seconds(bytes: Int64(bytes), gpus: gpus, link: link)
       #expect(abs(predicted - measured) / measured < 0.15, "\(Int(bytes)) B: \(predicted) vs \(measured)")
       checked += 1
     }
