@@ -7,8 +7,8 @@ public struct RankMemory: Sendable, Hashable, Codable {
   /// `total × gpu_memory_utilization`: what vLLM allows itself.
   public var budget: ByteCount
   public var weights: ByteCount
-  /// The profiling run's activation peak (text forward of `max_num_batched_tokens`, or the
-  /// vision tower on the dummy images, whichever is larger).
+  /// The profiling run's activation peak (text forward of `max_num_batched_tokens` or, on the last
+  /// stage, the sampler after it; or the vision tower on the dummy images, whichever is larger).
   public var activationPeak: ByteCount
   /// The vision tower's share of the profiling run (0 without one, or on later stages).
   public var encoderPeak: ByteCount
@@ -43,8 +43,11 @@ public struct RankMemory: Sendable, Hashable, Codable {
 ///   over `max_num_seqs` sequences, each with one dummy image where the model takes images; the
 ///   number of sequences is capped at `max_num_batched_tokens / tokens per image`
 ///   (anchor-runtimes.md §C.4). The text forward holds its widest transient (sharded) and the
-///   residual stream; the last stage adds logits and the sampler's fp32 copies for every
-///   sequence. The vision tower runs before the text model, so the peak is the larger of the two.
+///   residual stream. On the last stage the sampler then runs on one row of logits per sequence,
+///   after the forward's transients are freed: the peak is the larger of the forward and the
+///   sampler (its top-k sort, ``samplerBytesPerLogit``), as vLLM's own logs show (the same peak at
+///   tensor parallel 1 and 2, vllm-project/vllm#10511; `VLLMLogTests`). The vision tower runs
+///   before the text model, so the peak is the larger of the two.
 /// - KV cache: `2 × max(1, kv_heads / tp) × head_dim × dtype` per token per layer, in blocks of
 ///   16 tokens (§C.2).
 public struct VLLMMemory: Sendable {
@@ -64,10 +67,17 @@ public struct VLLMMemory: Sendable {
   /// and 2.28 GiB per GPU for a large MoE at TP 4 (vllm#18136). 0.5 GiB: an estimate for 7B-70B
   /// dense models.
   static let cudaGraphBytes = ByteCount.mebibytes(512)
-  /// Sampler copies per logit: V0's `Sampler` casts logits to fp32 and computes softmax and
-  /// log-softmax in fp32 (`vllm/model_executor/layers/sampler.py`): three fp32 tensors beside the
-  /// logits in the compute dtype.
-  static let samplerFP32Copies: Int64 = 3
+  /// Bytes per logit the sampler holds at its peak, beside the logits in the compute dtype. V0's
+  /// profiling run samples with `top_p=0.99, top_k=vocab-1` ("to reflect the accurate memory
+  /// usage", `ModelRunner._dummy_run`), so `Sampler.forward` casts the logits to fp32 (4 bytes) and
+  /// `_apply_top_k_top_p` sorts them (`vllm/model_executor/layers/sampler.py`). PyTorch sorts rows
+  /// longer than 4096 with cub's segmented radix sort (`aten/src/ATen/native/cuda/Sort.cu`,
+  /// `segmented_sort_pairs`): the sorted values (4) and int64 indices (8) it returns, an int64
+  /// iota of positions it passes in (8), and cub's scratch copies of keys and values (4 + 8).
+  /// 36 bytes, counted from the source, not fitted: with bf16 logits 38 per logit, 1.16 GiB for 256
+  /// sequences of Llama-3's 128,256 tokens, 1.38 GiB for Qwen2's 152,064; vLLM logs 1.26 and
+  /// 1.42 GiB with the final hidden states (vllm#10511, #13882; `VLLMLogTests`).
+  static let samplerBytesPerLogit: Int64 = 36
 
   var activationBytes: Int64 { Int64(computeDType.bits / 8) }
 
@@ -152,10 +162,13 @@ public struct VLLMMemory: Sendable {
         .saturatingProduct(MemoryModel.residualCopies, tokens, model.hiddenSize, activationBytes))
     }
     if contents.hasHead {
+      // The sampler runs after the forward: the final hidden states are still held, the layers'
+      // transients are not.
       let rows = Int64(profileSequences.sequences)
-      textPeak = textPeak.saturatingAdd(
-        .saturatingProduct(
-          rows, model.vocabularySize, activationBytes + Self.samplerFP32Copies * MemoryModel.fp32Bytes))
+      let sampler = Int64.saturatingProduct(
+        rows, model.vocabularySize, activationBytes + Self.samplerBytesPerLogit
+      ).saturatingAdd(.saturatingProduct(tokens, model.hiddenSize, activationBytes))
+      textPeak = max(textPeak, sampler)
     }
     guard contents.runsEncoder, let vision = model.vision else { return (ByteCount(textPeak), .zero) }
     let images = Int64(profileSequences.images)
