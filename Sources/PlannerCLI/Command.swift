@@ -201,27 +201,21 @@ enum Command {
     } catch {
       return .failure(error.description)
     }
-    let reason =
-      plan.refusals.first ?? plan.layout.failure.map { "fails in \($0.phase.description): \($0.message)" }
-      ?? ""
-    switch options.format {
-    case .vllm:
+    if options.format == .vllm {
       do {
         return Outcome(stdout: try VLLMExporter.render(plan))
       } catch {
         return .failure(error.description)
       }
-    case .json:
-      return Outcome(
-        stdout: ServingRenderer.json(plan),
-        stderr: plan.starts ? "" : "planner: vLLM would not start: \(reason)\n",
-        exitCode: plan.starts ? 0 : 1)
-    default:
-      return Outcome(
-        stdout: ServingRenderer.render(plan),
-        stderr: plan.starts ? "" : "planner: vLLM would not start: \(reason)\n", exitCode: plan.starts ? 0 : 1
-      )
     }
+    let text = options.format == .json ? ServingRenderer.json(plan) : ServingRenderer.render(plan)
+    guard plan.starts else {
+      let reason =
+        plan.refusals.first ?? plan.layout.failure.map { "fails in \($0.phase.description): \($0.message)" }
+        ?? ""
+      return Outcome(stdout: text, stderr: "planner: vLLM would not start: \(reason)\n", exitCode: 1)
+    }
+    return Outcome(stdout: text)
   }
 
   /// `--format llama-cpp`: the llama-server command, or why llama.cpp cannot run the plan (one

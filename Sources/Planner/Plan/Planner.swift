@@ -79,6 +79,23 @@ public enum Planner {
       problem: problem, placement: strategy.place(problem), strategy: strategy, dtypeNotes: dtypes.notes)
   }
 
+  /// The dtypes of a `--dtype` the user fixed (bf16 already checked by the caller, whose runtime
+  /// words the refusal): fp8 needs sm_89; quantized weights compute in bf16 where the checkpoint is
+  /// bf16 and every GPU runs it natively, else in fp16.
+  static func fixed(_ dtype: DType, native: DType, gpus: [GPU]) throws(PlanningError) -> DTypes {
+    if dtype == .fp8, let old = gpus.first(where: { !$0.supportsFP8 }) {
+      throw PlanningError(
+        description:
+          "--dtype fp8: \(old.name) (sm_\(old.computeCapability)) has no fp8 (needs sm_89 or later); use int8"
+      )
+    }
+    let allBF16 = gpus.allSatisfy(\.supportsBF16)
+    let compute = dtype.isQuantized ? (allBF16 && native == .bf16 ? .bf16 : .fp16) : dtype
+    let note =
+      dtype.isQuantized ? "\(dtype) weights, \(compute) compute: as requested" : "\(dtype): as requested"
+    return DTypes(weight: dtype, compute: compute, notes: [note])
+  }
+
   /// Chooses the dtypes.
   ///
   /// With `dtype` `auto`, the model's native dtype is kept where every GPU runs it natively, and
@@ -103,16 +120,7 @@ public enum Planner {
             "--dtype bf16: \(old.name) (sm_\(old.computeCapability)) has no native bf16; use --dtype fp16 or auto"
         )
       }
-      if dtype == .fp8, let old = request.gpus.first(where: { !$0.supportsFP8 }) {
-        throw PlanningError(
-          description:
-            "--dtype fp8: \(old.name) (sm_\(old.computeCapability)) has no fp8 (needs sm_89 or later); use int8"
-        )
-      }
-      compute = dtype.isQuantized ? (noBF16 == nil && native == .bf16 ? .bf16 : .fp16) : dtype
-      notes.append(
-        dtype.isQuantized ? "\(dtype) weights, \(compute) compute: as requested" : "\(dtype): as requested")
-      return DTypes(weight: dtype, compute: compute, notes: notes)
+      return try fixed(dtype, native: native, gpus: request.gpus)
     case .auto:
       if native == .bf16, let old = noBF16 {
         compute = .fp16

@@ -178,38 +178,26 @@ public enum ServingRenderer {
   /// `vpm, resampler, llm.model.embed_tokens, llm.model.layers.0-13`: non-text parts by their
   /// top module, text layers by name, numbered runs folded.
   static func layers(of stage: ServingLayout.Stage, in plan: ServingPlan) -> [String] {
-    let model = plan.model
-    let decoders = model.layers.filter { $0.stream == .text && $0.kind == .decoder }
-    guard let firstDecoder = model.layers.firstIndex(where: { $0.stream == .text && $0.kind == .decoder }),
-      let lastDecoder = model.layers.lastIndex(where: { $0.stream == .text && $0.kind == .decoder })
-    else { return ["(whole model)"] }
+    let chain = StageChain(plan.model)
+    guard !chain.decoders.isEmpty else { return ["(whole model)"] }
     var names: [String] = []
-    let isFirst = stage.decoderLayers.lowerBound == 0
-    let isLast = stage.decoderLayers.upperBound == decoders.count
-    if isFirst {
-      for layer in model.layers where layer.stream != .text {
+    if stage.decoderLayers.lowerBound == 0 {
+      for layer in chain.leading where layer.stream != .text {
         let top = String(layer.module.split(separator: ".").first ?? "")
         if !names.contains(top) { names.append(top) }
       }
-      names += model.layers[..<firstDecoder].filter { $0.stream == .text && $0.kind != .rotary }.map(\.module)
+      names += chain.leading.filter { $0.stream == .text && $0.kind != .rotary }.map(\.module)
     }
-    names += decoders[stage.decoderLayers].map(\.module)
-    if isLast {
-      names += model.layers[(lastDecoder + 1)...].filter { $0.stream == .text && $0.kind != .rotary }.map(
-        \.module)
+    names += chain.decoders[stage.decoderLayers].map(\.module)
+    if stage.decoderLayers.upperBound == chain.decoders.count {
+      names += chain.trailing.filter { $0.kind != .rotary }.map(\.module)
     }
     return Plan.foldingNumberedRuns(names)
   }
 
   static let stageWidths = [5, 5, 11, 12, 11, 11, 11]
 
-  static func stageRow(_ cells: [String]) -> String {
-    zip(cells, stageWidths).enumerated().map { index, pair in
-      let (cell, width) = pair
-      let padding = String(repeating: " ", count: max(0, width - cell.count))
-      return index < 2 ? cell + padding : padding + cell
-    }.joined(separator: "  ")
-  }
+  static func stageRow(_ cells: [String]) -> String { Table.row(cells, widths: stageWidths) }
 }
 
 extension ServingRenderer {

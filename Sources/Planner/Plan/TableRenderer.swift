@@ -73,8 +73,9 @@ public enum TableRenderer {
 
   static let columnWidths = [6, 14, 11, 11, 11, 11, 11, 11, 5]
 
-  static func row(_ cells: [String]) -> String {
-    zip(cells, columnWidths).enumerated().map { index, pair in
+  /// Cells padded to `widths`: the first two columns (names) left-aligned, numbers right-aligned.
+  static func row(_ cells: [String], widths: [Int] = columnWidths) -> String {
+    zip(cells, widths).enumerated().map { index, pair in
       let (cell, width) = pair
       let padding = String(repeating: " ", count: max(0, width - cell.count))
       // Text columns align left, numbers right.

@@ -6,15 +6,6 @@ public enum VLLMExporter {
     public var description: String
   }
 
-  /// vLLM's `--dtype` names.
-  static func dtypeFlag(_ dtype: DType) -> String {
-    switch dtype {
-    case .bf16: "bfloat16"
-    case .fp32: "float32"
-    default: "float16"
-    }
-  }
-
   public static func render(_ plan: ServingPlan) throws(Refusal) -> String {
     if let refusal = plan.refusals.first { throw Refusal(description: "--format vllm: " + refusal) }
     if let failure = plan.layout.failure {
@@ -40,7 +31,7 @@ public enum VLLMExporter {
     let config = plan.config
     var flags = [repository]
     if plan.model.serving.remoteCode { flags.append("--trust-remote-code") }
-    flags.append("--dtype \(dtypeFlag(plan.computeDType))")
+    flags.append("--dtype \(plan.computeDType.torchName)")
     if plan.weightDType == .int4 { flags.append("--quantization awq") }
     if plan.weightDType == .fp8 { flags.append("--quantization fp8") }
     if plan.kvDType == .fp8 { flags.append("--kv-cache-dtype fp8") }

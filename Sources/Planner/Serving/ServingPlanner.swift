@@ -62,14 +62,7 @@ public enum ServingPlanner {
             "--dtype bf16: vLLM refuses bfloat16 on \(old.name) (sm_\(old.computeCapability)): \"Bfloat16 is only "
             + "supported on GPUs with compute capability of at least 8.0\"; use --dtype fp16")
       }
-      if dtype == .fp8, let old = request.gpus.first(where: { !$0.supportsFP8 }) {
-        throw PlanningError(
-          description:
-            "--dtype fp8: \(old.name) (sm_\(old.computeCapability)) has no fp8 (needs sm_89 or later); use int8"
-        )
-      }
-      let compute: DType = dtype.isQuantized ? (old == nil && native == .bf16 ? .bf16 : .fp16) : dtype
-      return Planner.DTypes(weight: dtype, compute: compute, notes: ["\(dtype): as requested"])
+      return try Planner.fixed(dtype, native: native, gpus: request.gpus)
     case .auto:
       if native == .bf16, let old {
         return Planner.DTypes(

@@ -1,27 +1,44 @@
+/// A model's chain as vLLM's pipeline stages hold it: the decoder layers, which the stages
+/// divide, and what the first and the last stage hold besides.
+struct StageChain {
+  var decoders: [Layer]
+  /// Everything before the first decoder layer, and every layer outside the text model (the
+  /// vision tower runs on the first stage).
+  var leading: [Layer]
+  /// The text layers after the last decoder layer (norm, LM head).
+  var trailing: [Layer]
+
+  init(_ model: ModelGraph) {
+    let isDecoder = { (layer: Layer) in layer.stream == .text && layer.kind == .decoder }
+    decoders = model.layers.filter(isDecoder)
+    let first = model.layers.firstIndex(where: isDecoder) ?? model.layers.count
+    leading = Array(model.layers[..<first]) + model.layers[first...].filter { $0.stream != .text }
+    let last = model.layers.lastIndex(where: isDecoder)
+    trailing = last.map { model.layers[($0 + 1)...].filter { $0.stream == .text } } ?? []
+  }
+}
+
 /// The search over vLLM layouts: every tensor-parallel size the model and GPUs allow, the
 /// pipeline stages that use the rest, and for each the partition of decoder layers over the
 /// stages that the cost model prefers.
 struct ServingSearch {
-  var request: ServingRequest
-  var memory: VLLMMemory
+  let request: ServingRequest
+  let memory: VLLMMemory
+  let chain: StageChain
+
+  init(request: ServingRequest, memory: VLLMMemory) {
+    self.request = request
+    self.memory = memory
+    self.chain = StageChain(request.model)
+  }
 
   var model: ModelGraph { request.model }
   var perNode: Int { request.gpus.count }
   var nodes: Int { request.serving.nodes }
   func gpu(_ index: Int) -> GPU { request.gpus[index % perNode] }
-
-  /// The decoder layers, and the layers the first and the last stage hold besides.
-  var decoders: [Layer] { model.layers.filter { $0.stream == .text && $0.kind == .decoder } }
-  var leading: [Layer] {
-    let first = model.layers.firstIndex { $0.stream == .text && $0.kind == .decoder } ?? model.layers.count
-    return Array(model.layers[..<first]) + model.layers[first...].filter { $0.stream != .text }
-  }
-  var trailing: [Layer] {
-    guard let last = model.layers.lastIndex(where: { $0.stream == .text && $0.kind == .decoder }) else {
-      return []
-    }
-    return model.layers[(last + 1)...].filter { $0.stream == .text }
-  }
+  var decoders: [Layer] { chain.decoders }
+  var leading: [Layer] { chain.leading }
+  var trailing: [Layer] { chain.trailing }
 
   /// Attention heads and KV heads of the text model (tensor parallelism divides both).
   var heads: (query: Int64, kv: Int64) {
@@ -215,8 +232,9 @@ struct ServingSearch {
     let sequences = max(1, min(memory.settings.maxNumSeqs, Int(max(0, floor) / blocksPerSequence)))
     // Pass 2: the fastest partition that keeps `floor` blocks on every stage.
     let micro = (sequences + pp - 1) / pp
-    let batch = request.strategy == .latency ? 1 : micro
-    let costs = groups.map { stageCost(group: $0, batch: batch, context: context) }
+    let one = groups.map { stageCost(group: $0, batch: 1, context: context) }
+    let loaded = groups.map { stageCost(group: $0, batch: micro, context: context) }
+    let costs = request.strategy == .latency ? one : loaded
     var fastest = Array(repeating: Array(repeating: Double.infinity, count: count + 1), count: pp + 1)
     var cut = Array(repeating: Array(repeating: 0, count: count + 1), count: pp + 1)
     fastest[0][0] = 0
@@ -233,17 +251,19 @@ struct ServingSearch {
     var bounds = [count]
     for s in stride(from: pp, to: 0, by: -1) { bounds.insert(cut[s][bounds[0]], at: 0) }
     let partition = (0..<pp).map { bounds[$0]..<bounds[$0 + 1] }
-    return estimate(groups: groups, partition: partition, rank: rank, context: context, sequences: sequences)
+    return estimate(
+      groups: groups, partition: partition, rank: rank, context: context, sequences: sequences, one: one,
+      loaded: loaded)
   }
 
-  /// The layout's estimate and startup outcome.
+  /// The layout's estimate and startup outcome, from the stages' decode costs at batch 1
+  /// (`one`) and at the micro-batch of `sequences` over the stages (`loaded`).
   func estimate(
     groups: [[Int]], partition: [Range<Int>], rank: (Int, Range<Int>) -> RankMemory, context: Int,
-    sequences: Int
+    sequences: Int, one: [StageCost], loaded: [StageCost]
   ) -> ServingLayout {
     let tp = groups[0].count
     let pp = groups.count
-    let one = groups.map { stageCost(group: $0, batch: 1, context: context) }
     var stages: [ServingLayout.Stage] = []
     for (s, range) in partition.enumerated() {
       stages.append(
@@ -271,7 +291,6 @@ struct ServingSearch {
       : 0
     // Throughput: `sequences` decode together, in `pp` micro-batches through the pipeline.
     let micro = (sequences + pp - 1) / pp
-    let loaded = groups.map { stageCost(group: $0, batch: micro, context: context) }
     var slowest = 0.0
     for s in 0..<pp {
       slowest = max(slowest, loaded[s].seconds(partition[s], first: s == 0, last: s == pp - 1))
