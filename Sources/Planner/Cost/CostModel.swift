@@ -1,18 +1,3 @@
-/// What limits a piece of work: the GPU's memory bandwidth, its arithmetic, the host issuing it,
-/// or a link.
-public enum Bound: String, Sendable, Hashable, Codable {
-  case memory = "memory bandwidth"
-  case compute
-  case host = "host overhead"
-  case link
-}
-
-/// Seconds for some work, and what bounds it.
-public struct Timing: Sendable, Hashable {
-  public var seconds: Double
-  public var bound: Bound
-}
-
 /// The cost model of ../shared/DESIGN.md: seconds for a layer on a GPU, and for a hop on a link.
 ///
 /// A layer takes `max(FLOPs / (peak × compute efficiency), bytes / (bandwidth × memory

@@ -1,15 +1,3 @@
-/// Bytes on one device, by kind.
-public struct MemoryBreakdown: Sendable, Hashable, Codable {
-  public var weights: ByteCount = .zero
-  public var kvCache: ByteCount = .zero
-  public var activations: ByteCount = .zero
-  public var reserve: ByteCount = .zero
-
-  public init() {}
-
-  public var total: ByteCount { weights + kvCache + activations + reserve }
-}
-
 /// The memory model of ../shared/DESIGN.md: what a set of layers needs on one device under a workload.
 ///
 /// - Weights: every tensor at the weight dtype (quantized types for quantizable matrices only).

@@ -109,38 +109,3 @@ public struct ModelGraph: Sendable, Hashable {
   /// The layers of one stream, in chain order.
   public func layers(of stream: Layer.Stream) -> [Layer] { layers.filter { $0.stream == stream } }
 }
-
-/// How a vision model turns an image into tokens.
-///
-/// MiniCPM-V 2.x cuts an image into up to `maximumSlices` slices of `sliceSize` pixels plus
-/// one overview image; each slice is `(sliceSize / patchSize)²` patches through the vision
-/// tower, and the resampler turns each slice into `queriesPerSlice` tokens for the LLM.
-public struct VisionInput: Sendable, Hashable, Codable {
-  public var sliceSize: Int64
-  public var patchSize: Int64
-  /// Slices per image, the overview included, at the largest image the model accepts.
-  public var maximumSlices: Int64
-  /// LLM tokens per slice (resampler queries, or merged patches).
-  public var queriesPerSlice: Int64
-
-  /// Patches per slice through the vision tower.
-  public var patchesPerSlice: Int64 { (sliceSize / patchSize) * (sliceSize / patchSize) }
-}
-
-/// What a serving runtime (vLLM, llama.cpp) needs to know about a model beyond its layers.
-public struct ServingFacts: Sendable, Hashable, Codable {
-  /// The Hugging Face repository id (`openbmb/MiniCPM-V-2_6`) or the local directory the model
-  /// was read from: what `vllm serve` is given.
-  public var repository: String?
-  /// `max_position_embeddings` of the text model: vLLM's default `max_model_len`.
-  public var maxPositions: Int64?
-  /// Whether loading needs the checkpoint's own Python code (`auto_map` in config.json:
-  /// `--trust-remote-code`).
-  public var remoteCode = false
-
-  public init(repository: String? = nil, maxPositions: Int64? = nil, remoteCode: Bool = false) {
-    self.repository = repository
-    self.maxPositions = maxPositions
-    self.remoteCode = remoteCode
-  }
-}

@@ -33,17 +33,6 @@ public struct Estimate: Sendable, Hashable {
   }
 }
 
-/// A device boundary the activations cross, with its cost per decode step.
-public struct Hop: Sendable, Hashable {
-  public var from: Device
-  public var to: Device
-  public var link: Link
-  /// Seconds per decode step (latency, bytes over the link, the runtime's host time).
-  public var seconds: Double
-  /// Why the hop exists: `"activations"`, or `"logits back to GPU 0"`.
-  public var carries: String
-}
-
 extension Estimate {
   /// Estimates a placement: walks the chain in execution order, timing each layer on the GPU
   /// that runs it (an offloaded layer runs on GPU 0 after its weights are streamed in) and each

@@ -43,30 +43,6 @@ public struct ServingLayout: Sendable {
   public var starts: Bool { failure == nil }
 }
 
-/// An error vLLM would raise while starting, predicted: when it happens and what it says.
-public struct ServingFailure: Sendable, Hashable, Codable {
-  /// When vLLM meets the error (stable names in JSON; ``description`` for people).
-  public enum Phase: String, Sendable, Hashable, Codable, CustomStringConvertible {
-    case configuration, loading, profiling, kvCache, cudaGraphs
-
-    public var description: String {
-      switch self {
-      case .configuration: "checking the configuration"
-      case .loading: "loading the weights"
-      case .profiling: "the profiling run"
-      case .kvCache: "allocating the KV cache"
-      case .cudaGraphs: "capturing CUDA graphs"
-      }
-    }
-  }
-
-  public var phase: Phase
-  /// The GPU it happens on (the first, where several do).
-  public var gpu: Int?
-  /// vLLM's message, with the planner's numbers.
-  public var message: String
-}
-
 /// vLLM's default split of `layers` decoder layers over `stages` pipeline stages
 /// (`vllm/distributed/utils.py::get_pp_indices`, anchor-runtimes.md §C.5): equal counts, and the
 /// remainder one each to the stages before the last, from the second-to-last backwards.

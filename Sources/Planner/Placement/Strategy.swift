@@ -1,0 +1,54 @@
+/// How to place a model: one strategy per family, behind one seam.
+public enum Strategy: String, Sendable, Hashable, CaseIterable, Codable {
+  /// The planner's default: `latency` for one sequence (or a runtime that does not pipeline
+  /// stages), `throughput` for several sequences on one that does; on the fewest GPUs that do
+  /// not make it slower.
+  case auto
+  /// Minimise single-stream decode time per token, within the memory caps.
+  case latency
+  /// Minimise the slowest stage (pipelined throughput), within the memory caps.
+  case throughput
+  /// Contiguous layers per GPU, balancing each GPU's share of its own capacity (weights, KV cache,
+  /// activations and reserve all counted).
+  case memory
+  /// accelerate's `device_map="sequential"`: fill GPU 0, then GPU 1, ...
+  case sequential
+  /// accelerate's `device_map="balanced"` (and `"auto"`).
+  case balanced
+  /// accelerate's `device_map="balanced_low_0"`.
+  case balancedLow0 = "balanced_low_0"
+
+  /// Whether this strategy reproduces accelerate (by weights only) rather than planning the workload.
+  public var isAccelerateParity: Bool { self == .sequential || self == .balanced || self == .balancedLow0 }
+
+  /// Places the problem's model.
+  public func place(_ problem: PlacementProblem) -> Placement {
+    switch self {
+    case .auto: CostAwareStrategy(objective: autoObjective(for: problem), keepsHeadroom: true).place(problem)
+    case .latency: CostAwareStrategy(objective: .latency).place(problem)
+    case .throughput: throughputPlacement(problem)
+    case .memory: MemoryBalancedStrategy().place(problem)
+    case .sequential, .balanced, .balancedLow0: AccelerateStrategy(strategy: self).place(problem)
+    }
+  }
+
+  /// The slowest stage where the runtime pipelines stages; where it does not (transformers runs
+  /// one GPU at a time), throughput is the batch over the whole step, which the latency plan
+  /// already minimises.
+  func throughputPlacement(_ problem: PlacementProblem) -> Placement {
+    guard !problem.memory.runtime.pipelinesStages else {
+      return CostAwareStrategy(objective: .throughput).place(problem)
+    }
+    var placement = CostAwareStrategy(objective: .latency).place(problem)
+    placement.notes.insert(
+      "\(problem.memory.runtime.name) runs one GPU at a time, so throughput is the batch over the whole step: "
+        + "the fastest step is also the best throughput (--runtime vllm pipelines stages)", at: 0)
+    return placement
+  }
+
+  /// What `auto` minimises: the slowest stage when several sequences flow through a runtime that
+  /// pipelines stages, else the time per step.
+  func autoObjective(for problem: PlacementProblem) -> ChainPartition.Objective {
+    problem.memory.workload.batch > 1 && problem.memory.runtime.pipelinesStages ? .throughput : .latency
+  }
+}
