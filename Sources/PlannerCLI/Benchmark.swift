@@ -78,7 +78,10 @@ enum Benchmark {
           let clock = ContinuousClock()
           let start = clock.now
           let plan = try? Planner.plan(
-            PlanRequest(model: benchmark.model, gpus: benchmark.gpus, strategy: strategy))
+            PlanRequest(
+              model: benchmark.model, gpus: benchmark.gpus,
+              runtime: strategy.accelerateMode.map { .transformers(accelerate: $0) } ?? .transformers(),
+              objective: strategy.objective ?? .auto))
           samples.append(clock.now - start)
           fits = plan?.fits ?? false
         }
@@ -100,16 +103,16 @@ enum Benchmark {
   static func servingLines(minicpm: ModelGraph) -> [String] {
     var twoNodes = ServingConfig()
     twoNodes.nodes = 2
-    let cases: [(String, ServingRequest, Int)] = [
+    let cases: [(String, PlanRequest, Int)] = [
       (
         "vllm: llama-3-70b on 2 nodes of 8xA100-80G (4 layouts)",
-        ServingRequest(
+        PlanRequest(
           model: ModelCatalog.entry(named: "llama-3-70b")!.build(), gpus: gpus("8xA100-80G"),
-          serving: twoNodes), 11
+          runtime: .vllm(twoNodes)), 11
       ),
       (
         "vllm: minicpm-v-2.6 defaults on A6000 (fails: settings search)",
-        ServingRequest(model: minicpm, gpus: gpus("A6000")), 21
+        PlanRequest(model: minicpm, gpus: gpus("A6000"), runtime: .vllm()), 21
       ),
     ]
     var lines: [String] = []
@@ -118,7 +121,7 @@ enum Benchmark {
       for _ in 0..<repeats {
         let clock = ContinuousClock()
         let start = clock.now
-        _ = try? ServingPlanner.plan(request)
+        _ = try? Planner.plan(request)
         samples.append(clock.now - start)
       }
       samples.sort()

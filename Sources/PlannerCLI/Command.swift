@@ -146,19 +146,44 @@ enum Command {
         return .failure("bad --link '\(link)': \(error.description)", code: Outcome.usageExitCode)
       }
     }
-    if runtime.name == RuntimeProfile.vllm.name {
-      return serve(options, model: model, gpus: gpus, runtime: runtime, topology: topology)
+    let kind = Runtime.Kind(named: runtime.name) ?? .transformers
+    let mode = options.strategy.accelerateMode
+    let planned: Runtime
+    switch kind {
+    case .vllm:
+      if mode != nil {
+        return .failure(
+          "--strategy \(options.strategy.rawValue) is accelerate's device_map; vLLM takes auto, latency, "
+            + "throughput or memory", code: Outcome.usageExitCode)
+      }
+      if options.format == .deviceMap {
+        return .failure(
+          "--format device-map is accelerate's; vLLM takes --format vllm (or table, json)",
+          code: Outcome.usageExitCode)
+      }
+      planned = .vllm(options.serving)
+    default:
+      if options.format == .vllm {
+        return .failure("--format vllm needs --runtime vllm", code: Outcome.usageExitCode)
+      }
+      planned = mode.flatMap { Runtime(kind, accelerate: $0) } ?? Runtime(kind)
     }
     let request = PlanRequest(
-      model: model, gpus: gpus, workload: options.workload, strategy: options.strategy,
-      maxMemory: options.maxMemory, runtime: runtime, topology: topology)
-    if options.compare {
+      model: model, gpus: gpus, workload: options.workload, runtime: planned,
+      objective: options.strategy.objective ?? .auto, maxMemory: options.maxMemory,
+      profile: options.profile == nil ? nil : runtime, topology: topology)
+    if options.compare && !kind.isEngine {
+      let plans: [Plan]
       do {
-        let plans = try Planner.compare(request)
-        return Outcome(stdout: CompareRenderer.render(plans), exitCode: plans.contains(where: \.fits) ? 0 : 1)
+        plans = try Planner.compare(request)
       } catch {
         return .failure(error.description)
       }
+      let fits = plans.contains(where: \.fits)
+      let text = options.format == .json ? JSONExporter.render(plans) : CompareRenderer.render(plans)
+      return Outcome(
+        stdout: text, stderr: fits ? "" : "planner: does not fit: no strategy fits these GPUs\n",
+        exitCode: fits ? 0 : 1)
     }
     let plan: Plan
     do {
@@ -167,60 +192,31 @@ enum Command {
       return .failure(error.description)
     }
     let text: String
-    switch options.format {
-    case .table: text = TableRenderer.render(plan)
-    case .json: text = JSONExporter.render(plan)
-    case .deviceMap: text = DeviceMapExporter.render(plan)
-    case .llamaCpp: return llamaCpp(plan)
-    case .vllm: return .failure("--format vllm needs --runtime vllm", code: Outcome.usageExitCode)
-    }
-    guard plan.fits else {
-      let reason = plan.warnings.first ?? "it does not fit"
-      return Outcome(stdout: text, stderr: "planner: does not fit: \(reason)\n", exitCode: 1)
-    }
-    return Outcome(stdout: text)
-  }
-
-  /// A vLLM serving plan: the table, its JSON, or the `vllm serve` command. Exit 1 where vLLM
-  /// would not start (the export then prints nothing and says why).
-  static func serve(
-    _ options: Options, model: ModelGraph, gpus: [GPU], runtime: RuntimeProfile, topology: Topology?
-  ) -> Outcome {
-    if options.format == .deviceMap {
-      return .failure(
-        "--format device-map is accelerate's; vLLM takes --format vllm (or table, json)",
-        code: Outcome.usageExitCode)
-    }
-    let request = ServingRequest(
-      model: model, gpus: gpus, workload: options.workload, serving: options.serving,
-      strategy: options.strategy,
-      runtime: runtime, topology: topology)
-    let plan: ServingPlan
-    do {
-      plan = try ServingPlanner.plan(request)
-    } catch {
-      return .failure(error.description)
-    }
-    if options.format == .vllm {
+    switch (options.format, plan.layout) {
+    case (.table, _): text = TableRenderer.render(plan)
+    case (.json, _): text = JSONExporter.render(plan)
+    case (.deviceMap, .deviceMap(let layout)): text = DeviceMapExporter.render(layout)
+    case (.llamaCpp, .deviceMap(let layout)): return llamaCpp(layout)
+    case (.vllm, .engine(let layout)):
       do {
-        return Outcome(stdout: try VLLMExporter.render(plan))
+        return Outcome(stdout: try VLLMExporter.render(layout))
       } catch {
         return .failure(error.description)
       }
+    default:
+      return .failure(
+        "--format \(options.format.rawValue) cannot print a \(plan.runtime.name) plan", code: Outcome.usageExitCode)
     }
-    let text = options.format == .json ? ServingRenderer.json(plan) : ServingRenderer.render(plan)
-    guard plan.starts else {
-      let reason =
-        plan.refusals.first ?? plan.layout.failure.map { "fails in \($0.phase.description): \($0.message)" }
-        ?? ""
-      return Outcome(stdout: text, stderr: "planner: vLLM would not start: \(reason)\n", exitCode: 1)
+    guard plan.fits else {
+      let what = plan.runtime.kind.isEngine ? "vLLM would not start" : "does not fit"
+      return Outcome(stdout: text, stderr: "planner: \(what): \(plan.verdict)\n", exitCode: 1)
     }
     return Outcome(stdout: text)
   }
 
   /// `--format llama-cpp`: the llama-server command, or why llama.cpp cannot run the plan (one
   /// line on stderr, exit 1, nothing on stdout).
-  static func llamaCpp(_ plan: Plan) -> Outcome {
+  static func llamaCpp(_ plan: DeviceMapLayout) -> Outcome {
     do {
       return Outcome(stdout: try LlamaCppExporter.render(plan))
     } catch {

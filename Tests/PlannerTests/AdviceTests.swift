@@ -21,8 +21,8 @@ import Testing
     let request = try Self.request("minicpm-v-2.6", "2xP4") { $0.workload.dtype = .fixed(.fp16) }
     let plan = try Planner.plan(request)
     #expect(!plan.fits)
-    #expect(plan.advice.contains { $0.hasPrefix("--dtype int8") })
-    #expect(plan.advice.contains { $0.hasPrefix("add one P4: --gpus 3xP4") })
+    #expect(plan.remedies.map(\.summary).contains { $0.hasPrefix("--dtype int8") })
+    #expect(plan.remedies.map(\.summary).contains { $0.hasPrefix("add one P4: --gpus 3xP4") })
     var quantized = request
     quantized.workload.dtype = .fixed(.int8)
     #expect(Self.fits(quantized))
@@ -37,7 +37,7 @@ import Testing
       $0.workload.contextTokens = 131_072
     }
     let plan = try Planner.plan(request)
-    let line = try #require(plan.advice.first { $0.hasPrefix("--context ") })
+    let line = try #require(plan.remedies.map(\.summary).first { $0.hasPrefix("--context ") })
     let tokens = try #require(Int(line.dropFirst("--context ".count).prefix { $0.isNumber }))
     #expect(tokens % Advice.contextStep == 0)
     var fitting = request
@@ -56,7 +56,7 @@ import Testing
     }
     let plan = try Planner.plan(request)
     #expect(!plan.fits)
-    let line = try #require(plan.advice.first { $0.hasPrefix("--batch ") })
+    let line = try #require(plan.remedies.map(\.summary).first { $0.hasPrefix("--batch ") })
     let batch = try #require(Int(line.dropFirst("--batch ".count).prefix { $0.isNumber }))
     var fitting = request
     fitting.workload.batch = batch
@@ -71,7 +71,7 @@ import Testing
     let request = try Self.request("minicpm-llama3-v-2.5", "2xT4") { $0.strategy = .sequential }
     let plan = try Planner.plan(request)
     #expect(!plan.fits)
-    #expect(plan.advice.first?.hasPrefix("--strategy auto") == true)
+    #expect(plan.remedies.map(\.summary).first?.hasPrefix("--strategy auto") == true)
     var auto = request
     auto.strategy = .auto
     #expect(Self.fits(auto))
@@ -80,13 +80,13 @@ import Testing
   @Test func aModelTooLargeForOneMoreGPUNamesHowManyItTakes() throws {
     let request = try Self.request("llama-3-70b", "T4")
     let plan = try Planner.plan(request)
-    let line = try #require(plan.advice.first { $0.contains("more T4") })
+    let line = try #require(plan.remedies.map(\.summary).first { $0.contains("more T4") })
     #expect(line.contains("--gpus 4xT4"))
-    #expect(plan.advice.contains { $0.hasPrefix("offload ") && $0.contains("s/token") })
+    #expect(plan.remedies.map(\.summary).contains { $0.hasPrefix("offload ") && $0.contains("s/token") })
   }
 
   @Test func aPlanThatFitsHasNoAdvice() throws {
-    #expect(try Planner.plan(Self.request("minicpm-v-2.6", "2xP4")).advice.isEmpty)
+    #expect(try Planner.plan(Self.request("minicpm-v-2.6", "2xP4")).remedies.isEmpty)
   }
 }
 
@@ -96,7 +96,7 @@ import Testing
       model: try #require(ModelCatalog.entry(named: "minicpm-v-2.6")).build(),
       gpus: try GPUList.parse("1xT4,1xP4"))
     let plans = try Planner.compare(request)
-    #expect(plans.map(\.strategy) == Strategy.allCases)
+    #expect(plans.map { $0.layout.deviceMap?.strategy } == Strategy.allCases)
     #expect(Set(plans.map(\.weightDType)).count == 1)
     let text = CompareRenderer.render(plans)
     let rows = text.split(separator: "\n").filter { line in
@@ -106,9 +106,9 @@ import Testing
     let balanced = try #require(rows.first { $0.hasPrefix("balanced ") })
     #expect(balanced.contains("1.00x"))
     // auto beats accelerate's default here (it spills to the CPU): a speed-up above 1.
-    let auto = try #require(plans.first { $0.strategy == .auto })
-    let accelerate = try #require(plans.first { $0.strategy == .balanced })
+    let auto = try #require(plans.first { $0.layout.deviceMap?.strategy == .auto })
+    let accelerate = try #require(plans.first { $0.layout.deviceMap?.strategy == .balanced })
     #expect(auto.fits && !accelerate.fits)
-    #expect(auto.estimate.decodeSecondsPerToken < accelerate.estimate.decodeSecondsPerToken)
+    #expect(auto.speed.decodeSecondsPerToken < accelerate.speed.decodeSecondsPerToken)
   }
 }

@@ -43,14 +43,15 @@ import Testing
   }
 
   /// One single-GPU plan of the measured model.
-  static func plan(runtime: RuntimeProfile, batch: Int = 1, context: Int) -> Plan {
+  static func plan(runtime: RuntimeProfile, batch: Int = 1, context: Int) -> DeviceMapLayout {
     var workload = Workload()
     workload.batch = batch
     workload.contextTokens = context
     workload.dtype = .fixed(.bf16)
     let request = PlanRequest(
-      model: model, gpus: [gpu], workload: workload, strategy: .auto, runtime: runtime)
-    return try! Planner.plan(request)
+      model: model, gpus: [gpu], workload: workload, runtime: Runtime(Runtime.Kind(named: runtime.name)!),
+      profile: runtime)
+    return try! Planner.plan(request).layout.deviceMap!
   }
 
   @Test func weightsWithinOnePercent() throws {

@@ -217,7 +217,7 @@ import Testing
   // MARK: - Estimate
 
   /// A plan of Qwen2-7B in fp16 on `gpus`, layers from `split` on (in chain order) on GPU 1.
-  static func plan(gpus: [GPU], split: Int?, runtime: RuntimeProfile) throws -> (Plan, PlacementProblem) {
+  static func plan(gpus: [GPU], split: Int?, runtime: RuntimeProfile) throws -> (DeviceMapLayout, PlacementProblem) {
     let model = try qwen2()
     var workload = Workload()
     workload.dtype = .fixed(.fp16)
@@ -227,7 +227,7 @@ import Testing
     let map = model.layers.enumerated().map { index, layer in
       (module: layer.module, device: Device.gpu(split.map { index >= $0 ? 1 : 0 } ?? 0))
     }
-    let plan = Plan(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
+    let plan = DeviceMapLayout(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
     return (plan, problem)
   }
 
@@ -236,16 +236,16 @@ import Testing
     var workload = Workload()
     workload.dtype = .fixed(.fp16)
     let viaPlanner = try Planner.plan(
-      PlanRequest(model: try Self.qwen2(), gpus: [h100], workload: workload, strategy: .latency))
+      PlanRequest(model: try Self.qwen2(), gpus: [h100], workload: workload, objective: .latency))
     #expect(viaPlanner.weightDType == .fp16)
-    #expect(viaPlanner.hops.isEmpty)
+    #expect(viaPlanner.layout.deviceMap?.hops.isEmpty == true)
     let (plan, problem) = try Self.plan(gpus: [h100], split: nil, runtime: .transformers)
     #expect(plan.hops.isEmpty)
     let layers = problem.model.layers.filter { $0.stream == .text }
     let expected =
       layers.reduce(0.0) { $0 + problem.cost.decode($1, on: h100).seconds } + 0.50e-3
     #expect(Self.isClose(plan.estimate.decodeSecondsPerToken, expected, tolerance: 1e-9))
-    #expect(Self.isClose(viaPlanner.estimate.decodeSecondsPerToken, expected, tolerance: 1e-9))
+    #expect(Self.isClose(viaPlanner.speed.decodeSecondsPerToken, expected, tolerance: 1e-9))
     #expect(plan.estimate.bottleneckDevice == .gpu(0))
     #expect(plan.estimate.bottleneckBound == .host)
   }

@@ -12,22 +12,23 @@ import Testing
   static func plan(
     _ model: String, on gpus: String, strategy: Strategy = .auto, dtype: DType? = nil,
     configure: (inout Workload) -> Void = { _ in }
-  ) throws -> Plan {
+  ) throws -> DeviceMapLayout {
     var workload = Workload()
     if let dtype { workload.dtype = .fixed(dtype) }
     configure(&workload)
     let graph = try #require(ModelCatalog.entry(named: model)).build()
-    return try Planner.plan(
+    let plan = try Planner.plan(
       PlanRequest(
-        model: graph, gpus: try GPUList.parse(gpus), workload: workload, strategy: strategy,
-        runtime: .llamaCpp))
+        model: graph, gpus: try GPUList.parse(gpus), workload: workload,
+        runtime: .llamaCpp(accelerate: strategy.accelerateMode), objective: strategy.objective ?? .auto))
+    return try #require(plan.layout.deviceMap)
   }
 
   /// A hand-made plan: every layer on `device(layer, decoder ordinal)`.
   static func plan(
     _ model: String, on gpus: String, weight: DType = .fp16, maxMemory: MaxMemory? = nil,
     runtime: RuntimeProfile = .llamaCpp, device: (Layer, Int?) -> Device
-  ) throws -> Plan {
+  ) throws -> DeviceMapLayout {
     let graph = try #require(ModelCatalog.entry(named: model)).build()
     let memory = MemoryModel(
       model: graph, workload: Workload(), weightDType: weight, computeDType: .fp16, runtime: runtime)
@@ -37,11 +38,11 @@ import Testing
       let ordinal = layer.kind == .decoder ? Int(layer.module.split(separator: ".").last!) : nil
       return (module: layer.module, device: device(layer, ordinal))
     }
-    return Plan(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
+    return DeviceMapLayout(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
   }
 
   /// The refusal `plan` gets (records an issue if it exports).
-  static func refusal(_ plan: Plan) -> String {
+  static func refusal(_ plan: DeviceMapLayout) -> String {
     do {
       let launch = try Exporter.invocation(for: plan)
       Issue.record("exported \(launch.arguments); expected a refusal")
@@ -73,7 +74,7 @@ import Testing
   }
 
   /// Checks that llama.cpp, given the invocation's flags, puts every layer where the plan does.
-  static func expectLlamaCppReproduces(_ plan: Plan, _ launch: Exporter.Invocation) {
+  static func expectLlamaCppReproduces(_ plan: DeviceMapLayout, _ launch: Exporter.Invocation) {
     let modelGPUs = launch.gpus.filter { !$0.layers.isEmpty || $0.holdsOutputLayer }
     let placed = llamaCppDevices(
       layers: launch.layerCount, gpuLayers: launch.gpuLayers, split: launch.tensorSplit)

@@ -368,7 +368,7 @@ import Testing
         module: layer.module, device: Device.gpu(second && !(rotaryOnFirst && layer.kind == .rotary) ? 1 : 0)
       )
     }
-    return Plan(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
+    return DeviceMapLayout(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
       .estimate.decodeSecondsPerToken
   }
 

@@ -13,10 +13,10 @@ import Testing
 
   static func request(
     _ model: ModelGraph, _ gpus: String, _ change: (inout ServingConfig) -> Void = { _ in }
-  ) throws -> ServingRequest {
+  ) throws -> PlanRequest {
     var serving = ServingConfig()
     change(&serving)
-    return ServingRequest(model: model, gpus: try GPUList.parse(gpus), serving: serving)
+    return PlanRequest(model: model, gpus: try GPUList.parse(gpus), runtime: .vllm(serving))
   }
 
   static func memory(_ model: ModelGraph, _ change: (inout ServingConfig) -> Void = { _ in }) -> VLLMMemory {

@@ -2,7 +2,15 @@
 /// device, the fullest GPU, decode time per token, throughput, and the speed-up over accelerate's
 /// default (`balanced`, which `device_map="auto"` means today).
 public enum CompareRenderer {
+  /// The comparison of ``Planner/compare(_:)``'s plans: a row per device map, or an engine's own
+  /// table (it lists its other layouts).
   public static func render(_ plans: [Plan]) -> String {
+    let maps = plans.compactMap(\.layout.deviceMap)
+    if maps.isEmpty, let engine = plans.first?.layout.engine { return ServingRenderer.render(engine) }
+    return render(maps)
+  }
+
+  public static func render(_ plans: [DeviceMapLayout]) -> String {
     guard let first = plans.first else { return "" }
     let w = first.workload
     var lines = [

@@ -6,7 +6,7 @@
 ///       "llm.lm_head": 1
 ///     }
 public enum DeviceMapExporter {
-  public static func render(_ plan: Plan) -> String {
+  public static func render(_ plan: DeviceMapLayout) -> String {
     let entries = plan.deviceMap.map { entry in
       let value = entry.device.isGPU ? entry.device.description : "\"\(entry.device)\""
       return "  \(JSONExporter.quoted(entry.module)): \(value)"

@@ -1,8 +1,12 @@
 import Foundation
 
-/// Writes a plan as JSON with sorted keys; memory in bytes (integers). The README documents the
-/// schema; later issues add `"estimate"` and `"hops"`.
+/// Writes plans as JSON: one versioned contract (``schemaVersion``) for every runtime and every
+/// command that prints JSON, documented field by field in `Docs/JSON.md` and checked against
+/// `Docs/plan.schema.json`. Keys sorted; memory in bytes (integers), times in seconds.
 public enum JSONExporter {
+  /// The contract's version: bumped when a key is removed or changes meaning (added keys do not).
+  public static let schemaVersion = 1
+
   struct Document: Encodable {
     struct Model: Encodable {
       var name: String
@@ -10,6 +14,73 @@ public enum JSONExporter {
       var summary: String
       var estimates: [String]
     }
+    struct DTypes: Encodable {
+      var weights: String
+      var compute: String
+      var kvCache: String
+      var notes: [String]
+    }
+    struct WorkloadEntry: Encodable {
+      var batch: Int
+      var contextTokens: Int
+      var images: Int
+      var slicesPerImage: Int?
+      var attention: String
+    }
+    /// The host profile file that set some of the runtime's values (absent for a built-in one).
+    struct ProfileEntry: Encodable {
+      var file: String
+      var measuredOn: String?
+      var overrides: [String: ProfileFile.Value]
+    }
+    struct RuntimeEntry: Encodable {
+      var name: String
+      var accelerateMode: String?
+      var profile: ProfileEntry?
+    }
+    struct EstimateEntry: Encodable {
+      var decodeSecondsPerToken: Double
+      var tokensPerSecond: Double
+      var prefillSeconds: Double
+      var imageSeconds: Double?
+      var throughputTokensPerSecond: Double
+      var throughputBatch: Int
+      var bottleneck: String?
+    }
+    struct Remedy: Encodable {
+      var summary: String
+      var engineSettings: EngineLayoutEntry.Settings?
+    }
+    var schemaVersion = JSONExporter.schemaVersion
+    var kind = "plan"
+    var fits: Bool
+    var verdict: String
+    var model: Model
+    var gpus: [String]
+    var dtype: DTypes
+    var workload: WorkloadEntry
+    var runtime: RuntimeEntry
+    var layout: LayoutEntry
+    var estimate: EstimateEntry
+    var remedies: [Remedy]
+    var warnings: [String]
+    var notes: [String]
+  }
+
+  /// A device map's layout, or an engine's, tagged by `kind`.
+  enum LayoutEntry: Encodable {
+    case deviceMap(DeviceMapLayoutEntry)
+    case engine(EngineLayoutEntry)
+
+    func encode(to encoder: any Encoder) throws {
+      switch self {
+      case .deviceMap(let entry): try entry.encode(to: encoder)
+      case .engine(let entry): try entry.encode(to: encoder)
+      }
+    }
+  }
+
+  struct DeviceMapLayoutEntry: Encodable {
     struct Memory: Encodable {
       var weights: Int64
       var kvCache: Int64
@@ -25,28 +96,6 @@ public enum JSONExporter {
       var memory: Memory
       var fits: Bool
     }
-    struct WorkloadEntry: Encodable {
-      var batch: Int
-      var contextTokens: Int
-      var images: Int
-      var slicesPerImage: Int?
-      var attention: String
-      var kvDType: String
-    }
-    struct EstimateEntry: Encodable {
-      var decodeSecondsPerToken: Double
-      var tokensPerSecond: Double
-      var prefillSeconds: Double
-      var imageSeconds: Double?
-      var throughputTokensPerSecond: Double
-      var bottleneck: String
-    }
-    /// The host profile file that set some of the runtime's values (absent for a built-in one).
-    struct RuntimeProfileEntry: Encodable {
-      var file: String
-      var measuredOn: String?
-      var overrides: [String: ProfileFile.Value]
-    }
     struct HopEntry: Encodable {
       var from: Device
       var to: Device
@@ -54,48 +103,135 @@ public enum JSONExporter {
       var seconds: Double
       var carries: String
     }
-    var model: Model
-    var gpus: [String]
-    var dtype: String
-    var computeDType: String
-    var dtypeNotes: [String]
+    var kind = "deviceMap"
     var strategy: String
-    var runtime: String
-    var runtimeProfile: RuntimeProfileEntry?
-    var workload: WorkloadEntry
-    var fits: Bool
     var devices: [DeviceEntry]
     var deviceMap: [String: Device]
     var maxMemory: [String: Int64]?
-    var warnings: [String]
-    var notes: [String]
-    var advice: [String]
-    var estimate: EstimateEntry
     var hops: [HopEntry]
   }
 
-  public static func render(_ plan: Plan) -> String {
+  struct EngineLayoutEntry: Encodable {
+    struct Settings: Encodable {
+      var maxModelLen: Int
+      var maxNumSeqs: Int
+      var maxNumBatchedTokens: Int?
+      var gpuMemoryUtilization: Double
+      var enforceEager: Bool
+      var encoderAttention: String?
+      var tensorParallel: Int
+      var pipelineParallel: Int
+    }
+    struct StageEntry: Encodable {
+      var gpus: [Int]
+      var node: Int
+      /// The stage's decoder layers: `count` of them from index `first`.
+      var firstDecoderLayer: Int
+      var decoderLayerCount: Int
+      var layers: [String]
+      var memoryPerGPU: RankMemory
+      var decodeSeconds: Double
+    }
+    struct Alternative: Encodable {
+      var tensorParallel: Int
+      var pipelineParallel: Int
+      var partition: [Int]
+      var kvTokens: Int64
+      var blocks: Int64
+      var decodeSecondsPerToken: Double
+      var throughputTokensPerSecond: Double
+      var throughputBatch: Int
+      var prefillSeconds: Double
+      var failure: ServingFailure?
+    }
+    var kind = "engine"
+    var engine: String
+    var nodes: Int
+    var settings: Settings
+    var tensorParallel: Int
+    var pipelineParallel: Int
+    var dataParallel = 1
+    var partition: [Int]
+    var kvTokens: Int64
+    var blocks: Int64
+    var concurrency: Double
+    var failure: ServingFailure?
+    var refusals: [String]
+    var stages: [StageEntry]
+    var allReduceSeconds: Double
+    var hopSeconds: Double
+    var alternatives: [Alternative]
+  }
+
+  /// A comparison (`--compare`): every strategy's plan.
+  struct Comparison: Encodable {
+    var schemaVersion = JSONExporter.schemaVersion
+    var kind = "compare"
+    var plans: [Document]
+  }
+
+  /// One plan, as a `"kind": "plan"` document.
+  public static func render(_ plan: Plan) -> String { encode(document(plan)) }
+
+  /// ``Planner/compare(_:)``'s plans, as a `"kind": "compare"` document.
+  public static func render(_ plans: [Plan]) -> String { encode(Comparison(plans: plans.map(document))) }
+
+  /// Sorted keys, two-space indentation as `JSONEncoder` prints it, one newline at the end.
+  static func encode(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+    return String(decoding: data, as: UTF8.self) + "\n"
+  }
+
+  static func document(_ plan: Plan) -> Document {
     let w = plan.workload
     let slices = plan.model.vision.map { vision in
       Int(w.slicesPerImage.map { min(Int64($0), vision.maximumSlices) } ?? vision.maximumSlices)
     }
-    let document = Document(
+    let profile = plan.profile
+    let layout: LayoutEntry =
+      switch plan.layout {
+      case .deviceMap(let map): .deviceMap(entry(map))
+      case .engine(let engine): .engine(entry(engine))
+      }
+    return Document(
+      fits: plan.fits, verdict: plan.verdict,
       model: .init(
         name: plan.model.name, parameters: plan.model.parameterCount, summary: plan.model.summary,
         estimates: plan.model.estimates),
-      gpus: plan.gpus.map(\.name), dtype: plan.weightDType.rawValue, computeDType: plan.computeDType.rawValue,
-      dtypeNotes: plan.dtypeNotes, strategy: plan.strategy.rawValue, runtime: plan.runtime.name,
-      runtimeProfile: plan.runtime.source.map { source in
-        .init(
-          file: source.file, measuredOn: source.measuredOn,
-          overrides: Dictionary(
-            uniqueKeysWithValues: source.fields.map { ($0.rawValue, $0.value(in: plan.runtime)) }))
-      },
+      gpus: plan.gpus.map(\.name),
+      dtype: .init(
+        weights: plan.weightDType.rawValue, compute: plan.computeDType.rawValue, kvCache: plan.kvDType.rawValue,
+        notes: plan.dtypeNotes),
       workload: .init(
         batch: w.batch, contextTokens: w.contextTokens, images: plan.model.vision == nil ? 0 : w.images,
-        slicesPerImage: slices, attention: w.attention.rawValue,
-        kvDType: (w.kvDType ?? plan.computeDType).rawValue),
-      fits: plan.fits,
+        slicesPerImage: slices, attention: w.attention.rawValue),
+      runtime: .init(
+        name: plan.runtime.name, accelerateMode: plan.runtime.accelerateMode?.rawValue,
+        profile: profile.source.map { source in
+          .init(
+            file: source.file, measuredOn: source.measuredOn,
+            overrides: Dictionary(
+              uniqueKeysWithValues: source.fields.map { ($0.rawValue, $0.value(in: profile)) }))
+        }),
+      layout: layout,
+      estimate: .init(
+        decodeSecondsPerToken: DurationFormatting.json(plan.speed.decodeSecondsPerToken),
+        tokensPerSecond: DurationFormatting.json(plan.speed.tokensPerSecond),
+        prefillSeconds: DurationFormatting.json(plan.speed.prefillSeconds),
+        imageSeconds: plan.speed.imageSeconds.map(DurationFormatting.json),
+        throughputTokensPerSecond: DurationFormatting.json(plan.speed.throughputTokensPerSecond),
+        throughputBatch: plan.speed.throughputBatch, bottleneck: plan.speed.bottleneck),
+      remedies: plan.remedies.map { remedy in
+        .init(summary: remedy.summary, engineSettings: remedy.engineSettings.map(settings))
+      },
+      warnings: plan.warnings, notes: plan.notes)
+  }
+
+  static func entry(_ plan: DeviceMapLayout) -> DeviceMapLayoutEntry {
+    DeviceMapLayoutEntry(
+      strategy: plan.strategy.rawValue,
       devices: plan.devices.map { d in
         .init(
           index: d.device, gpu: d.gpu?.name, modules: d.modules,
@@ -113,23 +249,51 @@ public enum JSONExporter {
           }
           .map { ($0.device.description, $0.bytes.value) })
       },
-      warnings: plan.warnings, notes: plan.notes, advice: plan.advice,
-      estimate: .init(
-        decodeSecondsPerToken: DurationFormatting.json(plan.estimate.decodeSecondsPerToken),
-        tokensPerSecond: DurationFormatting.json(plan.estimate.tokensPerSecond),
-        prefillSeconds: DurationFormatting.json(plan.estimate.prefillSeconds),
-        imageSeconds: plan.estimate.imageSeconds.map(DurationFormatting.json),
-        throughputTokensPerSecond: DurationFormatting.json(plan.estimate.throughputTokensPerSecond),
-        bottleneck: plan.estimate.bottleneck(gpus: plan.gpus)),
       hops: plan.hops.map {
         .init(
           from: $0.from, to: $0.to, link: $0.link.description, seconds: DurationFormatting.json($0.seconds),
           carries: $0.carries)
       })
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let data = (try? encoder.encode(document)) ?? Data("{}".utf8)
-    return String(decoding: data, as: UTF8.self) + "\n"
+  }
+
+  static func entry(_ plan: EngineLayout) -> EngineLayoutEntry {
+    let s = plan.settings
+    let layout = plan.layout
+    return EngineLayoutEntry(
+      engine: "vllm", nodes: plan.nodes,
+      settings: .init(
+        maxModelLen: s.maxModelLen, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens,
+        gpuMemoryUtilization: s.gpuMemoryUtilization, enforceEager: s.enforceEager,
+        encoderAttention: plan.config.encoderAttention.rawValue, tensorParallel: layout.tensorParallel,
+        pipelineParallel: layout.pipelineParallel),
+      tensorParallel: layout.tensorParallel, pipelineParallel: layout.pipelineParallel,
+      partition: layout.partition, kvTokens: layout.kvTokens, blocks: layout.blocks,
+      concurrency: DurationFormatting.json(plan.concurrency), failure: layout.failure, refusals: plan.refusals,
+      stages: layout.stages.map { stage in
+        .init(
+          gpus: stage.gpus, node: stage.node, firstDecoderLayer: stage.decoderLayers.lowerBound,
+          decoderLayerCount: stage.decoderLayers.count,
+          layers: ServingRenderer.layers(of: stage, in: plan), memoryPerGPU: stage.memory,
+          decodeSeconds: DurationFormatting.json(stage.decodeSeconds))
+      },
+      allReduceSeconds: DurationFormatting.json(layout.allReduceSeconds),
+      hopSeconds: DurationFormatting.json(layout.hopSeconds),
+      alternatives: plan.alternatives.map { other in
+        .init(
+          tensorParallel: other.tensorParallel, pipelineParallel: other.pipelineParallel,
+          partition: other.partition, kvTokens: other.kvTokens, blocks: other.blocks,
+          decodeSecondsPerToken: DurationFormatting.json(other.decodeSecondsPerToken),
+          throughputTokensPerSecond: DurationFormatting.json(other.throughputTokensPerSecond),
+          throughputBatch: other.throughputBatch, prefillSeconds: DurationFormatting.json(other.prefillSeconds),
+          failure: other.failure)
+      })
+  }
+
+  static func settings(_ fix: ServingRecommendation) -> EngineLayoutEntry.Settings {
+    .init(
+      maxModelLen: fix.maxModelLen, maxNumSeqs: fix.maxNumSeqs, maxNumBatchedTokens: nil,
+      gpuMemoryUtilization: fix.gpuMemoryUtilization, enforceEager: fix.enforceEager, encoderAttention: nil,
+      tensorParallel: fix.tensorParallel, pipelineParallel: fix.pipelineParallel)
   }
 
   /// A JSON string literal.

@@ -133,7 +133,7 @@ public enum LlamaCppExporter {
   ///   memory that are not the first ones, a GPU with two runs of layers, the output layer or the
   ///   mmproj where llama.cpp cannot put them, or streams llama.cpp does not run (audio, speech).
   /// - Complexity: O(*n*) in the model's layers.
-  public static func invocation(for plan: Plan) throws(Refusal) -> Invocation {
+  public static func invocation(for plan: DeviceMapLayout) throws(Refusal) -> Invocation {
     guard plan.runtime.name == RuntimeProfile.llamaCpp.name else {
       throw Refusal(
         description: "the plan is for the \(plan.runtime.name) runtime: plan it with --runtime llama.cpp")
@@ -282,7 +282,7 @@ public enum LlamaCppExporter {
   /// the estimate, then `llama-server` with one option per line.
   ///
   /// - Throws: ``Refusal``, as ``invocation(for:)``.
-  public static func render(_ plan: Plan) throws(Refusal) -> String {
+  public static func render(_ plan: DeviceMapLayout) throws(Refusal) -> String {
     let launch = try invocation(for: plan)
     let delta = weightDifference(plan, launch)
     var lines: [String] = []
@@ -330,7 +330,7 @@ public enum LlamaCppExporter {
   // MARK: - Types
 
   /// The GGUF types of the layers, the output layer and the mmproj for the plan's weight dtype.
-  static func types(_ plan: Plan) throws(Refusal) -> (GGUFType, output: GGUFType, mmproj: GGUFType) {
+  static func types(_ plan: DeviceMapLayout) throws(Refusal) -> (GGUFType, output: GGUFType, mmproj: GGUFType) {
     switch plan.weightDType {
     case .fp32: return (.f32, .f32, .f32)
     case .fp16: return (.f16, .f16, .f16)
@@ -352,7 +352,7 @@ public enum LlamaCppExporter {
 
   /// `--cache-type-k/-v` for the plan's KV cache dtype: `nil` where it takes the bytes of
   /// llama.cpp's default f16 (fp16, or bf16 as the compute dtype by default).
-  static func cacheType(_ plan: Plan) throws(Refusal) -> String? {
+  static func cacheType(_ plan: DeviceMapLayout) throws(Refusal) -> String? {
     let requested = plan.workload.kvDType
     switch requested ?? plan.computeDType {
     case .fp16: return nil
@@ -370,7 +370,7 @@ public enum LlamaCppExporter {
   // MARK: - Comments
 
   /// `"int8 weights as GGUF Q8_0 (mmproj Q8_0), fp16 compute"`.
-  static func dtypeSummary(_ plan: Plan, _ launch: Invocation) -> String {
+  static func dtypeSummary(_ plan: DeviceMapLayout, _ launch: Invocation) -> String {
     var text = "\(plan.weightDType) weights as GGUF \(launch.weightType)"
     if let mmproj = launch.mmprojType { text += " (mmproj \(mmproj))" }
     return text + ", \(plan.computeDType) compute"
@@ -396,7 +396,7 @@ public enum LlamaCppExporter {
 
   /// The lines after the GPUs: token embeddings, GGUF bytes, what -ngl and --tensor-split count,
   /// layers in host memory, slots.
-  static func notes(_ plan: Plan, _ launch: Invocation) -> [String] {
+  static func notes(_ plan: DeviceMapLayout, _ launch: Invocation) -> [String] {
     var lines: [String] = []
     let model = plan.model
     for (layer, device) in zip(model.layers, plan.layerDevices)
@@ -455,7 +455,7 @@ public enum LlamaCppExporter {
   /// Bytes of weights llama.cpp puts on each GPU (by plan index) beyond what the plan counts there:
   /// quantized matrices at the GGUF block sizes, the output layer at its GGUF type, the token
   /// embeddings in host memory. Norms and biases (F32 in a GGUF) are taken as planned.
-  static func weightDifference(_ plan: Plan, _ launch: Invocation) -> [Int: Int64] {
+  static func weightDifference(_ plan: DeviceMapLayout, _ launch: Invocation) -> [Int: Int64] {
     let model = plan.model
     let weight = plan.weightDType
     let compute = plan.computeDType
@@ -490,7 +490,7 @@ public enum LlamaCppExporter {
   }
 
   /// Why the plan does not fit, in a few words, with the first change that would make it fit.
-  static func notFitting(_ plan: Plan) -> String {
+  static func notFitting(_ plan: DeviceMapLayout) -> String {
     var reason = plan.warnings.first ?? "it does not fit"
     if let device = plan.devices.first(where: { !$0.fits }), let capacity = device.capacity {
       reason = "\(name(device.device)) needs \(device.memory.total.formatted()) of \(capacity.formatted())"

@@ -4,7 +4,7 @@ import Foundation
 public enum ServingRenderer {
   typealias Table = TableRenderer
 
-  public static func render(_ plan: ServingPlan) -> String {
+  public static func render(_ plan: EngineLayout) -> String {
     var lines: [String] = []
     let model = plan.model
     lines.append(
@@ -41,7 +41,7 @@ public enum ServingRenderer {
   }
 
   /// Whether it starts, what it holds, how fast it runs, and what to change where it does not start.
-  static func outcomeLines(_ plan: ServingPlan) -> [String] {
+  static func outcomeLines(_ plan: EngineLayout) -> [String] {
     var lines: [String] = []
     let layout = plan.layout
     for refusal in plan.refusals { lines.append(Table.field("starts", "NO: " + refusal)) }
@@ -91,7 +91,7 @@ public enum ServingRenderer {
     return lines
   }
 
-  static func estimateSummary(_ plan: ServingPlan, _ layout: ServingLayout) -> String {
+  static func estimateSummary(_ plan: EngineLayout, _ layout: ServingLayout) -> String {
     let context = min(plan.workload.contextTokens, plan.settings.maxModelLen)
     var parts = [
       "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token at batch 1 "
@@ -107,7 +107,7 @@ public enum ServingRenderer {
     return parts.joined(separator: ", ")
   }
 
-  static func alternativeSummary(_ plan: ServingPlan, _ layout: ServingLayout) -> String {
+  static func alternativeSummary(_ plan: EngineLayout, _ layout: ServingLayout) -> String {
     if let failure = layout.failure { return "does not start (\(failure.phase.description))" }
     let sequences = Double(layout.kvTokens) / Double(plan.settings.maxModelLen)
     return "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token, "
@@ -115,14 +115,8 @@ public enum ServingRenderer {
       + "\(concurrency(sequences)) sequences of \(plan.settings.maxModelLen)"
   }
 
-  static func recommendationSummary(_ fix: ServingRecommendation, plan: ServingPlan) -> String {
-    var flags = ["--max-model-len \(fix.maxModelLen)", "--max-num-seqs \(fix.maxNumSeqs)"]
-    if fix.enforceEager { flags.append("--enforce-eager") }
-    let layout =
-      fix.tensorParallel != plan.layout.tensorParallel || fix.pipelineParallel != plan.layout.pipelineParallel
-      ? " with tensor parallel \(fix.tensorParallel) x pipeline parallel \(fix.pipelineParallel)" : ""
-    return flags.joined(separator: " ") + layout + ": \(concurrency(fix.concurrency)) sequences of "
-      + "\(fix.maxModelLen) tokens at once (\(Table.groupedDigits(fix.kvTokens)) KV tokens)"
+  static func recommendationSummary(_ fix: ServingRecommendation, plan: EngineLayout) -> String {
+    fix.summary(against: plan.layout)
   }
 
   // MARK: - Pieces
@@ -137,7 +131,7 @@ public enum ServingRenderer {
     }.joined(separator: " + ")
   }
 
-  static func dtypeSummary(_ plan: ServingPlan) -> String {
+  static func dtypeSummary(_ plan: EngineLayout) -> String {
     let weights =
       plan.weightDType == plan.computeDType
       ? "\(plan.weightDType)" : "\(plan.weightDType) weights, \(plan.computeDType) compute"
@@ -150,7 +144,7 @@ public enum ServingRenderer {
       + (s.enforceEager ? "eager (no CUDA graphs)" : "CUDA graphs")
   }
 
-  static func profilingSummary(_ plan: ServingPlan) -> String? {
+  static func profilingSummary(_ plan: EngineLayout) -> String? {
     guard let vision = plan.model.vision else { return nil }
     let images = plan.layout.stages[0].memory.dummyImages
     guard images > 0 else { return nil }
@@ -177,7 +171,7 @@ public enum ServingRenderer {
 
   /// `vpm, resampler, llm.model.embed_tokens, llm.model.layers.0-13`: non-text parts by their
   /// top module, text layers by name, numbered runs folded.
-  static func layers(of stage: ServingLayout.Stage, in plan: ServingPlan) -> [String] {
+  static func layers(of stage: ServingLayout.Stage, in plan: EngineLayout) -> [String] {
     let chain = StageChain(plan.model)
     guard !chain.decoders.isEmpty else { return ["(whole model)"] }
     var names: [String] = []
@@ -192,113 +186,10 @@ public enum ServingRenderer {
     if stage.decoderLayers.upperBound == chain.decoders.count {
       names += chain.trailing.filter { $0.kind != .rotary }.map(\.module)
     }
-    return Plan.foldingNumberedRuns(names)
+    return DeviceMapLayout.foldingNumberedRuns(names)
   }
 
   static let stageWidths = [5, 5, 11, 12, 11, 11, 11]
 
   static func stageRow(_ cells: [String]) -> String { Table.row(cells, widths: stageWidths) }
-}
-
-extension ServingRenderer {
-  struct Document: Encodable {
-    struct Settings: Encodable {
-      var maxModelLen: Int
-      var maxNumSeqs: Int
-      var maxNumBatchedTokens: Int
-      var gpuMemoryUtilization: Double
-      var enforceEager: Bool
-      var encoderAttention: String
-      var kvCacheDType: String
-    }
-    struct StageEntry: Encodable {
-      var gpus: [Int]
-      var node: Int
-      /// The stage's decoder layers: `count` of them from index `first`.
-      var firstDecoderLayer: Int
-      var decoderLayerCount: Int
-      var layers: [String]
-      var memoryPerGPU: RankMemory
-      var decodeSeconds: Double
-    }
-    struct LayoutEntry: Encodable {
-      var tensorParallel: Int
-      var pipelineParallel: Int
-      var partition: [Int]
-      var kvTokens: Int64
-      var blocks: Int64
-      var decodeSecondsPerToken: Double
-      var throughputTokensPerSecond: Double
-      var throughputBatch: Int
-      var prefillSeconds: Double
-      var failure: ServingFailure?
-    }
-    struct Recommendation: Encodable {
-      var maxModelLen: Int
-      var maxNumSeqs: Int
-      var enforceEager: Bool
-      var kvTokens: Int64
-      var concurrency: Double
-    }
-    var model: String
-    var parameters: Int64
-    var gpus: [String]
-    var nodes: Int
-    var weightDType: String
-    var computeDType: String
-    var settings: Settings
-    var starts: Bool
-    var refusals: [String]
-    var failure: ServingFailure?
-    var concurrency: Double
-    var layout: LayoutEntry
-    var stages: [StageEntry]
-    var imageSeconds: Double?
-    var alternatives: [LayoutEntry]
-    var recommendations: [Recommendation]
-  }
-
-  static func entry(_ layout: ServingLayout) -> Document.LayoutEntry {
-    Document.LayoutEntry(
-      tensorParallel: layout.tensorParallel, pipelineParallel: layout.pipelineParallel,
-      partition: layout.partition,
-      kvTokens: layout.kvTokens, blocks: layout.blocks,
-      decodeSecondsPerToken: DurationFormatting.json(layout.decodeSecondsPerToken),
-      throughputTokensPerSecond: DurationFormatting.json(layout.throughputTokensPerSecond),
-      throughputBatch: layout.throughputBatch, prefillSeconds: DurationFormatting.json(layout.prefillSeconds),
-      failure: layout.failure)
-  }
-
-  /// The plan as JSON with sorted keys; bytes as integers, times in seconds.
-  public static func json(_ plan: ServingPlan) -> String {
-    let s = plan.settings
-    let document = Document(
-      model: plan.model.name, parameters: plan.model.parameterCount, gpus: plan.gpus.map(\.name),
-      nodes: plan.nodes,
-      weightDType: "\(plan.weightDType)", computeDType: "\(plan.computeDType)",
-      settings: Document.Settings(
-        maxModelLen: s.maxModelLen, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens,
-        gpuMemoryUtilization: s.gpuMemoryUtilization, enforceEager: s.enforceEager,
-        encoderAttention: plan.config.encoderAttention.rawValue, kvCacheDType: "\(plan.kvDType)"),
-      starts: plan.starts, refusals: plan.refusals, failure: plan.layout.failure,
-      concurrency: DurationFormatting.json(plan.concurrency), layout: entry(plan.layout),
-      stages: plan.layout.stages.map { stage in
-        Document.StageEntry(
-          gpus: stage.gpus, node: stage.node, firstDecoderLayer: stage.decoderLayers.lowerBound,
-          decoderLayerCount: stage.decoderLayers.count,
-          layers: layers(of: stage, in: plan), memoryPerGPU: stage.memory,
-          decodeSeconds: DurationFormatting.json(stage.decodeSeconds))
-      },
-      imageSeconds: plan.imageSeconds.map(DurationFormatting.json),
-      alternatives: plan.alternatives.map(entry),
-      recommendations: plan.recommendations.map {
-        Document.Recommendation(
-          maxModelLen: $0.maxModelLen, maxNumSeqs: $0.maxNumSeqs, enforceEager: $0.enforceEager,
-          kvTokens: $0.kvTokens, concurrency: DurationFormatting.json($0.concurrency))
-      })
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let data = (try? encoder.encode(document)) ?? Data()
-    return String(decoding: data, as: UTF8.self) + "\n"
-  }
 }

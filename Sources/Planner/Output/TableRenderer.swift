@@ -3,7 +3,15 @@
 ///
 /// Output is deterministic: fixed column widths, sizes through ``ByteCount/formatted()``.
 public enum TableRenderer {
+  /// The table of any plan: a device map's devices, or an engine's layout (``ServingRenderer``).
   public static func render(_ plan: Plan) -> String {
+    switch plan.layout {
+    case .deviceMap(let layout): render(layout)
+    case .engine(let layout): ServingRenderer.render(layout)
+    }
+  }
+
+  public static func render(_ plan: DeviceMapLayout) -> String {
     var lines: [String] = []
     let model = plan.model
     lines.append(
@@ -49,7 +57,7 @@ public enum TableRenderer {
   }
 
   /// The estimate, the bottleneck and the hops.
-  static func estimateLines(_ plan: Plan) -> [String] {
+  static func estimateLines(_ plan: DeviceMapLayout) -> [String] {
     let e = plan.estimate
     let w = plan.workload
     var parts = [
@@ -88,15 +96,7 @@ public enum TableRenderer {
   }
 
   /// `8,099,175,152`.
-  public static func groupedDigits(_ n: Int64) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (index, character) in digits.enumerated() {
-      if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-      out.append(character)
-    }
-    return (n < 0 ? "-" : "") + out
-  }
+  public static func groupedDigits(_ n: Int64) -> String { DurationFormatting.groupedDigits(n) }
 
   /// `"94%"`, rounded half up (in floating point: a total can be far beyond 2^63 / 100 bytes).
   static func percent(_ part: ByteCount, of whole: ByteCount) -> String {
@@ -114,7 +114,7 @@ public enum TableRenderer {
     }.joined(separator: " + ")
   }
 
-  static func workloadSummary(_ plan: Plan) -> String {
+  static func workloadSummary(_ plan: DeviceMapLayout) -> String {
     let w = plan.workload
     var parts = ["batch \(w.batch)", "context \(w.contextTokens) tokens"]
     if let vision = plan.model.vision, w.images > 0 {

@@ -6,7 +6,7 @@ public enum VLLMExporter {
     public var description: String
   }
 
-  public static func render(_ plan: ServingPlan) throws(Refusal) -> String {
+  public static func render(_ plan: EngineLayout) throws(Refusal) -> String {
     if let refusal = plan.refusals.first { throw Refusal(description: "--format vllm: " + refusal) }
     if let failure = plan.layout.failure {
       let fix = plan.recommendations.first.map {

@@ -1,4 +1,6 @@
-/// How to place a model: one strategy per family, behind one seam.
+/// What placed a device map: one of the planner's objectives or one of accelerate's modes,
+/// behind one seam (``place(_:)``). Requests name an ``Objective`` and, for transformers, an
+/// ``AccelerateMode``; a plan and `--compare` name the strategy that placed it.
 public enum Strategy: String, Sendable, Hashable, CaseIterable, Codable {
   /// The planner's default: `latency` for one sequence (or a runtime that does not pipeline
   /// stages), `throughput` for several sequences on one that does; on the fewest GPUs that do
@@ -17,6 +19,31 @@ public enum Strategy: String, Sendable, Hashable, CaseIterable, Codable {
   case balanced
   /// accelerate's `device_map="balanced_low_0"`.
   case balancedLow0 = "balanced_low_0"
+
+  /// The strategy of an objective.
+  public init(_ objective: Objective) {
+    switch objective {
+    case .auto: self = .auto
+    case .latency: self = .latency
+    case .throughput: self = .throughput
+    case .memory: self = .memory
+    }
+  }
+
+  /// The strategy of one of accelerate's modes.
+  public init(_ mode: AccelerateMode) {
+    switch mode {
+    case .sequential: self = .sequential
+    case .balanced: self = .balanced
+    case .balancedLow0: self = .balancedLow0
+    }
+  }
+
+  /// The objective it plans for, or nil for one of accelerate's modes.
+  public var objective: Objective? { Objective(rawValue: rawValue) }
+
+  /// accelerate's mode it reproduces, or nil for one of the planner's objectives.
+  public var accelerateMode: AccelerateMode? { AccelerateMode(rawValue: rawValue) }
 
   /// Whether this strategy reproduces accelerate (by weights only) rather than planning the workload.
   public var isAccelerateParity: Bool { self == .sequential || self == .balanced || self == .balancedLow0 }

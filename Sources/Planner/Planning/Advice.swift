@@ -13,11 +13,11 @@ enum Advice {
   /// - Complexity: a few dozen plans (a binary search over the context and the batch).
   static func changes(thatFit request: PlanRequest, dtypes: Planner.DTypes) -> [String] {
     var advice: [String] = []
-    func fits(_ changed: PlanRequest) -> Plan? {
+    func fits(_ changed: PlanRequest) -> DeviceMapLayout? {
       guard let plan = try? Planner.plan(withoutAdvice: changed), plan.fits else { return nil }
       return plan
     }
-    func cost(_ plan: Plan) -> String {
+    func cost(_ plan: DeviceMapLayout) -> String {
       "\(plan.weightDType) weights, \(DurationFormatting.seconds(plan.estimate.decodeSecondsPerToken))/token, "
         + "\(plan.gpuMemory.formatted()) on GPUs"
     }
@@ -128,7 +128,7 @@ enum Advice {
 
 extension Planner {
   /// ``plan(_:)`` without the advice search (the advice search's own probes).
-  static func plan(withoutAdvice request: PlanRequest) throws(PlanningError) -> Plan {
+  static func plan(withoutAdvice request: PlanRequest) throws(PlanningError) -> DeviceMapLayout {
     place(request, dtypes: try dtypes(for: request), strategy: request.strategy)
   }
 }

@@ -1,4 +1,5 @@
-/// The library's entry point: `model + GPUs + workload -> problem -> strategy -> plan`.
+/// The library's entry point, for every runtime: `model + GPUs + workload -> problem -> strategy
+/// -> plan`.
 ///
 ///     let model = ModelCatalog.entry(named: "minicpm-v-2.6")!.build()
 ///     let gpus = try GPUList.parse("2xP4")
@@ -12,38 +13,74 @@ public enum Planner {
     public var notes: [String]
   }
 
-  /// Plans the request: chooses the dtypes, places the model with the strategy, and where it does
-  /// not fit, says what would make it fit (``Plan/advice``).
+  /// Plans the request with its runtime: chooses the dtypes, lays the model out (a device map, or
+  /// an engine's parallel groups), estimates it, and where it does not fit, ranks the changes that
+  /// would make it fit (``Plan/remedies``, each checked by planning it).
   ///
-  /// - Throws: ``PlanningError`` when no plan can be made: no GPU, or a dtype the GPUs cannot run.
-  /// - Complexity: that of the strategy, a few times (more where advice is searched).
+  /// - Throws: ``PlanningError`` when no plan can be made: no GPU, a dtype the GPUs cannot run, a
+  ///   profile measured for another runtime, a parallel layout the model or GPUs do not allow.
+  /// - Complexity: a device map, that of the strategy (``Strategy``) a few times, more where
+  ///   remedies are searched (a few dozen plans); an engine, O(*g* · *s* · *n*²) for *g* tensor
+  ///   parallel sizes, *s* stages and *n* decoder layers. Ties: see each strategy and
+  ///   ``ServingSearch``; equal plans keep the earlier split, the fewer GPUs, the smaller tensor
+  ///   parallel size.
   public static func plan(_ request: PlanRequest) throws(PlanningError) -> Plan {
+    try check(request)
+    if request.runtime.kind.isEngine {
+      return Plan(request, engine: try ServingPlanner.plan(request))
+    }
+    return Plan(request, deviceMap: try deviceMap(request))
+  }
+
+  /// Every strategy on the same request and dtypes, for `--compare`: auto, latency, throughput,
+  /// memory, then accelerate's sequential, balanced and balanced_low_0. An engine plans its layouts
+  /// together (``EngineLayout/alternatives``), so its comparison is its one plan.
+  ///
+  /// - Complexity: seven device maps (no remedies searched), or one engine plan.
+  public static func compare(_ request: PlanRequest) throws(PlanningError) -> [Plan] {
+    try check(request)
+    if request.runtime.kind.isEngine { return [try plan(request)] }
+    let dtypes = try dtypes(for: request)
+    return Strategy.allCases.map { strategy in
+      var placed = request
+      placed.strategy = strategy
+      return Plan(placed, deviceMap: place(placed, dtypes: dtypes, strategy: strategy))
+    }
+  }
+
+  /// What makes a request unplannable whatever the runtime: no GPU, a profile of another runtime.
+  static func check(_ request: PlanRequest) throws(PlanningError) {
+    guard !request.gpus.isEmpty else {
+      throw PlanningError(description: "no GPU given: use --gpus (for example 2xP4)")
+    }
+    if let profile = request.profile, profile.name != request.runtime.name {
+      throw PlanningError(
+        description:
+          "the profile is for runtime \(profile.name), the request for \(request.runtime.name)")
+    }
+  }
+
+  /// The device map of a request (transformers, llama.cpp, roofline), with its advice.
+  static func deviceMap(_ request: PlanRequest) throws(PlanningError) -> DeviceMapLayout {
     let dtypes = try dtypes(for: request)
     var plan = place(request, dtypes: dtypes, strategy: request.strategy)
     if !plan.fits { plan.advice = Advice.changes(thatFit: request, dtypes: dtypes) }
     return plan
   }
 
-  /// Every strategy on the same request and dtypes, for `--compare`: auto, latency, throughput,
-  /// memory, then accelerate's sequential, balanced and balanced_low_0.
-  public static func compare(_ request: PlanRequest) throws(PlanningError) -> [Plan] {
-    let dtypes = try dtypes(for: request)
-    return Strategy.allCases.map { place(request, dtypes: dtypes, strategy: $0) }
-  }
-
   /// The problem for a request at given dtypes.
   static func problem(_ request: PlanRequest, weight: DType, compute: DType) -> PlacementProblem {
     let memory = MemoryModel(
       model: request.model, workload: request.workload, weightDType: weight, computeDType: compute,
-      runtime: request.runtime)
+      runtime: request.runtimeProfile)
     return PlacementProblem(
       model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory,
       topology: request.topology)
   }
 
-  static func place(_ request: PlanRequest, dtypes: DTypes, strategy: Strategy) -> Plan {
+  static func place(_ request: PlanRequest, dtypes: DTypes, strategy: Strategy) -> DeviceMapLayout {
     let problem = problem(request, weight: dtypes.weight, compute: dtypes.compute)
-    return Plan(
+    return DeviceMapLayout(
       problem: problem, placement: strategy.place(problem), strategy: strategy, dtypeNotes: dtypes.notes)
   }
 

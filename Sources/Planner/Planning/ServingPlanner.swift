@@ -1,15 +1,11 @@
-/// Plans a vLLM engine: `model + GPUs + serving settings -> layouts -> the best that starts`.
-///
-///     let model = ModelCatalog.entry(named: "minicpm-v-2.6")!.build()
-///     var request = ServingRequest(model: model, gpus: try GPUList.parse("A6000"))
-///     let plan = try ServingPlanner.plan(request)
-///     print(plan.starts, plan.layout.failure?.message ?? "")   // false, out of memory in profiling
-public enum ServingPlanner {
+/// The vLLM runtime of ``Planner``: `model + GPUs + engine settings -> layouts -> the best that
+/// starts`.
+enum ServingPlanner {
   /// Plans the request; where vLLM would not start, also the settings that make it start.
   ///
   /// - Throws: ``PlanningError`` when no plan can be made: no GPU, a dtype the GPUs cannot run,
   ///   or a tensor or pipeline size the model or GPUs do not allow.
-  public static func plan(_ request: ServingRequest) throws(PlanningError) -> ServingPlan {
+  static func plan(_ request: PlanRequest) throws(PlanningError) -> EngineLayout {
     var plan = try evaluate(request)
     if !plan.starts && plan.refusals.isEmpty {
       plan.recommendations = recommendations(for: request, plan: plan)
@@ -20,7 +16,7 @@ public enum ServingPlanner {
   /// The dtypes vLLM runs: the checkpoint's, fp16 where bf16 is not native (vLLM refuses bf16
   /// below compute capability 8.0), or what `--dtype` says (quantized weights need a quantized
   /// checkpoint).
-  static func dtypes(for request: ServingRequest) throws(PlanningError) -> Planner.DTypes {
+  static func dtypes(for request: PlanRequest) throws(PlanningError) -> Planner.DTypes {
     guard !request.gpus.isEmpty else {
       throw PlanningError(description: "no GPU given: use --gpus (for example 2xP4)")
     }
@@ -58,7 +54,7 @@ public enum ServingPlanner {
   }
 
   /// The plan for the request's own settings, without recommendations.
-  static func evaluate(_ request: ServingRequest) throws(PlanningError) -> ServingPlan {
+  static func evaluate(_ request: PlanRequest) throws(PlanningError) -> EngineLayout {
     let dtypes = try dtypes(for: request)
     let model = request.model
     let settings = request.serving.resolved(maxPositions: model.serving.maxPositions)
@@ -75,9 +71,9 @@ public enum ServingPlanner {
       model.vision != nil && workload.images > 0
       ? imageSeconds(
         model: model, workload: workload, dtypes: dtypes,
-        gpu: request.gpus[best.stages[0].gpus[0] % request.gpus.count], runtime: request.runtime)
+        gpu: request.gpus[best.stages[0].gpus[0] % request.gpus.count], runtime: request.runtimeProfile)
       : nil
-    return ServingPlan(
+    return EngineLayout(
       model: model, gpus: request.gpus, nodes: request.serving.nodes, workload: request.workload,
       config: request.serving, settings: settings, weightDType: dtypes.weight, computeDType: dtypes.compute,
       kvDType: memory.kvDType, dtypeNotes: dtypes.notes, strategy: request.strategy, layout: best,
@@ -126,7 +122,7 @@ public enum ServingPlanner {
   /// Settings that start on the same GPUs: shorter `max_model_len` and fewer `max_num_seqs` than
   /// asked (each pair planned), the longest context first and, for it, the most sequences;
   /// then `--enforce-eager` where only CUDA graphs do not fit.
-  static func recommendations(for request: ServingRequest, plan: ServingPlan) -> [ServingRecommendation] {
+  static func recommendations(for request: PlanRequest, plan: EngineLayout) -> [ServingRecommendation] {
     if plan.layout.failure?.phase == .configuration { return [] }
     let asked = plan.settings
     let lengths = ([asked.maxModelLen] + [16384, 8192, 4096, 2048]).filter { $0 <= asked.maxModelLen }

@@ -2,11 +2,11 @@
 /// pipeline stages that use the rest, and for each the partition of decoder layers over the
 /// stages that the cost model prefers.
 struct ServingSearch {
-  let request: ServingRequest
+  let request: PlanRequest
   let memory: VLLMMemory
   let chain: StageChain
 
-  init(request: ServingRequest, memory: VLLMMemory) {
+  init(request: PlanRequest, memory: VLLMMemory) {
     self.request = request
     self.memory = memory
     self.chain = StageChain(request.model)
@@ -141,7 +141,7 @@ struct ServingSearch {
     let cost = CostModel(
       memory: MemoryModel(
         model: model, workload: workload, weightDType: memory.weightDType, computeDType: memory.computeDType,
-        runtime: request.runtime))
+        runtime: request.runtimeProfile))
     let activation = Int64(memory.computeDType.bits / 8)
     let reduce =
       tp > 1
@@ -154,7 +154,7 @@ struct ServingSearch {
       let kv = b * Double(context) * Double(memory.kvBytesPerToken(of: layer, tp: tp))
       let weights = Double(memory.weights(of: layer, tp: tp))
       let bytes = layer.kind == .embedding ? b * Double(model.hiddenSize * activation) : weights + kv
-      let host = layer.kind == .decoder ? request.runtime.hostSecondsPerLayer : 0
+      let host = layer.kind == .decoder ? request.runtimeProfile.hostSecondsPerLayer : 0
       let time = cost.timing(flops: flops / Double(tp), bytes: bytes, host: host, on: card).seconds
       switch layer.kind {
       case .decoder: return time + 2 * reduce
@@ -257,12 +257,12 @@ struct ServingSearch {
       var total = 0.0
       for s in 1..<max(pp, 1) {
         total +=
-          link(groups[s - 1].last!, groups[s][0]).seconds(bytes: bytes) + request.runtime.hostSecondsPerHop
+          link(groups[s - 1].last!, groups[s][0]).seconds(bytes: bytes) + request.runtimeProfile.hostSecondsPerHop
       }
       return total
     }
     let blocks = stages.map(\.memory.blocks).min() ?? 0
-    let step = request.runtime.hostSecondsPerStep
+    let step = request.runtimeProfile.hostSecondsPerStep
     let latency = stages.reduce(0.0) { $0 + $1.decodeSeconds } + hops(batch: 1) + step
     let reduce =
       tp > 1
@@ -283,7 +283,7 @@ struct ServingSearch {
     let cost = CostModel(
       memory: MemoryModel(
         model: model, workload: prompt, weightDType: memory.weightDType, computeDType: memory.computeDType,
-        runtime: request.runtime))
+        runtime: request.runtimeProfile))
     var prefill = hops(batch: context)
     for (s, range) in partition.enumerated() {
       let card = gpu(groups[s][0])

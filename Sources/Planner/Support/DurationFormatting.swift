@@ -25,4 +25,15 @@ enum DurationFormatting {
   /// Seconds rounded to the nanosecond, for JSON (so that the last bits of a computation never
   /// show in output).
   static func json(_ value: Double) -> Double { (value * 1e9).rounded(.toNearestOrAwayFromZero) / 1e9 }
+
+  /// `1234567` as `1,234,567`.
+  static func groupedDigits(_ n: Int64) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (index, character) in digits.enumerated() {
+      if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+      out.append(character)
+    }
+    return (n < 0 ? "-" : "") + out
+  }
 }

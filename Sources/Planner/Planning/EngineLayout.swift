@@ -1,7 +1,7 @@
 /// What `vllm serve` needs and does on the given GPUs: the chosen parallel layout, the memory
 /// of every GPU as vLLM computes it, whether it starts (and the error it would raise if not),
 /// and settings that make it start.
-public struct ServingPlan: Sendable {
+public struct EngineLayout: Sendable {
   public var model: ModelGraph
   /// The GPUs of one node, in device index order, and how many such nodes.
   public var gpus: [GPU]
