@@ -120,8 +120,11 @@ import Testing
     guard case .array(let points) = Self.h100["floor"] else { throw CocoaError(.coderReadCorrupt) }
     let point = try #require(points.first { $0["batch"]?.number == 1 })
     let measured = try #require(point["graphReplayMsMedian"]?.number) / 1000
-    let estimate = Self.plan(runtime: .vllm, context: 1).estimate
-    let predicted = estimate.decodeSecondsPerToken - RuntimeProfile.vllm.hostSecondsPerStep
+    var workload = Workload()
+    workload.contextTokens = 1
+    workload.dtype = .fixed(.bf16)
+    let engine = try Planner.plan(PlanRequest(model: Self.model, gpus: [Self.gpu], workload: workload, runtime: .vllm()))
+    let predicted = engine.speed.decodeSecondsPerToken - RuntimeProfile.vllm.hostSecondsPerStep
     #expect(
       abs(Self.relativeError(predicted, measured)) < 0.15,
       "floor: predicted \(predicted) s, measured \(measured) s")
