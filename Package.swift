@@ -22,6 +22,8 @@ let package = Package(
       dependencies: ["Planner", "PlannerCLI"],
       swiftSettings: settings
     ),
+    // The public API only (`import Planner`, no `@testable`), with the README's example.
+    .testTarget(name: "PlannerAPITests", dependencies: ["Planner"], swiftSettings: settings),
   ],
   swiftLanguageModes: [.v6]
 )

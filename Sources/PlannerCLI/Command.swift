@@ -205,7 +205,8 @@ enum Command {
       }
     default:
       return .failure(
-        "--format \(options.format.rawValue) cannot print a \(plan.runtime.name) plan", code: Outcome.usageExitCode)
+        "--format \(options.format.rawValue) cannot print a \(plan.runtime.name) plan",
+        code: Outcome.usageExitCode)
     }
     guard plan.fits else {
       let what = plan.runtime.kind.isEngine ? "vLLM would not start" : "does not fit"

@@ -123,7 +123,8 @@ import Testing
     var workload = Workload()
     workload.contextTokens = 1
     workload.dtype = .fixed(.bf16)
-    let engine = try Planner.plan(PlanRequest(model: Self.model, gpus: [Self.gpu], workload: workload, runtime: .vllm()))
+    let engine = try Planner.plan(
+      PlanRequest(model: Self.model, gpus: [Self.gpu], workload: workload, runtime: .vllm()))
     let predicted = engine.speed.decodeSecondsPerToken - RuntimeProfile.vllm.hostSecondsPerStep
     #expect(
       abs(Self.relativeError(predicted, measured)) < 0.15,

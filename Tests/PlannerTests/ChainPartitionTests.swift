@@ -455,7 +455,8 @@ import Testing
   /// The plan of a chain-partition result and its estimate.
   static func estimate(of deviceOfUnit: [Device], in problem: PlacementProblem) -> Estimate {
     let placement = Placement(deviceMap: ChainUnits(problem.model).deviceMap(deviceOfUnit))
-    return DeviceMapLayout(problem: problem, placement: placement, strategy: .latency, dtypeNotes: []).estimate
+    return DeviceMapLayout(problem: problem, placement: placement, strategy: .latency, dtypeNotes: [])
+      .estimate
   }
 
   /// Seconds the estimate charges for the inputs accelerate's hooks copy into the layers of a

@@ -217,7 +217,9 @@ import Testing
   // MARK: - Estimate
 
   /// A plan of Qwen2-7B in fp16 on `gpus`, layers from `split` on (in chain order) on GPU 1.
-  static func plan(gpus: [GPU], split: Int?, runtime: RuntimeProfile) throws -> (DeviceMapLayout, PlacementProblem) {
+  static func plan(gpus: [GPU], split: Int?, runtime: RuntimeProfile) throws -> (
+    DeviceMapLayout, PlacementProblem
+  ) {
     let model = try qwen2()
     var workload = Workload()
     workload.dtype = .fixed(.fp16)
@@ -227,7 +229,8 @@ import Testing
     let map = model.layers.enumerated().map { index, layer in
       (module: layer.module, device: Device.gpu(split.map { index >= $0 ? 1 : 0 } ?? 0))
     }
-    let plan = DeviceMapLayout(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
+    let plan = DeviceMapLayout(
+      problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
     return (plan, problem)
   }
 

@@ -12,7 +12,8 @@ import Testing
 
   /// The goldens that print JSON (`--format json`), and commands that print the other kinds.
   static let documents: [(name: String, arguments: [String])] = {
-    let goldens = (try? FileManager.default.contentsOfDirectory(atPath: GoldenTests.Case.directory.path)) ?? []
+    let goldens =
+      (try? FileManager.default.contentsOfDirectory(atPath: GoldenTests.Case.directory.path)) ?? []
     var cases: [(String, [String])] = goldens.sorted().compactMap { file in
       guard let golden = try? GoldenTests.Case.load(GoldenTests.Case.directory.appendingPathComponent(file)),
         golden.arguments.joined(separator: " ").contains("--format json")
@@ -20,8 +21,13 @@ import Testing
       return (golden.name, golden.arguments)
     }
     cases += [
-      ("compare t4+p4", ["--gpus", "1xT4,1xP4", "--model", "minicpm-v-2.6", "--compare", "--format", "json"]),
-      ("vllm that does not start", ["--gpus", "A6000", "--model", "minicpm-v-2.6", "--runtime", "vllm", "--format", "json"]),
+      (
+        "compare t4+p4", ["--gpus", "1xT4,1xP4", "--model", "minicpm-v-2.6", "--compare", "--format", "json"]
+      ),
+      (
+        "vllm that does not start",
+        ["--gpus", "A6000", "--model", "minicpm-v-2.6", "--runtime", "vllm", "--format", "json"]
+      ),
       ("does not fit", ["--gpus", "T4", "--model", "llama-3-70b", "--format", "json"]),
       ("llama.cpp", ["--gpus", "2xP4", "--model", "qwen2-7b", "--runtime", "llama.cpp", "--format", "json"]),
     ]

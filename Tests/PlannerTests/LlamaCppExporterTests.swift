@@ -38,7 +38,8 @@ import Testing
       let ordinal = layer.kind == .decoder ? Int(layer.module.split(separator: ".").last!) : nil
       return (module: layer.module, device: device(layer, ordinal))
     }
-    return DeviceMapLayout(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
+    return DeviceMapLayout(
+      problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
   }
 
   /// The refusal `plan` gets (records an issue if it exports).

@@ -368,8 +368,10 @@ import Testing
         module: layer.module, device: Device.gpu(second && !(rotaryOnFirst && layer.kind == .rotary) ? 1 : 0)
       )
     }
-    return DeviceMapLayout(problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: [])
-      .estimate.decodeSecondsPerToken
+    return DeviceMapLayout(
+      problem: problem, placement: Placement(deviceMap: map), strategy: .memory, dtypeNotes: []
+    )
+    .estimate.decodeSecondsPerToken
   }
 
   static func relativeError(_ predicted: Double, _ measured: Double) -> Double {

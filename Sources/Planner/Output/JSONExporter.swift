@@ -202,7 +202,8 @@ public enum JSONExporter {
         estimates: plan.model.estimates),
       gpus: plan.gpus.map(\.name),
       dtype: .init(
-        weights: plan.weightDType.rawValue, compute: plan.computeDType.rawValue, kvCache: plan.kvDType.rawValue,
+        weights: plan.weightDType.rawValue, compute: plan.computeDType.rawValue,
+        kvCache: plan.kvDType.rawValue,
         notes: plan.dtypeNotes),
       workload: .init(
         batch: w.batch, contextTokens: w.contextTokens, images: plan.model.vision == nil ? 0 : w.images,
@@ -268,7 +269,8 @@ public enum JSONExporter {
         pipelineParallel: layout.pipelineParallel),
       tensorParallel: layout.tensorParallel, pipelineParallel: layout.pipelineParallel,
       partition: layout.partition, kvTokens: layout.kvTokens, blocks: layout.blocks,
-      concurrency: DurationFormatting.json(plan.concurrency), failure: layout.failure, refusals: plan.refusals,
+      concurrency: DurationFormatting.json(plan.concurrency), failure: layout.failure,
+      refusals: plan.refusals,
       stages: layout.stages.map { stage in
         .init(
           gpus: stage.gpus, node: stage.node, firstDecoderLayer: stage.decoderLayers.lowerBound,
@@ -284,7 +286,8 @@ public enum JSONExporter {
           partition: other.partition, kvTokens: other.kvTokens, blocks: other.blocks,
           decodeSecondsPerToken: DurationFormatting.json(other.decodeSecondsPerToken),
           throughputTokensPerSecond: DurationFormatting.json(other.throughputTokensPerSecond),
-          throughputBatch: other.throughputBatch, prefillSeconds: DurationFormatting.json(other.prefillSeconds),
+          throughputBatch: other.throughputBatch,
+          prefillSeconds: DurationFormatting.json(other.prefillSeconds),
           failure: other.failure)
       })
   }

@@ -330,7 +330,8 @@ public enum LlamaCppExporter {
   // MARK: - Types
 
   /// The GGUF types of the layers, the output layer and the mmproj for the plan's weight dtype.
-  static func types(_ plan: DeviceMapLayout) throws(Refusal) -> (GGUFType, output: GGUFType, mmproj: GGUFType) {
+  static func types(_ plan: DeviceMapLayout) throws(Refusal) -> (GGUFType, output: GGUFType, mmproj: GGUFType)
+  {
     switch plan.weightDType {
     case .fp32: return (.f32, .f32, .f32)
     case .fp16: return (.f16, .f16, .f16)

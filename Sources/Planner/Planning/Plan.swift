@@ -100,7 +100,9 @@ public struct Plan: Sendable {
       decodeSecondsPerToken: plan.layout.decodeSecondsPerToken, prefillSeconds: plan.layout.prefillSeconds,
       imageSeconds: plan.imageSeconds, throughputTokensPerSecond: plan.layout.throughputTokensPerSecond,
       throughputBatch: plan.layout.throughputBatch, bottleneck: nil)
-    remedies = plan.recommendations.map { Remedy(summary: $0.summary(against: plan.layout), engineSettings: $0) }
+    remedies = plan.recommendations.map {
+      Remedy(summary: $0.summary(against: plan.layout), engineSettings: $0)
+    }
     warnings = plan.refusals
     notes = []
   }

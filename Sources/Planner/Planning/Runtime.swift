@@ -38,7 +38,9 @@ public enum Runtime: Sendable, Hashable {
     /// The kind of a runtime name as people type it (`llama.cpp`, `llamacpp`, `vLLM`).
     public init?(named name: String) {
       let key = NameMatching.normalized(name)
-      guard let kind = Self.allCases.first(where: { NameMatching.normalized($0.rawValue) == key }) else { return nil }
+      guard let kind = Self.allCases.first(where: { NameMatching.normalized($0.rawValue) == key }) else {
+        return nil
+      }
       self = kind
     }
   }

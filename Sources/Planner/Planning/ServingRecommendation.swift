@@ -32,7 +32,8 @@ extension ServingRecommendation {
     let layout =
       tensorParallel != asked.tensorParallel || pipelineParallel != asked.pipelineParallel
       ? " with tensor parallel \(tensorParallel) x pipeline parallel \(pipelineParallel)" : ""
-    return flags.joined(separator: " ") + layout + ": \(DurationFormatting.fixed(concurrency, decimals: 2)) sequences of "
+    return flags.joined(separator: " ") + layout
+      + ": \(DurationFormatting.fixed(concurrency, decimals: 2)) sequences of "
       + "\(maxModelLen) tokens at once (\(DurationFormatting.groupedDigits(kvTokens)) KV tokens)"
   }
 }

@@ -257,7 +257,8 @@ struct ServingSearch {
       var total = 0.0
       for s in 1..<max(pp, 1) {
         total +=
-          link(groups[s - 1].last!, groups[s][0]).seconds(bytes: bytes) + request.runtimeProfile.hostSecondsPerHop
+          link(groups[s - 1].last!, groups[s][0]).seconds(bytes: bytes)
+          + request.runtimeProfile.hostSecondsPerHop
       }
       return total
     }

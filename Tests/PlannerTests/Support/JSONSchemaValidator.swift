@@ -119,7 +119,9 @@ struct JSONSchemaValidator {
       }
     }
     if let array = value as? [Any], let items = schema["items"] as? [String: Any] {
-      for (index, item) in array.enumerated() { found += errors(of: item, against: items, at: "\(path)[\(index)]") }
+      for (index, item) in array.enumerated() {
+        found += errors(of: item, against: items, at: "\(path)[\(index)]")
+      }
     }
     return found
   }
