@@ -177,7 +177,7 @@ enum Command {
       do {
         plans = try Planner.compare(request)
       } catch {
-        return .failure(error.description)
+        return .failure(flagged(error))
       }
       let fits = plans.contains(where: \.fits)
       let text = options.format == .json ? JSONExporter.render(plans) : CompareRenderer.render(plans)
@@ -189,7 +189,7 @@ enum Command {
     do {
       plan = try Planner.plan(request)
     } catch {
-      return .failure(error.description)
+      return .failure(flagged(error))
     }
     let text: String
     switch (options.format, plan.layout) {
@@ -213,6 +213,21 @@ enum Command {
       return Outcome(stdout: text, stderr: "planner: \(what): \(plan.verdict)\n", exitCode: 1)
     }
     return Outcome(stdout: text)
+  }
+
+  /// A planning error with its settings phrased as this CLI's flags (`--dtype bf16: ...; use --dtype
+  /// fp16 or auto`).
+  static func flagged(_ error: PlanningError) -> String {
+    error.render { setting in
+      let flag =
+        switch setting.name {
+        case .gpus: "--gpus"
+        case .dtype: "--dtype"
+        case .tensorParallel: "--tensor-parallel"
+        case .pipelineParallel: "--pipeline-parallel"
+        }
+      return "\(flag) \(setting.value)"
+    }
   }
 
   /// `--format llama-cpp`: the llama-server command, or why llama.cpp cannot run the plan (one

@@ -51,12 +51,12 @@ public enum Planner {
   /// What makes a request unplannable whatever the runtime: no GPU, a profile of another runtime.
   static func check(_ request: PlanRequest) throws(PlanningError) {
     guard !request.gpus.isEmpty else {
-      throw PlanningError(description: "no GPU given: use --gpus (for example 2xP4)")
+      throw PlanningError.noGPU
     }
     if let profile = request.profile, profile.name != request.runtime.name {
       throw PlanningError(
-        description:
-          "the profile is for runtime \(profile.name), the request for \(request.runtime.name)")
+        .profileMismatch,
+        "the profile is for runtime \(profile.name), the request for \(request.runtime.name)")
     }
   }
 
@@ -90,9 +90,9 @@ public enum Planner {
   static func fixed(_ dtype: DType, native: DType, gpus: [GPU]) throws(PlanningError) -> DTypes {
     if dtype == .fp8, let old = gpus.first(where: { !$0.supportsFP8 }) {
       throw PlanningError(
-        description:
-          "--dtype fp8: \(old.name) (sm_\(old.computeCapability)) has no fp8 (needs sm_89 or later); use int8"
-      )
+        .unsupportedDType, setting: .init(.dtype, "fp8"),
+        "\(old.name) (sm_\(old.computeCapability)) has no fp8 (needs sm_89 or later)",
+        alternatives: [.init(.dtype, "int8")])
     }
     let allBF16 = gpus.allSatisfy(\.supportsBF16)
     let compute = dtype.isQuantized ? (allBF16 && native == .bf16 ? .bf16 : .fp16) : dtype
@@ -111,7 +111,7 @@ public enum Planner {
   /// strategy then shows honestly whether accelerate's own map fits at that dtype.
   public static func dtypes(for request: PlanRequest) throws(PlanningError) -> DTypes {
     guard !request.gpus.isEmpty else {
-      throw PlanningError(description: "no GPU given: use --gpus (for example 2xP4)")
+      throw PlanningError.noGPU
     }
     let native = request.model.nativeDType
     let noBF16 = request.gpus.first { !$0.supportsBF16 }
@@ -121,9 +121,9 @@ public enum Planner {
     case .fixed(let dtype):
       if dtype == .bf16, let old = noBF16 {
         throw PlanningError(
-          description:
-            "--dtype bf16: \(old.name) (sm_\(old.computeCapability)) has no native bf16; use --dtype fp16 or auto"
-        )
+          .unsupportedDType, setting: .init(.dtype, "bf16"),
+          "\(old.name) (sm_\(old.computeCapability)) has no native bf16",
+          alternatives: [.init(.dtype, "fp16"), .init(.dtype, "auto")])
       }
       return try fixed(dtype, native: native, gpus: request.gpus)
     case .auto:

@@ -18,7 +18,7 @@ enum ServingPlanner {
   /// checkpoint).
   static func dtypes(for request: PlanRequest) throws(PlanningError) -> Planner.DTypes {
     guard !request.gpus.isEmpty else {
-      throw PlanningError(description: "no GPU given: use --gpus (for example 2xP4)")
+      throw PlanningError.noGPU
     }
     let native = request.model.nativeDType
     let old = request.gpus.first { !$0.supportsBF16 }
@@ -26,9 +26,10 @@ enum ServingPlanner {
     case .fixed(let dtype):
       if dtype == .bf16, let old {
         throw PlanningError(
-          description:
-            "--dtype bf16: vLLM refuses bfloat16 on \(old.name) (sm_\(old.computeCapability)): \"Bfloat16 is only "
-            + "supported on GPUs with compute capability of at least 8.0\"; use --dtype fp16")
+          .unsupportedDType, setting: .init(.dtype, "bf16"),
+          "vLLM refuses bfloat16 on \(old.name) (sm_\(old.computeCapability)): \"Bfloat16 is only "
+            + "supported on GPUs with compute capability of at least 8.0\"",
+          alternatives: [.init(.dtype, "fp16")])
       }
       return try Planner.fixed(dtype, native: native, gpus: request.gpus)
     case .auto:

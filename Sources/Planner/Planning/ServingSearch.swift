@@ -47,14 +47,15 @@ struct ServingSearch {
     var degrees: [(tp: Int, pp: Int)] = []
     if let tp = request.serving.tensorParallel {
       if let problem = tensorParallelProblem(tp) {
-        throw PlanningError(description: "--tensor-parallel \(tp): \(problem)")
+        throw PlanningError(.invalidParallelism, setting: .init(.tensorParallel, "\(tp)"), problem)
       }
       let pp = request.serving.pipelineParallel ?? total / tp
       degrees = [(tp, pp)]
     } else if let pp = request.serving.pipelineParallel {
       guard pp <= total else {
         throw PlanningError(
-          description: "--pipeline-parallel \(pp) needs at least \(pp) GPUs; there are \(total)")
+          .invalidParallelism, setting: .init(.pipelineParallel, "\(pp)"),
+          "needs at least \(pp) GPUs; there are \(total)")
       }
       degrees = (1...perNode).filter { tensorParallelProblem($0) == nil && $0 * pp <= total }.map { ($0, pp) }
     } else {
@@ -65,8 +66,8 @@ struct ServingSearch {
     for (tp, pp) in degrees {
       guard tp * pp <= total else {
         throw PlanningError(
-          description:
-            "tensor parallel \(tp) x pipeline parallel \(pp) needs \(tp * pp) GPUs; there are \(total)")
+          .invalidParallelism,
+          "tensor parallel \(tp) x pipeline parallel \(pp) needs \(tp * pp) GPUs; there are \(total)")
       }
       guard pp >= 1 && pp <= decoders.count else {
         reasons.append(
@@ -87,8 +88,8 @@ struct ServingSearch {
             + (request.serving.pipelineParallel.map { " with \($0) pipeline stages" } ?? ""))
       }
       throw PlanningError(
-        description: "no tensor x pipeline layout of \(model.name) on these GPUs: "
-          + reasons.joined(separator: "; "))
+        .invalidParallelism,
+        "no tensor x pipeline layout of \(model.name) on these GPUs: " + reasons.joined(separator: "; "))
     }
     return layouts.sorted { better($0, $1) }
   }
