@@ -34,7 +34,21 @@ public struct ServingConfig: Sendable, Hashable, Codable {
   /// later versions use memory-efficient kernels (`--attention flash`).
   public var encoderAttention: Workload.Attention = .eager
 
-  public init() {}
+  public init(
+    maxModelLen: Int? = nil, maxNumSeqs: Int? = nil, maxNumBatchedTokens: Int? = nil,
+    gpuMemoryUtilization: Double = 0.9, enforceEager: Bool = false, tensorParallel: Int? = nil,
+    pipelineParallel: Int? = nil, nodes: Int = 1, encoderAttention: Workload.Attention = .eager
+  ) {
+    self.maxModelLen = maxModelLen
+    self.maxNumSeqs = maxNumSeqs
+    self.maxNumBatchedTokens = maxNumBatchedTokens
+    self.gpuMemoryUtilization = gpuMemoryUtilization
+    self.enforceEager = enforceEager
+    self.tensorParallel = tensorParallel
+    self.pipelineParallel = pipelineParallel
+    self.nodes = nodes
+    self.encoderAttention = encoderAttention
+  }
 
   /// V0's default `max_num_seqs` (`vllm/config.py` `SchedulerConfig`, anchor-runtimes.md §C.3).
   public static let defaultMaxNumSeqs = 256

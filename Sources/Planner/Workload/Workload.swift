@@ -31,5 +31,16 @@ public struct Workload: Sendable, Hashable, Codable {
   /// The KV cache dtype; `nil` means the compute dtype.
   public var kvDType: DType?
 
-  public init() {}
+  public init(
+    batch: Int = 1, contextTokens: Int = 4096, images: Int = 1, slicesPerImage: Int? = nil,
+    attention: Attention = .sdpa, dtype: DTypeChoice = .auto, kvDType: DType? = nil
+  ) {
+    self.batch = batch
+    self.contextTokens = contextTokens
+    self.images = images
+    self.slicesPerImage = slicesPerImage
+    self.attention = attention
+    self.dtype = dtype
+    self.kvDType = kvDType
+  }
 }
