@@ -18,7 +18,9 @@
 /// timings resolve, and charging them would trade the balanced split for that.
 /// Among plans equally fast (within a relative 1e-9, so that summation order does not matter), the
 /// one whose fullest GPU is emptiest wins: identical cards share the load rather than one running
-/// full. Remaining ties keep the earlier split and the fewer GPUs.
+/// full (exactly for `latency`; for `throughput` among the plans the DP keeps, see
+/// ``StagePartition``). Remaining ties keep the earlier split and the fewer GPUs. The DP is
+/// ``StagePartition`` with each GPU of the order as a stage (``GPUStage``).
 ///
 /// - Complexity: O(*m* · *n* · *r*) per order for *m* GPUs, *n* units, ranges of at most *r*
 ///   units (*r* ≤ *n*).
@@ -104,20 +106,72 @@ struct ChainPartition {
   }
 
   /// The best partition for one order: its value and the GPU of each unit; `nil` if nothing fits.
-  /// The DP tables of the last order, reused for the rows its prefix shares with the next order
+  /// The DP table of the last order, reused for the rows its prefix shares with the next order
   /// (row `j` depends only on the first `j` GPUs of the order).
   final class Tables {
     var order: [Int] = []
-    var best: [Double] = []
-    var fullest: [Double] = []
-    var start: [Int] = []
-    var textStage: [Int] = []
-    /// Rows 0...validRows hold this order's values (a pruned order stops early).
-    var validRows = 0
+    var partition: StagePartition?
   }
 
   func best(order: [Int]) -> (value: Double, deviceOfUnit: [Device], used: Int, fullest: Double)? {
     best(order: order, reusing: Tables())
+  }
+
+  /// One GPU of the order as a stage of ``StagePartition``: its decode time (with the hop into it)
+  /// and its fullness, growing unit by unit until its memory passes the capacity.
+  struct GPUStage: StageCost {
+    let chain: ChainPartition
+    let order: [Int]
+    var stageIndex = -1
+    var capacity: Int64 = 0
+    var inverseCapacity = 0.0
+    var times: [Double] = []
+    var link: Link?
+    // The stage being scanned.
+    var hop = 0.0
+    var fixedBytes: Int64 = 0
+    var peak: Int64 = 0
+    var runsText = false
+    var seconds = 0.0
+
+    init(_ chain: ChainPartition, order: [Int]) {
+      self.chain = chain
+      self.order = order
+    }
+
+    mutating func begin(stage j: Int, start a: Int) {
+      if j != stageIndex {
+        stageIndex = j
+        let gpu = order[j]
+        let problem = chain.problem
+        capacity = Int64(Double(problem.capacity(of: .gpu(gpu))?.value ?? 0) * chain.fill)
+        inverseCapacity = 1 / Double(max(capacity, 1))
+        times = chain.unitSeconds[problem.gpus[gpu].name]!
+        link = j > 0 ? problem.topology.link(from: order[j - 1], to: gpu) : nil
+      }
+      hop = 0
+      if let link, a > 0, let bytes = chain.hopBytes[a - 1] {
+        hop = chain.problem.cost.hop(bytes: bytes, on: link)
+      }
+      fixedBytes = 0
+      peak = 0
+      runsText = false
+      seconds = 0
+    }
+
+    @inline(__always)
+    mutating func extend(to i: Int) -> (value: Double, secondary: Double)? {
+      // Terms are far below 2^62 for any model that fits a GPU; saturate only past that.
+      fixedBytes = fixedBytes.saturatingAdd(chain.fixed[i])
+      if chain.transient[i] > peak { peak = chain.transient[i] }
+      runsText = runsText || chain.textUnit[i]
+      let total = fixedBytes.saturatingAdd(peak).saturatingAdd(runsText ? chain.residual : 0).saturatingAdd(
+        chain.reserve)
+      if total > capacity { return nil }
+      seconds += times[i]
+      let value = chain.objective == .latency ? hop + seconds : max(hop, seconds)
+      return (value, Double(total) * inverseCapacity)
+    }
   }
 
   /// The best partition for one order, reusing the rows it shares with the previous order, and
@@ -131,134 +185,56 @@ struct ChainPartition {
     let m = order.count
     guard n > 0, m > 0 else { return nil }
     let cost = problem.cost
-    // Flat tables, row j (GPUs used) times column i (units placed): row-major, width n + 1.
-    let width = n + 1
     var shared = 0
-    if tables.best.count == (m + 1) * width {
-      while shared < min(m, tables.validRows) && tables.order[shared] == order[shared] { shared += 1 }
+    let partition: StagePartition
+    if let reused = tables.partition, reused.items == n, tables.order.count == m {
+      partition = reused
+      while shared < min(m, reused.filledRows) && tables.order[shared] == order[shared] { shared += 1 }
     } else {
-      tables.best = [Double](repeating: .infinity, count: (m + 1) * width)
-      tables.fullest = [Double](repeating: .infinity, count: (m + 1) * width)
-      tables.start = [Int](repeating: -1, count: (m + 1) * width)
-      // The stage holding the first text unit, along the best path (for the return hop).
-      tables.textStage = [Int](repeating: -1, count: (m + 1) * width)
+      partition = StagePartition(
+        items: n, stages: m, combine: objective == .latency ? .sum : .max, tolerance: Self.tolerance)
+      tables.partition = partition
     }
     tables.order = order
-    var best = tables.best
-    var fullest = tables.fullest
-    var start = tables.start
-    var textStage = tables.textStage
-    tables.best = []
-    tables.fullest = []
-    tables.start = []
-    tables.textStage = []
-    defer {
-      (tables.best, tables.fullest, tables.start, tables.textStage) = (best, fullest, start, textStage)
-    }
-    // Rows 0...shared are those of the previous order; recompute the rest.
-    for cell in ((shared + 1) * width)..<((m + 1) * width) {
-      best[cell] = .infinity
-      fullest[cell] = .infinity
-      start[cell] = -1
-      textStage[cell] = -1
-    }
-    best[0] = 0
-    fullest[0] = 0
-    let firstText = self.firstTextUnit
-    var lastRow = m
-    for j in shared..<m {
-      let gpu = order[j]
-      let capacity = Int64(Double(problem.capacity(of: .gpu(gpu))?.value ?? 0) * fill)
-      let inverseCapacity = 1 / Double(max(capacity, 1))
-      let times = unitSeconds[problem.gpus[gpu].name]!
-      let link = j > 0 ? problem.topology.link(from: order[j - 1], to: gpu) : nil
-      let row = j * width
-      let next = row + width
-      for a in (j == 0 ? 0 : 1)..<n where best[row + a].isFinite {
-        var hop = 0.0
-        if let link, let bytes = hopBytes[a - 1] { hop = cost.hop(bytes: bytes, on: link) }
-        let previous = best[row + a]
-        let previousFullest = fullest[row + a]
-        let inheritedText = textStage[row + a]
-        var fixedBytes: Int64 = 0
-        var peak: Int64 = 0
-        var runsText = false
-        var stage = 0.0
-        for i in a..<n {
-          // Terms are far below 2^62 for any model that fits a GPU; saturate only past that.
-          fixedBytes = fixedBytes.saturatingAdd(fixed[i])
-          if transient[i] > peak { peak = transient[i] }
-          runsText = runsText || textUnit[i]
-          let total = fixedBytes.saturatingAdd(peak).saturatingAdd(runsText ? residual : 0).saturatingAdd(
-            reserve)
-          if total > capacity { break }
-          stage += times[i]
-          let candidate = objective == .latency ? previous + hop + stage : max(previous, hop, stage)
-          let utilisation = max(previousFullest, Double(total) * inverseCapacity)
-          let cell = next + i + 1
-          if Self.isBetter(candidate, utilisation, than: best[cell], fullest[cell]) {
-            best[cell] = candidate
-            fullest[cell] = utilisation
-            start[cell] = a
-            textStage[cell] = (a <= firstText && firstText <= i) ? j : inheritedText
-          }
-        }
-      }
-      // Stop extending this order once every partial plan of row j + 1 is beaten by the bound.
-      if bound.isFinite {
-        let row = (j + 1) * width
-        let hopeless = (0..<n).allSatisfy { i in
-          let value = best[row + i]
-          guard value.isFinite else { return true }
-          // An unfinished plan (i < n) continues on another GPU, so it pays the dispatch hooks too.
-          let lowerBound =
-            objective == .latency ? value + restSeconds[i] + dispatchSeconds : max(value, restSeconds[i])
-          return lowerBound > bound * (1 + Self.tolerance)
-        }
-        if hopeless {
-          lastRow = j + 1
-          break
-        }
+    var stage = GPUStage(self, order: order)
+    let lastRow = partition.fill(rows: shared...m, cost: &stage) { row in
+      // Stop extending this order once every partial plan of the row is beaten by the bound.
+      guard bound.isFinite else { return false }
+      return (0..<n).allSatisfy { i in
+        let value = partition.value(stages: row, items: i)
+        guard value.isFinite else { return true }
+        // An unfinished plan (i < n) continues on another GPU, so it pays the dispatch hooks too.
+        let lowerBound =
+          objective == .latency ? value + restSeconds[i] + dispatchSeconds : max(value, restSeconds[i])
+        return lowerBound > bound * (1 + Self.tolerance)
       }
     }
-    tables.validRows = lastRow
     // The number of GPUs: the best value, ties to fewer GPUs, with the return hop where it applies.
     var choice: (value: Double, fullest: Double, used: Int)?
-    for used in 1...lastRow where best[used * width + n].isFinite {
-      let cell = used * width + n
-      var value = best[cell]
-      let target = textStage[cell]
+    for used in 1...lastRow where partition.value(stages: used, items: n).isFinite {
+      var value = partition.value(stages: used, items: n)
       if used > 1 && objective == .latency { value += dispatchSeconds }
-      if let bytes = returnHopBytes, target >= 0, target != used - 1 {
+      if let bytes = returnHopBytes,
+        let target = partition.ranges(stages: used).firstIndex(where: { $0.contains(firstTextUnit) }),
+        target != used - 1
+      {
         value += cost.hop(bytes: bytes, on: problem.topology.link(from: order[used - 1], to: order[target]))
       }
       // More GPUs only if strictly faster: "the fewest GPUs that do not make it slower".
       if choice == nil || value < choice!.value * (1 - Self.tolerance) {
-        choice = (value, fullest[cell], used)
+        choice = (value, partition.secondary(stages: used, items: n), used)
       }
     }
     guard let choice else { return nil }
     var deviceOfUnit = [Device](repeating: .gpu(order[0]), count: n)
-    var i = n
-    for j in stride(from: choice.used, to: 0, by: -1) {
-      let a = start[j * width + i]
-      for unit in a..<i { deviceOfUnit[unit] = .gpu(order[j - 1]) }
-      i = a
+    for (j, range) in partition.ranges(stages: choice.used).enumerated() {
+      for unit in range { deviceOfUnit[unit] = .gpu(order[j]) }
     }
     return (choice.value, deviceOfUnit, choice.used, choice.fullest)
   }
 
   /// Relative tolerance under which two times count as equal.
   static let tolerance = 1e-9
-
-  /// Faster, or as fast with an emptier fullest GPU.
-  @inline(__always)
-  static func isBetter(_ value: Double, _ fullest: Double, than bestValue: Double, _ bestFullest: Double)
-    -> Bool
-  {
-    if value < bestValue * (1 - tolerance) { return true }
-    return value <= bestValue * (1 + tolerance) && fullest < bestFullest
-  }
 
   /// The best over every searched device order (``DeviceOrders``); `nil` if nothing fits.
   func best() -> (value: Double, deviceOfUnit: [Device], used: Int, fullest: Double)? {

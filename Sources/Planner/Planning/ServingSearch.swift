@@ -123,7 +123,7 @@ struct ServingSearch {
   }
 
   /// Seconds through one stage's layers per decode step for `batch` sequences at `context`.
-  struct StageCost {
+  struct StageTime {
     /// Decoder prefix sums, and the fixed parts of the first and last stage.
     var prefix: [Double]
     var leading: Double
@@ -133,7 +133,7 @@ struct ServingSearch {
     }
   }
 
-  func stageCost(group: [Int], batch: Int, context: Int) -> StageCost {
+  func stageCost(group: [Int], batch: Int, context: Int) -> StageTime {
     let tp = group.count
     let card = gpu(group[0])
     var workload = request.workload
@@ -165,7 +165,7 @@ struct ServingSearch {
     }
     var prefix = [0.0]
     for layer in decoders { prefix.append(prefix.last! + seconds(layer)) }
-    return StageCost(
+    return StageTime(
       prefix: prefix, leading: leading.filter { $0.stream == .text }.reduce(0) { $0 + seconds($1) },
       trailing: trailing.reduce(0) { $0 + seconds($1) })
   }
@@ -188,24 +188,17 @@ struct ServingSearch {
     func rank(_ stage: Int, _ range: Range<Int>) -> RankMemory {
       memory.rank(gpu: gpu(groups[stage][0]), tp: tp, contents: contents(stage, range))
     }
-    // Pass 1: the most KV blocks the weakest stage can have.
+    // Pass 1: the most KV blocks the weakest stage can have (the slowest stage of "minus blocks").
     let ranks = (0..<pp).map { s in (0...count).map { a in (a...count).map { b in rank(s, a..<b) } } }
     func blocks(_ s: Int, _ a: Int, _ b: Int) -> Int64 {
       let r = ranks[s][a][b - a]
       return r.kvAvailable.value > 0 && r.blockBytes > 0
         ? r.blocks : -1 - Int64(-r.kvAvailable.value / (1 << 20))
     }
-    let unreachable = Int64.min
-    var most = Array(repeating: Array(repeating: unreachable, count: count + 1), count: pp + 1)
-    most[0][0] = .max
-    for s in 1...pp {
-      for k in s...count where count - k >= pp - s {
-        for a in (s - 1)..<k where most[s - 1][a] != unreachable {
-          most[s][k] = max(most[s][k], min(most[s - 1][a], blocks(s - 1, a, k)))
-        }
-      }
-    }
-    let best = most[pp][count]
+    var fewestBlocks = StageBlocks(blocks: blocks)
+    let most = StagePartition(items: count, stages: pp, combine: .max)
+    most.fill(rows: 0...pp, cost: &fewestBlocks)
+    let best = Int64(-most.value(stages: pp, items: count))
     let context = min(request.workload.contextTokens, memory.settings.maxModelLen)
     let blocksPerSequence = Int64((context + ServingConfig.blockSize - 1) / ServingConfig.blockSize)
     let needed = Int64(memory.settings.maxNumSeqs) * blocksPerSequence
@@ -215,23 +208,12 @@ struct ServingSearch {
     let micro = (sequences + pp - 1) / pp
     let one = groups.map { stageCost(group: $0, batch: 1, context: context) }
     let loaded = groups.map { stageCost(group: $0, batch: micro, context: context) }
-    let costs = request.strategy == .latency ? one : loaded
-    var fastest = Array(repeating: Array(repeating: Double.infinity, count: count + 1), count: pp + 1)
-    var cut = Array(repeating: Array(repeating: 0, count: count + 1), count: pp + 1)
-    fastest[0][0] = 0
-    for s in 1...pp {
-      for k in s...count where count - k >= pp - s {
-        for a in (s - 1)..<k where fastest[s - 1][a].isFinite && blocks(s - 1, a, k) >= floor {
-          let stage = costs[s - 1].seconds(a..<k, first: s == 1, last: s == pp)
-          let value =
-            request.strategy == .latency ? fastest[s - 1][a] + stage : max(fastest[s - 1][a], stage)
-          if value < fastest[s][k] { (fastest[s][k], cut[s][k]) = (value, a) }
-        }
-      }
-    }
-    var bounds = [count]
-    for s in stride(from: pp, to: 0, by: -1) { bounds.insert(cut[s][bounds[0]], at: 0) }
-    let partition = (0..<pp).map { bounds[$0]..<bounds[$0 + 1] }
+    var seconds = StageSeconds(
+      costs: request.strategy == .latency ? one : loaded, floor: floor, blocks: blocks, stages: pp)
+    let fastest = StagePartition(
+      items: count, stages: pp, combine: request.strategy == .latency ? .sum : .max)
+    fastest.fill(rows: 0...pp, cost: &seconds)
+    let partition = fastest.ranges(stages: pp)
     return estimate(
       groups: groups, partition: partition, rank: rank, context: context, sequences: sequences, one: one,
       loaded: loaded)
@@ -241,7 +223,7 @@ struct ServingSearch {
   /// (`one`) and at the micro-batch of `sequences` over the stages (`loaded`).
   func estimate(
     groups: [[Int]], partition: [Range<Int>], rank: (Int, Range<Int>) -> RankMemory, context: Int,
-    sequences: Int, one: [StageCost], loaded: [StageCost]
+    sequences: Int, one: [StageTime], loaded: [StageTime]
   ) -> ServingLayout {
     let tp = groups[0].count
     let pp = groups.count
@@ -374,5 +356,37 @@ struct ServingSearch {
           + "free after the KV cache: lower --gpu-memory-utilization or use --enforce-eager")
     }
     return nil
+  }
+}
+
+extension ServingSearch {
+  /// A stage's KV blocks as a ``StagePartition`` cost (their negation, so that the slowest stage
+  /// is the one with the fewest blocks).
+  struct StageBlocks: StageCost {
+    let blocks: (Int, Int, Int) -> Int64
+    var stage = 0
+    var start = 0
+
+    mutating func begin(stage: Int, start: Int) { (self.stage, self.start) = (stage, start) }
+    func extend(to last: Int) -> (value: Double, secondary: Double)? {
+      (-Double(blocks(stage, start, last + 1)), 0)
+    }
+  }
+
+  /// A stage's decode seconds as a ``StagePartition`` cost; a range that leaves fewer than `floor`
+  /// KV blocks is infinitely slow (the scan goes on: a longer range is not assumed to be worse).
+  struct StageSeconds: StageCost {
+    let costs: [StageTime]
+    let floor: Int64
+    let blocks: (Int, Int, Int) -> Int64
+    let stages: Int
+    var stage = 0
+    var start = 0
+
+    mutating func begin(stage: Int, start: Int) { (self.stage, self.start) = (stage, start) }
+    func extend(to last: Int) -> (value: Double, secondary: Double)? {
+      guard blocks(stage, start, last + 1) >= floor else { return (.infinity, .infinity) }
+      return (costs[stage].seconds(start..<(last + 1), first: stage == 0, last: stage == stages - 1), 0)
+    }
   }
 }

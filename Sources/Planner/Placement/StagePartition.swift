@@ -1,0 +1,121 @@
+/// The planner's one contiguous-partition dynamic programme, behind a stage-cost function: `n`
+/// chain items over stages taken in order, every stage a non-empty contiguous range, minimising
+/// the stages' values combined by sum (the time of one pass through all stages) or by max (the
+/// slowest stage), with a secondary key combined by max to break ties (the fullest GPU). Every
+/// runtime's partition is this DP with its own ``StageCost``: the device map's over an order of
+/// GPUs (``ChainPartition``), an engine's over its tensor-parallel groups (``ServingSearch``).
+///
+/// Row `j`, column `i` of the table holds the best value of items `0..<i` in exactly `j` stages,
+/// so one fill answers every stage count at once. Rows depend only on the stages before them: a
+/// caller that changes only later stages refills from the first changed row
+/// (``fill(rows:cost:abandon:)``).
+///
+/// Two values tie when they differ by at most `tolerance` relatively; among ties the smaller
+/// secondary key wins, then the earlier cut (the first found). The value is exact for both
+/// combinations, the secondary key for sums only: under a max, a prefix slower than another but
+/// with an emptier GPU is dropped even where the stage after it is slower than both
+/// (`StagePartitionTests` checks both against brute force).
+///
+/// - Complexity: O(*s* · *n* · *r*) stage-cost extensions for *s* stages, *n* items and ranges of
+///   at most *r* items (a stage stops growing when its cost says no longer range is feasible).
+final class StagePartition {
+  enum Combine { case sum, max }
+
+  let items: Int
+  let combine: Combine
+  let tolerance: Double
+  /// `(stages + 1) × (items + 1)`, row-major.
+  private(set) var value: [Double]
+  private(set) var secondary: [Double]
+  /// The first item of the last stage along the best path to each cell (-1: unreachable).
+  private(set) var start: [Int]
+  /// Rows `0...filledRows` hold values.
+  private(set) var filledRows = 0
+
+  init(items: Int, stages: Int, combine: Combine, tolerance: Double = 0) {
+    self.items = items
+    self.combine = combine
+    self.tolerance = tolerance
+    let cells = (stages + 1) * (items + 1)
+    value = [Double](repeating: .infinity, count: cells)
+    secondary = [Double](repeating: .infinity, count: cells)
+    start = [Int](repeating: -1, count: cells)
+    // No stage yet: nothing for a sum, below every value for a max (values may be negative).
+    value[0] = combine == .sum ? 0 : -.infinity
+    secondary[0] = 0
+  }
+
+  var width: Int { items + 1 }
+
+  /// The best value of items `0..<i` in exactly `stages` stages (infinity where unreachable).
+  func value(stages: Int, items i: Int) -> Double { value[stages * width + i] }
+  func secondary(stages: Int, items i: Int) -> Double { secondary[stages * width + i] }
+
+  /// Whether `candidate` (with `key`) beats the cell's value and key.
+  @inline(__always)
+  func isBetter(_ candidate: Double, _ key: Double, than best: Double, _ bestKey: Double) -> Bool {
+    if candidate < best * (1 - tolerance) { return true }
+    return candidate <= best * (1 + tolerance) && key < bestKey
+  }
+
+  /// Fills rows `rows.lowerBound + 1 ... rows.upperBound` from row `rows.lowerBound` (which must
+  /// be filled): stage `j` (0-based) makes row `j + 1`. After each row, `abandon(j + 1)` may stop
+  /// the fill (no completion can win); returns the last row filled.
+  @discardableResult
+  func fill<Cost: StageCost>(
+    rows: ClosedRange<Int>, cost: inout Cost, abandon: (Int) -> Bool = { _ in false }
+  )
+    -> Int
+  {
+    let n = items
+    let width = self.width
+    for cell in ((rows.lowerBound + 1) * width)..<((rows.upperBound + 1) * width) {
+      value[cell] = .infinity
+      secondary[cell] = .infinity
+      start[cell] = -1
+    }
+    filledRows = rows.lowerBound
+    for j in rows.lowerBound..<rows.upperBound {
+      let row = j * width
+      let next = row + width
+      for a in 0..<n where value[row + a] < .infinity {
+        let previous = value[row + a]
+        let previousKey = secondary[row + a]
+        cost.begin(stage: j, start: a)
+        for i in a..<n {
+          guard let (stage, key) = cost.extend(to: i) else { break }
+          let candidate =
+            switch combine {
+            case .sum: previous + stage
+            case .max: Swift.max(previous, stage)
+            }
+          let combinedKey = Swift.max(previousKey, key)
+          let cell = next + i + 1
+          if isBetter(candidate, combinedKey, than: value[cell], secondary[cell]) {
+            value[cell] = candidate
+            secondary[cell] = combinedKey
+            start[cell] = a
+          }
+        }
+      }
+      filledRows = j + 1
+      if abandon(j + 1) { break }
+    }
+    return filledRows
+  }
+
+  /// The ranges of the best path to items `0..<n` in exactly `stages` stages, first stage first.
+  func ranges(stages: Int) -> [Range<Int>] {
+    var bounds = [items]
+    for j in stride(from: stages, to: 0, by: -1) { bounds.insert(start[j * width + bounds[0]], at: 0) }
+    return (0..<stages).map { bounds[$0]..<bounds[$0 + 1] }
+  }
+}
+
+/// The cost of one stage for ``StagePartition``, scanned item by item: `begin` starts stage `stage`
+/// at item `start`, `extend(to: i)` grows it to `start...i` and returns its value and secondary key,
+/// or nil once neither this range nor any longer one is feasible (a stage's memory only grows).
+protocol StageCost {
+  mutating func begin(stage: Int, start: Int)
+  mutating func extend(to last: Int) -> (value: Double, secondary: Double)?
+}
