@@ -50,3 +50,21 @@ import Testing
     #expect(Runtime(.vllm, accelerate: .balanced) == nil)
   }
 }
+
+/// What a launcher holds: plans compare by value, and encode as the JSON contract.
+@Suite struct PlanValueTests {
+  @Test func plansAreValuesThatEncodeAsTheContract() throws {
+    let model = ModelCatalog.entry(named: "minicpm-v-2.6")!.build()
+    let request = PlanRequest(model: model, gpus: try GPUList.parse("1xT4,1xP4"))
+    let plan = try Planner.plan(request)
+    #expect(plan == (try Planner.plan(request)))
+    var other = request
+    other.objective = .memory
+    #expect(plan != (try Planner.plan(other)))
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    #expect(String(decoding: try encoder.encode(plan), as: UTF8.self) + "\n" == JSONExporter.render(plan))
+    let document = try JSONSerialization.jsonObject(with: try encoder.encode(plan)) as? [String: Any]
+    #expect(document?["schemaVersion"] as? Int == JSONExporter.schemaVersion)
+  }
+}

@@ -3,30 +3,30 @@
 /// `total × gpu_memory_utilization`; CUDA graphs are captured afterwards, from what is left.
 public struct RankMemory: Sendable, Hashable, Codable {
   /// The GPU's total memory as CUDA reports it (`torch.cuda.mem_get_info()[1]`).
-  public var total: ByteCount
+  public internal(set) var total: ByteCount
   /// `total × gpu_memory_utilization`: what vLLM allows itself.
-  public var budget: ByteCount
-  public var weights: ByteCount
+  public internal(set) var budget: ByteCount
+  public internal(set) var weights: ByteCount
   /// The profiling run's activation peak (text forward of `max_num_batched_tokens` or, on the last
   /// stage, the sampler after it; or the vision tower on the dummy images, whichever is larger).
-  public var activationPeak: ByteCount
+  public internal(set) var activationPeak: ByteCount
   /// The vision tower's share of the profiling run (0 without one, or on later stages).
-  public var encoderPeak: ByteCount
+  public internal(set) var encoderPeak: ByteCount
   /// Dummy images the profiling run pushes through the vision tower.
-  public var dummyImages: Int
-  public var nonTorch: ByteCount
+  public internal(set) var dummyImages: Int
+  public internal(set) var nonTorch: ByteCount
   /// `budget − weights − activation peak − non-torch`; negative when nothing is left.
-  public var kvAvailable: ByteCount
+  public internal(set) var kvAvailable: ByteCount
   /// Bytes of one KV block (16 tokens) across this GPU's layers.
-  public var blockBytes: Int64
+  public internal(set) var blockBytes: Int64
   /// Blocks that fit in `kvAvailable`.
-  public var blocks: Int64
+  public internal(set) var blocks: Int64
   /// What the CUDA graphs need, and what is free when they are captured (after the KV cache
   /// is allocated and the profiling activations are freed).
-  public var cudaGraphs: ByteCount
-  public var freeForGraphs: ByteCount
+  public internal(set) var cudaGraphs: ByteCount
+  public internal(set) var freeForGraphs: ByteCount
   /// What a process can allocate beside its CUDA context.
-  public var usable: ByteCount
+  public internal(set) var usable: ByteCount
 
   /// What the GPU holds once serving: weights, KV cache, non-torch memory and graphs.
   public var kvCache: ByteCount { ByteCount(.saturatingProduct(blocks, blockBytes)) }
@@ -51,12 +51,12 @@ public struct RankMemory: Sendable, Hashable, Codable {
 /// - KV cache: `2 × max(1, kv_heads / tp) × head_dim × dtype` per token per layer, in blocks of
 ///   16 tokens (§C.2).
 public struct VLLMMemory: Sendable {
-  public var model: ModelGraph
-  public var settings: ServingConfig.Resolved
-  public var encoderAttention: Workload.Attention
-  public var weightDType: DType
-  public var computeDType: DType
-  public var kvDType: DType
+  public internal(set) var model: ModelGraph
+  public internal(set) var settings: ServingConfig.Resolved
+  public internal(set) var encoderAttention: Workload.Attention
+  public internal(set) var weightDType: DType
+  public internal(set) var computeDType: DType
+  public internal(set) var kvDType: DType
 
   /// Memory outside PyTorch's allocator during profiling: 0.16 GiB in vLLM's own log on an
   /// 80 GB GPU, TP 1 ("non_torch_memory takes 0.16GiB", kubernetes-sigs/
@@ -112,10 +112,10 @@ public struct VLLMMemory: Sendable {
 
   /// What one GPU of a stage holds, summed from its layers.
   public struct Contents: Sendable, Hashable {
-    public var weights: Int64 = 0
-    public var kvBytesPerToken: Int64 = 0
+    public internal(set) var weights: Int64 = 0
+    public internal(set) var kvBytesPerToken: Int64 = 0
     /// The widest decoder transient per token (whole, before sharding).
-    public var widestTransient: Int64 = 0
+    public internal(set) var widestTransient: Int64 = 0
     /// Whether the stage runs text layers, the LM head, and the vision tower.
     public var runsText = false
     public var hasHead = false

@@ -170,8 +170,8 @@ public enum JSONExporter {
     var plans: [Document]
   }
 
-  /// One plan, as a `"kind": "plan"` document.
-  public static func render(_ plan: Plan) -> String { encode(document(plan)) }
+  /// One plan, as a `"kind": "plan"` document (its ``Plan`` `Encodable` form).
+  public static func render(_ plan: Plan) -> String { encode(plan) }
 
   /// ``Planner/compare(_:)``'s plans, as a `"kind": "compare"` document.
   public static func render(_ plans: [Plan]) -> String { encode(Comparison(plans: plans.map(document))) }
@@ -316,4 +316,11 @@ public enum JSONExporter {
     }
     return out + "\""
   }
+}
+
+/// A plan encodes as the JSON contract's `"kind": "plan"` document: `JSONEncoder().encode(plan)` is
+/// what `--format json` prints (with sorted keys). There is no `Decodable`: the document names
+/// the model and its layout, not the module tree a plan is made from.
+extension Plan: Encodable {
+  public func encode(to encoder: any Encoder) throws { try JSONExporter.document(self).encode(to: encoder) }
 }

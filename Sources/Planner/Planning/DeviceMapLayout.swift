@@ -1,52 +1,52 @@
 /// The planner's answer: where every module goes, what each device holds, whether it fits, and why.
-public struct DeviceMapLayout: Sendable {
+public struct DeviceMapLayout: Sendable, Equatable {
   /// One device's share.
-  public struct DevicePlan: Sendable {
-    public var device: Device
+  public struct DevicePlan: Sendable, Equatable {
+    public internal(set) var device: Device
     /// The GPU model, for GPUs.
-    public var gpu: GPU?
+    public internal(set) var gpu: GPU?
     /// The `device_map` keys placed here, in module order.
-    public var modules: [String]
+    public internal(set) var modules: [String]
     /// What the device holds, for people: whole subtrees by their name and runs of numbered
     /// siblings as ranges (`vpm`, `llm.model.layers.0-13`).
-    public var summary: [String]
-    public var memory: MemoryBreakdown
+    public internal(set) var summary: [String]
+    public internal(set) var memory: MemoryBreakdown
     /// What the device may hold (`nil`: unlimited, as host memory the user did not cap).
-    public var capacity: ByteCount?
+    public internal(set) var capacity: ByteCount?
 
     /// Whether the device's memory is within its capacity.
     public var fits: Bool { capacity.map { memory.total <= $0 } ?? true }
   }
 
-  public var model: ModelGraph
-  public var gpus: [GPU]
-  public var workload: Workload
-  public var strategy: Strategy
-  public var runtime: RuntimeProfile
+  public internal(set) var model: ModelGraph
+  public internal(set) var gpus: [GPU]
+  public internal(set) var workload: Workload
+  public internal(set) var strategy: Strategy
+  public internal(set) var runtime: RuntimeProfile
   /// The dtype weights are stored in, and the one everything else runs in.
-  public var weightDType: DType
-  public var computeDType: DType
+  public internal(set) var weightDType: DType
+  public internal(set) var computeDType: DType
   /// Why the dtypes are what they are (one line each).
-  public var dtypeNotes: [String]
+  public internal(set) var dtypeNotes: [String]
   /// The `device_map`, in module order.
-  public var deviceMap: [(module: String, device: Device)]
+  public internal(set) var deviceMap: [(module: String, device: Device)]
   /// Every GPU (used or not), then cpu and disk where anything was offloaded.
-  public var devices: [DevicePlan]
+  public internal(set) var devices: [DevicePlan]
   /// The `max_memory` budgets an accelerate-parity strategy ran with.
-  public var budgets: MaxMemory?
+  public internal(set) var budgets: MaxMemory?
   /// Whether the plan runs within every device's capacity with nothing left unplaced.
-  public var fits: Bool
-  public var warnings: [String]
+  public internal(set) var fits: Bool
+  public internal(set) var warnings: [String]
   /// Why the placement is what it is (a GPU left unused, and why).
-  public var notes: [String]
+  public internal(set) var notes: [String]
   /// Where it does not fit: the changes that would make it fit, each checked by planning it.
-  public var advice: [String] = []
+  public internal(set) var advice: [String] = []
   /// How fast it runs.
-  public var estimate: Estimate
+  public internal(set) var estimate: Estimate
   /// Every device boundary of a decode step, in chain order.
-  public var hops: [Hop]
+  public internal(set) var hops: [Hop]
   /// The device of each layer of the model's chain (nil where the map places none).
-  public var layerDevices: [Device?]
+  public internal(set) var layerDevices: [Device?]
 
   /// Builds the plan of a placement: weights per device at tensor level (a module split by the
   /// map is counted where each tensor goes), KV cache and activations where each layer executes
@@ -296,5 +296,16 @@ public struct DeviceMapLayout: Sendable {
     }
     flush()
     return result
+  }
+}
+
+extension DeviceMapLayout {
+  public static func == (a: DeviceMapLayout, b: DeviceMapLayout) -> Bool {
+    a.model == b.model && a.gpus == b.gpus && a.workload == b.workload && a.strategy == b.strategy
+      && a.runtime == b.runtime && a.weightDType == b.weightDType && a.computeDType == b.computeDType
+      && a.dtypeNotes == b.dtypeNotes && a.deviceMap.elementsEqual(b.deviceMap, by: { $0 == $1 })
+      && a.devices == b.devices && a.budgets == b.budgets && a.fits == b.fits && a.warnings == b.warnings
+      && a.notes == b.notes && a.advice == b.advice && a.estimate == b.estimate && a.hops == b.hops
+      && a.layerDevices == b.layerDevices
   }
 }

@@ -1,29 +1,29 @@
 /// What `vllm serve` needs and does on the given GPUs: the chosen parallel layout, the memory
 /// of every GPU as vLLM computes it, whether it starts (and the error it would raise if not),
 /// and settings that make it start.
-public struct EngineLayout: Sendable {
-  public var model: ModelGraph
+public struct EngineLayout: Sendable, Equatable {
+  public internal(set) var model: ModelGraph
   /// The GPUs of one node, in device index order, and how many such nodes.
-  public var gpus: [GPU]
-  public var nodes: Int
-  public var workload: Workload
+  public internal(set) var gpus: [GPU]
+  public internal(set) var nodes: Int
+  public internal(set) var workload: Workload
   /// The settings as the user gave them, and with vLLM's defaults filled in.
-  public var config: ServingConfig
-  public var settings: ServingConfig.Resolved
-  public var weightDType: DType
-  public var computeDType: DType
-  public var kvDType: DType
-  public var dtypeNotes: [String]
-  public var strategy: Strategy
+  public internal(set) var config: ServingConfig
+  public internal(set) var settings: ServingConfig.Resolved
+  public internal(set) var weightDType: DType
+  public internal(set) var computeDType: DType
+  public internal(set) var kvDType: DType
+  public internal(set) var dtypeNotes: [String]
+  public internal(set) var strategy: Strategy
   /// The chosen layout, then the others evaluated, best first.
-  public var layout: ServingLayout
-  public var alternatives: [ServingLayout]
+  public internal(set) var layout: ServingLayout
+  public internal(set) var alternatives: [ServingLayout]
   /// Why vLLM cannot run on these GPUs at all (no kernels for the architecture).
-  public var refusals: [String]
+  public internal(set) var refusals: [String]
   /// Settings that start, each checked by planning it, where the given ones do not.
-  public var recommendations: [ServingRecommendation]
+  public internal(set) var recommendations: [ServingRecommendation]
   /// Encoding the workload's images through the vision tower (nil without one).
-  public var imageSeconds: Double?
+  public internal(set) var imageSeconds: Double?
 
   /// Whether vLLM starts with these settings.
   public var starts: Bool { refusals.isEmpty && layout.starts }

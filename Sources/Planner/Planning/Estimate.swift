@@ -1,21 +1,21 @@
 /// How fast a plan runs: time per token, prefill and image time, throughput, and what bounds it.
 public struct Estimate: Sendable, Hashable {
   /// One decode step for one sequence of the batch (the batch decodes together).
-  public var decodeSecondsPerToken: Double
+  public internal(set) var decodeSecondsPerToken: Double
   /// `1 / decodeSecondsPerToken`: what one stream sees.
-  public var tokensPerSecond: Double
+  public internal(set) var tokensPerSecond: Double
   /// The prefill of `batch` prompts of `context` tokens.
-  public var prefillSeconds: Double
+  public internal(set) var prefillSeconds: Double
   /// Encoding the batch's images through the vision tower (nil without one, or without images).
-  public var imageSeconds: Double?
+  public internal(set) var imageSeconds: Double?
   /// Tokens per second across the batch: the whole step, or the slowest stage where the runtime
   /// pipelines stages.
-  public var throughputTokensPerSecond: Double
+  public internal(set) var throughputTokensPerSecond: Double
   /// The device (nil for a link) whose time bounds decode, and by what.
-  public var bottleneckDevice: Device?
-  public var bottleneckBound: Bound
+  public internal(set) var bottleneckDevice: Device?
+  public internal(set) var bottleneckBound: Bound
   /// Decode seconds per stage, by device, in chain order.
-  public var stageSeconds: [(device: Device, seconds: Double)]
+  public internal(set) var stageSeconds: [(device: Device, seconds: Double)]
 
   public static func == (a: Estimate, b: Estimate) -> Bool {
     a.decodeSecondsPerToken == b.decodeSecondsPerToken && a.prefillSeconds == b.prefillSeconds

@@ -1,10 +1,10 @@
 /// A device boundary the activations cross, with its cost per decode step.
 public struct Hop: Sendable, Hashable {
-  public var from: Device
-  public var to: Device
-  public var link: Link
+  public internal(set) var from: Device
+  public internal(set) var to: Device
+  public internal(set) var link: Link
   /// Seconds per decode step (latency, bytes over the link, the runtime's host time).
-  public var seconds: Double
+  public internal(set) var seconds: Double
   /// Why the hop exists: `"activations"`, or `"logits back to GPU 0"`.
-  public var carries: String
+  public internal(set) var carries: String
 }

@@ -3,9 +3,9 @@
 /// its runtime (a device map, or an engine's parallel groups and settings).
 ///
 /// Read-only: the verdict is the planner's, and a caller cannot change it.
-public struct Plan: Sendable {
+public struct Plan: Sendable, Equatable {
   /// How the runtime lays the model out.
-  public enum Layout: Sendable {
+  public enum Layout: Sendable, Equatable {
     /// A `device_map`: contiguous ranges of layers per GPU (transformers, llama.cpp, roofline).
     case deviceMap(DeviceMapLayout)
     /// An engine: tensor x pipeline parallel groups with the engine's settings (vLLM).

@@ -1,6 +1,6 @@
 /// What to plan: a model on GPUs for a workload, run by a runtime, placed for an objective. One
 /// request type for every runtime.
-public struct PlanRequest: Sendable {
+public struct PlanRequest: Sendable, Equatable {
   public var model: ModelGraph
   /// The GPUs in device index order (for an engine: the GPUs of one node).
   public var gpus: [GPU]

@@ -15,9 +15,9 @@ public struct ServingFailure: Sendable, Hashable, Codable {
     }
   }
 
-  public var phase: Phase
+  public internal(set) var phase: Phase
   /// The GPU it happens on (the first, where several do).
-  public var gpu: Int?
+  public internal(set) var gpu: Int?
   /// vLLM's message, with the planner's numbers.
-  public var message: String
+  public internal(set) var message: String
 }

@@ -1,14 +1,14 @@
 /// Settings that make vLLM start, and what they cost against what was asked.
 public struct ServingRecommendation: Sendable, Hashable {
-  public var maxModelLen: Int
-  public var maxNumSeqs: Int
-  public var gpuMemoryUtilization: Double
-  public var enforceEager: Bool
+  public internal(set) var maxModelLen: Int
+  public internal(set) var maxNumSeqs: Int
+  public internal(set) var gpuMemoryUtilization: Double
+  public internal(set) var enforceEager: Bool
   /// The layout's KV tokens and `max_model_len` sequences at once under these settings.
-  public var kvTokens: Int64
-  public var concurrency: Double
-  public var tensorParallel: Int
-  public var pipelineParallel: Int
+  public internal(set) var kvTokens: Int64
+  public internal(set) var concurrency: Double
+  public internal(set) var tensorParallel: Int
+  public internal(set) var pipelineParallel: Int
 }
 
 extension ServingRecommendation {
