@@ -1,6 +1,6 @@
 import Foundation
 
-/// Writes a plan as JSON with sorted keys; memory in bytes (integers). The README documents the
+/// Writes a plan as JSON with sorted keys; memory in bytes (integers). Docs/Formats.md documents the
 /// schema; later issues add `"estimate"` and `"hops"`.
 public enum JSONExporter {
   struct Document: Encodable {
