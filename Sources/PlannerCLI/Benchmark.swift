@@ -1,6 +1,6 @@
 import Planner
 
-/// `planner benchmark`: medians of in-process planning time for the cases the README quotes.
+/// `planner benchmark`: medians of in-process planning time for the cases Docs/Benchmark.md quotes.
 /// Run it from a release build: `swift run -c release planner benchmark`.
 enum Benchmark {
   struct Case {

@@ -117,24 +117,32 @@ import Testing
     #expect(actual.stderr == golden.stderr, "stderr: \(Self.firstDifference(golden.stderr, actual.stderr))")
   }
 
-  /// Every README sample that shows a command (a code block starting `$ planner ARGS`) is the
-  /// output of the golden case with those arguments, stdout then stderr: the README cannot drift
-  /// from what the planner prints.
+  /// Every sample in the README and in Docs/ that shows a command (a code block starting
+  /// `$ planner ARGS`) is the output of the golden case with those arguments, stdout then stderr:
+  /// the documentation cannot drift from what the planner prints.
   @Test func readmeSamplesAreGoldenOutputs() throws {
-    let readme = try String(contentsOf: Fixtures.root.appendingPathComponent("README.md"), encoding: .utf8)
-    let blocks = readme.components(separatedBy: "```\n$ planner ").dropFirst()
-    #expect(blocks.count >= 4)
-    for block in blocks {
-      let arguments = String(block.prefix { $0 != "\n" })
-      let body = String(block.dropFirst(arguments.count + 1).prefix { _ in true })
-      let sample = String(body[..<(body.range(of: "```")?.lowerBound ?? body.endIndex)])
-      let golden = try #require(
-        Self.cases.first { $0.arguments.joined(separator: " ") == arguments },
-        "no golden case for: \(arguments)")
-      #expect(
-        sample == golden.stdout + golden.stderr || sample == golden.stdout,
-        "README sample for \(arguments): \(Self.firstDifference(golden.stdout + golden.stderr, sample))")
+    let docs = try FileManager.default.contentsOfDirectory(
+      at: Fixtures.root.appendingPathComponent("Docs"), includingPropertiesForKeys: nil
+    ).filter { $0.pathExtension == "md" }
+    var count = 0
+    for page in [Fixtures.root.appendingPathComponent("README.md")] + docs {
+      let text = try String(contentsOf: page, encoding: .utf8)
+      let blocks = text.components(separatedBy: "```\n$ planner ").dropFirst()
+      count += blocks.count
+      for block in blocks {
+        let arguments = String(block.prefix { $0 != "\n" })
+        let body = String(block.dropFirst(arguments.count + 1).prefix { _ in true })
+        let sample = String(body[..<(body.range(of: "```")?.lowerBound ?? body.endIndex)])
+        let golden = try #require(
+          Self.cases.first { $0.arguments.joined(separator: " ") == arguments },
+          "no golden case for: \(arguments) (\(page.lastPathComponent))")
+        #expect(
+          sample == golden.stdout + golden.stderr || sample == golden.stdout,
+          "\(page.lastPathComponent) sample for \(arguments): \(Self.firstDifference(golden.stdout + golden.stderr, sample))"
+        )
+      }
     }
+    #expect(count >= 4)
   }
 
   /// `"line 12:\n- expected\n+ actual"` for the first line that differs.

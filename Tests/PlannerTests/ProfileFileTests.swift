@@ -433,7 +433,7 @@ import Testing
   /// With the inputs the hooks copy between the GPUs (44 tensors a step at the built-in 15.6 µs,
   /// measured by `--part split-sweep`, not fitted here) the planner predicts it 13.3% low: within
   /// the 15% target, still under. About 3.8 ms of that run's split stay unexplained; the sweep run
-  /// (below) does not show them (README, "Predicted against measured").
+  /// (below) does not show them (Docs/Measurements.md).
   @Test func h200ProfileOnTheHeldOutSplit() throws {
     let measured =
       try #require(
