@@ -54,11 +54,11 @@ def prepare(planner):
         json.dump(config, open(os.path.join(directory, "config.json"), "w"), indent=1)
         run = subprocess.run([planner, "--gpus", "2xH200", "--model", directory, "--strategy", "memory",
                               "--dtype", "bf16", "--format", "json"], capture_output=True, text=True)
-        plan = json.loads(run.stdout)
-        json.dump({"deviceMap": plan["deviceMap"],
-                   "weights": {d["index"]: d["memory"]["weights"] for d in plan["devices"]}},
+        layout = json.loads(run.stdout)["layout"]  # the JSON contract, schema version 1 (Docs/JSON.md)
+        json.dump({"deviceMap": layout["deviceMap"],
+                   "weights": {d["index"]: d["memory"]["weights"] for d in layout["devices"]}},
                   open(os.path.join(directory, "plan.json"), "w"), indent=1)
-        print(name, {d["index"]: d["memory"]["weights"] for d in plan["devices"]}, run.stderr.strip())
+        print(name, {d["index"]: d["memory"]["weights"] for d in layout["devices"]}, run.stderr.strip())
 
 
 def load():
