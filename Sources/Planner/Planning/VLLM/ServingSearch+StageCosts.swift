@@ -1,0 +1,81 @@
+/// What one stage of a vLLM layout costs: its decode seconds (prefix sums over the decoder layers,
+/// all-reduces included) and, for ``StagePartition``, its KV blocks and seconds as stage costs.
+extension ServingSearch {
+  /// Seconds through one stage's layers per decode step for `batch` sequences at `context`.
+  struct StageTime {
+    /// Decoder prefix sums, and the fixed parts of the first and last stage.
+    var prefix: [Double]
+    var leading: Double
+    var trailing: Double
+    func seconds(_ range: Range<Int>, first: Bool, last: Bool) -> Double {
+      prefix[range.upperBound] - prefix[range.lowerBound] + (first ? leading : 0) + (last ? trailing : 0)
+    }
+  }
+
+  func stageCost(group: [Int], batch: Int, context: Int) -> StageTime {
+    let tp = group.count
+    let card = gpu(group[0])
+    var workload = request.workload
+    workload.batch = batch
+    workload.contextTokens = context
+    let cost = CostModel(
+      memory: MemoryModel(
+        model: model, workload: workload, weightDType: memory.weightDType, computeDType: memory.computeDType,
+        runtime: request.runtimeProfile))
+    let activation = Int64(memory.computeDType.bits / 8)
+    let reduce =
+      tp > 1
+      ? AllReduce.seconds(
+        bytes: Int64(batch) * model.hiddenSize * activation, gpus: tp, link: link(group[0], group[1])) : 0
+    func seconds(_ layer: Layer) -> Double {
+      let b = Double(batch)
+      let flops =
+        b * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * Double(context))
+      let kv = b * Double(context) * Double(memory.kvBytesPerToken(of: layer, tp: tp))
+      let weights = Double(memory.weights(of: layer, tp: tp))
+      let bytes = layer.kind == .embedding ? b * Double(model.hiddenSize * activation) : weights + kv
+      let host = layer.kind == .decoder ? request.runtimeProfile.hostSecondsPerLayer : 0
+      let time = cost.timing(flops: flops / Double(tp), bytes: bytes, host: host, on: card).seconds
+      switch layer.kind {
+      case .decoder: return time + 2 * reduce
+      case .head: return time + reduce
+      default: return time
+      }
+    }
+    var prefix = [0.0]
+    for layer in decoders { prefix.append(prefix.last! + seconds(layer)) }
+    return StageTime(
+      prefix: prefix, leading: leading.filter { $0.stream == .text }.reduce(0) { $0 + seconds($1) },
+      trailing: trailing.reduce(0) { $0 + seconds($1) })
+  }
+
+  /// A stage's KV blocks as a ``StagePartition`` cost (their negation, so that the slowest stage
+  /// is the one with the fewest blocks).
+  struct StageBlocks: StageCost {
+    let blocks: (Int, Int, Int) -> Int64
+    var stage = 0
+    var start = 0
+
+    mutating func begin(stage: Int, start: Int) { (self.stage, self.start) = (stage, start) }
+    func extend(to last: Int) -> (value: Double, secondary: Double)? {
+      (-Double(blocks(stage, start, last + 1)), 0)
+    }
+  }
+
+  /// A stage's decode seconds as a ``StagePartition`` cost; a range that leaves fewer than `floor`
+  /// KV blocks is infinitely slow (the scan goes on: a longer range is not assumed to be worse).
+  struct StageSeconds: StageCost {
+    let costs: [StageTime]
+    let floor: Int64
+    let blocks: (Int, Int, Int) -> Int64
+    let stages: Int
+    var stage = 0
+    var start = 0
+
+    mutating func begin(stage: Int, start: Int) { (self.stage, self.start) = (stage, start) }
+    func extend(to last: Int) -> (value: Double, secondary: Double)? {
+      guard blocks(stage, start, last + 1) >= floor else { return (.infinity, .infinity) }
+      return (costs[stage].seconds(start..<(last + 1), first: stage == 0, last: stage == stages - 1), 0)
+    }
+  }
+}
