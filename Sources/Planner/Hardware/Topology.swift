@@ -31,6 +31,8 @@ public struct Topology: Sendable, Hashable {
   }
 
   /// Parses a `--link` value for `count` GPUs: a kind, or `I-J:KIND` items separated by commas.
+  ///
+  /// - Complexity: O(*t*) in the text's length.
   public static func overrides(parsing text: String, gpuCount count: Int) throws(ParseError) -> (
     all: Link.Kind?, pairs: [Pair: Link.Kind]
   ) {

@@ -84,6 +84,8 @@ public enum ModelCatalog {
   ]
 
   /// The entry whose name or alias matches `name` (case, `-`, `_`, `.`, `/` and spaces ignored).
+  ///
+  /// - Complexity: O(*k*) for *k* spellings in the catalog. Ties: the first entry in catalog order.
   public static func entry(named name: String) -> Entry? {
     let key = NameMatching.normalized(name)
     return entries.first { entry in
@@ -92,6 +94,9 @@ public enum ModelCatalog {
   }
 
   /// Up to three canonical names closest to `name`, for "did you mean" hints.
+  ///
+  /// - Complexity: O(*k* · *m* · *n*) for *k* spellings of length *m* and a name of length *n*. Ties:
+  ///   catalog order.
   public static func closestNames(to name: String) -> [String] {
     NameMatching.closest(to: name, among: entries.map { ($0.name, [$0.name] + $0.aliases) })
   }

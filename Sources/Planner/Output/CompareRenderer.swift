@@ -4,6 +4,8 @@
 public enum CompareRenderer {
   /// The comparison of ``Planner/compare(_:)``'s plans: a row per device map, or an engine's own
   /// table (it lists its other layouts).
+  ///
+  /// - Complexity: O(*p* · *d*) for *p* plans of *d* devices.
   public static func render(_ plans: [Plan]) -> String {
     let maps = plans.compactMap(\.layout.deviceMap)
     if maps.isEmpty, let engine = plans.first?.layout.engine { return ServingRenderer.render(engine) }

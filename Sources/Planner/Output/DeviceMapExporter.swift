@@ -6,6 +6,7 @@
 ///       "llm.lm_head": 1
 ///     }
 public enum DeviceMapExporter {
+  /// - Complexity: O(*m*) for *m* map entries.
   public static func render(_ plan: DeviceMapLayout) -> String {
     let entries = plan.deviceMap.map { entry in
       let value = entry.device.isGPU ? entry.device.description : "\"\(entry.device)\""

@@ -171,9 +171,13 @@ public enum JSONExporter {
   }
 
   /// One plan, as a `"kind": "plan"` document (its ``Plan`` `Encodable` form).
+  ///
+  /// - Complexity: O(*m* + *t*) for *m* map entries and *t* tensors named (encoding, keys sorted).
   public static func render(_ plan: Plan) -> String { encode(plan) }
 
   /// ``Planner/compare(_:)``'s plans, as a `"kind": "compare"` document.
+  ///
+  /// - Complexity: that of ``render(_:)-(Plan)`` per plan.
   public static func render(_ plans: [Plan]) -> String { encode(Comparison(plans: plans.map(document))) }
 
   /// Sorted keys, two-space indentation as `JSONEncoder` prints it, one newline at the end.

@@ -4,6 +4,7 @@ import Foundation
 public enum ServingRenderer {
   typealias Table = TableRenderer
 
+  /// - Complexity: O(*s* + *a*) for *s* stages and *a* alternative layouts.
   public static func render(_ plan: EngineLayout) -> String {
     var lines: [String] = []
     let model = plan.model

@@ -4,6 +4,8 @@
 /// Output is deterministic: fixed column widths, sizes through ``ByteCount/formatted()``.
 public enum TableRenderer {
   /// The table of any plan: a device map's devices, or an engine's layout (``ServingRenderer``).
+  ///
+  /// - Complexity: O(*d* + *m*) for *d* devices and *m* map entries.
   public static func render(_ plan: Plan) -> String {
     switch plan.layout {
     case .deviceMap(let layout): render(layout)

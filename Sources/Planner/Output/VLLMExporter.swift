@@ -6,6 +6,7 @@ public enum VLLMExporter {
     public var description: String
   }
 
+  /// - Complexity: O(*s*) for *s* pipeline stages.
   public static func render(_ plan: EngineLayout) throws(Refusal) -> String {
     if let refusal = plan.refusals.first { throw Refusal(description: "--format vllm: " + refusal) }
     if let failure = plan.layout.failure {

@@ -40,6 +40,8 @@ public struct MaxMemory: Sendable, Hashable {
   /// Sizes follow accelerate's `convert_file_size_to_int`: `GiB`/`MiB`/`KiB` are powers of 2,
   /// `GB`/`MB`/`KB` powers of 10, a lowercase final `b` (`5Gb`) means bits, and a fractional
   /// size is truncated to whole bytes. A bare number is bytes.
+  ///
+  /// - Complexity: O(*t*) in the text's length.
   public init(parsing text: String) throws(ParseError) {
     var entries: [(Device, ByteCount)] = []
     for item in text.split(separator: ",", omittingEmptySubsequences: false) {

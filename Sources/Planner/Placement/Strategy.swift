@@ -49,6 +49,10 @@ public enum Strategy: String, Sendable, Hashable, CaseIterable, Codable {
   public var isAccelerateParity: Bool { self == .sequential || self == .balanced || self == .balancedLow0 }
 
   /// Places the problem's model.
+  ///
+  /// - Complexity: that of the strategy: ``ChainPartition`` (O(*m* · *n* · *r*) per searched GPU order) for
+  ///   auto, latency and throughput, ``MemoryBalancedStrategy``'s search for memory, accelerate's own pass
+  ///   for its modes. Ties: each strategy's own (the earlier split, the fewer GPUs).
   public func place(_ problem: PlacementProblem) -> Placement {
     switch self {
     case .auto: CostAwareStrategy(objective: autoObjective(for: problem), keepsHeadroom: true).place(problem)

@@ -109,6 +109,9 @@ public enum Planner {
   /// first that fits is used, labelled; if none fits, the 16-bit dtype stays. The dtype is chosen
   /// by the best placement whatever strategy was asked for, so that an accelerate-parity
   /// strategy then shows honestly whether accelerate's own map fits at that dtype.
+  ///
+  /// - Complexity: one memory-balanced placement per dtype tried (the native one, then int8 and int4 where
+  ///   it does not fit). Ties: the first dtype that fits, in that order.
   public static func dtypes(for request: PlanRequest) throws(PlanningError) -> DTypes {
     guard !request.gpus.isEmpty else {
       throw PlanningError.noGPU

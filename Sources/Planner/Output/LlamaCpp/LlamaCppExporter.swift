@@ -46,6 +46,8 @@ public enum LlamaCppExporter {
   /// the estimate, then `llama-server` with one option per line.
   ///
   /// - Throws: ``Refusal``, as ``invocation(for:)``.
+  ///
+  /// - Complexity: O(*n*) in the model's layers.
   public static func render(_ plan: DeviceMapLayout) throws(Refusal) -> String {
     let launch = try invocation(for: plan)
     let delta = weightDifference(plan, launch)
