@@ -122,6 +122,14 @@ struct ChainPartition {
   struct GPUStage: StageCost {
     let chain: ChainPartition
     let order: [Int]
+    let cost: CostModel
+    let latency: Bool
+    // The chain's memory terms, read in the inner loop.
+    let fixed: [Int64]
+    let transient: [Int64]
+    let textUnit: [Bool]
+    let residual: Int64
+    let reserve: Int64
     var stageIndex = -1
     var capacity: Int64 = 0
     var inverseCapacity = 0.0
@@ -137,6 +145,10 @@ struct ChainPartition {
     init(_ chain: ChainPartition, order: [Int]) {
       self.chain = chain
       self.order = order
+      cost = chain.problem.cost
+      latency = chain.objective == .latency
+      (fixed, transient, textUnit) = (chain.fixed, chain.transient, chain.textUnit)
+      (residual, reserve) = (chain.residual, chain.reserve)
     }
 
     mutating func begin(stage j: Int, start a: Int) {
@@ -150,9 +162,7 @@ struct ChainPartition {
         link = j > 0 ? problem.topology.link(from: order[j - 1], to: gpu) : nil
       }
       hop = 0
-      if let link, a > 0, let bytes = chain.hopBytes[a - 1] {
-        hop = chain.problem.cost.hop(bytes: bytes, on: link)
-      }
+      if let link, a > 0, let bytes = chain.hopBytes[a - 1] { hop = cost.hop(bytes: bytes, on: link) }
       fixedBytes = 0
       peak = 0
       runsText = false
@@ -162,15 +172,13 @@ struct ChainPartition {
     @inline(__always)
     mutating func extend(to i: Int) -> (value: Double, secondary: Double)? {
       // Terms are far below 2^62 for any model that fits a GPU; saturate only past that.
-      fixedBytes = fixedBytes.saturatingAdd(chain.fixed[i])
-      if chain.transient[i] > peak { peak = chain.transient[i] }
-      runsText = runsText || chain.textUnit[i]
-      let total = fixedBytes.saturatingAdd(peak).saturatingAdd(runsText ? chain.residual : 0).saturatingAdd(
-        chain.reserve)
+      fixedBytes = fixedBytes.saturatingAdd(fixed[i])
+      if transient[i] > peak { peak = transient[i] }
+      runsText = runsText || textUnit[i]
+      let total = fixedBytes.saturatingAdd(peak).saturatingAdd(runsText ? residual : 0).saturatingAdd(reserve)
       if total > capacity { return nil }
       seconds += times[i]
-      let value = chain.objective == .latency ? hop + seconds : max(hop, seconds)
-      return (value, Double(total) * inverseCapacity)
+      return (latency ? hop + seconds : max(hop, seconds), Double(total) * inverseCapacity)
     }
   }
 

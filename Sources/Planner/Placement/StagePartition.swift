@@ -51,13 +51,6 @@ final class StagePartition {
   func value(stages: Int, items i: Int) -> Double { value[stages * width + i] }
   func secondary(stages: Int, items i: Int) -> Double { secondary[stages * width + i] }
 
-  /// Whether `candidate` (with `key`) beats the cell's value and key.
-  @inline(__always)
-  func isBetter(_ candidate: Double, _ key: Double, than best: Double, _ bestKey: Double) -> Bool {
-    if candidate < best * (1 - tolerance) { return true }
-    return candidate <= best * (1 + tolerance) && key < bestKey
-  }
-
   /// Fills rows `rows.lowerBound + 1 ... rows.upperBound` from row `rows.lowerBound` (which must
   /// be filled): stage `j` (0-based) makes row `j + 1`. After each row, `abandon(j + 1)` may stop
   /// the fill (no completion can win); returns the last row filled.
@@ -69,12 +62,20 @@ final class StagePartition {
   {
     let n = items
     let width = self.width
+    // The tables as locals for the loops (a class's stored arrays pay an access check per use).
+    var value = self.value
+    var secondary = self.secondary
+    var start = self.start
+    (self.value, self.secondary, self.start) = ([], [], [])
+    defer { (self.value, self.secondary, self.start) = (value, secondary, start) }
     for cell in ((rows.lowerBound + 1) * width)..<((rows.upperBound + 1) * width) {
       value[cell] = .infinity
       secondary[cell] = .infinity
       start[cell] = -1
     }
-    filledRows = rows.lowerBound
+    let tolerance = self.tolerance
+    let combine = self.combine
+    var filled = rows.lowerBound
     for j in rows.lowerBound..<rows.upperBound {
       let row = j * width
       let next = row + width
@@ -91,17 +92,26 @@ final class StagePartition {
             }
           let combinedKey = Swift.max(previousKey, key)
           let cell = next + i + 1
-          if isBetter(candidate, combinedKey, than: value[cell], secondary[cell]) {
+          let best = value[cell]
+          if candidate < best * (1 - tolerance)
+            || (candidate <= best * (1 + tolerance) && combinedKey < secondary[cell])
+          {
             value[cell] = candidate
             secondary[cell] = combinedKey
             start[cell] = a
           }
         }
       }
-      filledRows = j + 1
-      if abandon(j + 1) { break }
+      filled = j + 1
+      filledRows = filled
+      // The caller reads the row it judges through ``value(stages:items:)``.
+      (self.value, self.secondary, self.start) = (value, secondary, start)
+      let stop = abandon(j + 1)
+      (self.value, self.secondary, self.start) = ([], [], [])
+      if stop { break }
     }
-    return filledRows
+    filledRows = filled
+    return filled
   }
 
   /// The ranges of the best path to items `0..<n` in exactly `stages` stages, first stage first.
