@@ -350,7 +350,7 @@ import Testing
     let outcome = Command.run(arguments)
     #expect(outcome.exitCode == 0)
     #expect(outcome.stderr.isEmpty)
-    #expect(outcome.stdout == Options.help)
+    #expect(outcome.stdout == HelpText.text)
     #expect(outcome.stdout.contains("--max-memory"))
   }
 
