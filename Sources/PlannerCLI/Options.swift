@@ -14,7 +14,32 @@ struct Options: Equatable {
     case benchmark
     case help
     case version
+
+    /// The formats the command prints; `planner help` and `--version` print text whatever
+    /// `--format` says.
+    var formats: [Format] {
+      switch self {
+      case .plan, .help, .version: Format.allCases
+      case .listGPUs, .listModels: [.table, .json]
+      case .benchmark: [.table]
+      }
+    }
+
+    /// The command word: `gpus`.
+    var word: String {
+      switch self {
+      case .plan: "plan"
+      case .listGPUs: "gpus"
+      case .listModels: "models"
+      case .benchmark: "benchmark"
+      case .help: "help"
+      case .version: "--version"
+      }
+    }
   }
+
+  /// The formats `--compare` prints.
+  static let compareFormats: [Format] = [.table, .json]
 
   enum Format: String, CaseIterable {
     case table, json
@@ -98,15 +123,16 @@ struct Options: Equatable {
       try spec.apply(&self, value, spelling)
       if spec.group == .vllm { servingOptions.append(spelling) }
     }
-    if compare && ![.table, .json].contains(format) {
+    if compare && !Self.compareFormats.contains(format) {
       throw UsageError(
         description:
           "--format \(format.rawValue) exports one plan: leave out --compare, or use --format table or json")
     }
-    if [.listGPUs, .listModels].contains(command) && ![.table, .json].contains(format) {
-      let word = command == .listGPUs ? "gpus" : "models"
+    if !command.formats.contains(format) {
       throw UsageError(
-        description: "planner \(word) prints a table or json, not --format \(format.rawValue)")
+        description:
+          "planner \(command.word) prints \(command.formats.map(\.rawValue).joined(separator: " or ")), "
+          + "not --format \(format.rawValue)")
     }
     if format == .llamaCpp {
       if runtimeGiven && runtime != .llamaCpp {

@@ -277,10 +277,15 @@ import Testing
     Bad(arguments: required + ["--compare=no"], mentions: ["'--compare' takes no value"]),
     Bad(arguments: ["--help=yes"], mentions: ["'--help' takes no value"]),
     Bad(arguments: ["--version=1"], mentions: ["'--version' takes no value"]),
-    Bad(arguments: ["gpus", "--format", "vllm"], mentions: ["planner gpus prints a table or json", "vllm"]),
+    Bad(
+      arguments: ["gpus", "--format", "vllm"],
+      mentions: ["planner gpus prints table or json, not --format vllm"]),
     Bad(
       arguments: ["models", "--format", "device-map"],
-      mentions: ["planner models prints a table or json", "device-map"]),
+      mentions: ["planner models prints table or json, not --format device-map"]),
+    Bad(
+      arguments: ["benchmark", "--format", "json"],
+      mentions: ["planner benchmark prints table, not --format json"]),
     Bad(arguments: required + ["--compare", "--format", "device-map"], mentions: ["leave out --compare"]),
     Bad(arguments: required + ["--compare", "--format", "vllm"], mentions: ["leave out --compare"]),
     Bad(arguments: required + ["--compare", "--format", "llama-cpp"], mentions: ["leave out --compare"]),
