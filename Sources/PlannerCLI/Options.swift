@@ -124,9 +124,7 @@ struct Options: Equatable {
       if spec.group == .vllm { servingOptions.append(spelling) }
     }
     if compare && !Self.compareFormats.contains(format) {
-      throw UsageError(
-        description:
-          "--format \(format.rawValue) exports one plan: leave out --compare, or use --format table or json")
+      throw UsageError(description: "--format \(format.rawValue) exports one plan: leave out --compare")
     }
     if !command.formats.contains(format) {
       throw UsageError(
