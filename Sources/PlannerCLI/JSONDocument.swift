@@ -11,10 +11,10 @@ enum JSONDocument {
     encode(Envelope(kind: kind, key: key, items: items))
   }
 
-  /// `--compare --format json`: each strategy's plan as `--format json` prints it.
+  /// `--compare --format json`: each strategy's plan as `--format json --strategy S` prints it,
+  /// except `advice`, which `Planner.compare` does not compute (empty).
   ///
-  /// The plans are JSONExporter's text, indented into the array, so the per-plan object stays
-  /// exactly what `--format json` prints.
+  /// The plans are JSONExporter's text indented into the array: swap the per-plan object here.
   static func compare(_ plans: [Plan]) -> String {
     let objects = plans.map { plan in
       JSONExporter.render(plan).dropLast().split(separator: "\n", omittingEmptySubsequences: false)
