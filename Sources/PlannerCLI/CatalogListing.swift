@@ -1,6 +1,6 @@
 import Planner
 
-/// The tables `planner gpus` and `planner models` print.
+/// What `planner gpus` and `planner models` print: a table, or JSON (`--format json`).
 enum CatalogListing {
   static func gpus(_ gpus: [GPU]) -> String {
     var lines = [
@@ -36,6 +36,89 @@ enum CatalogListing {
         ].joined(separator: " "))
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// One GPU in `planner gpus --format json`: the fields of a `--gpu-spec` file (memory in bytes,
+  /// rates in GB/s and TFLOPS); a rate the card lacks is absent.
+  struct GPUEntry: Encodable {
+    var name: String
+    var aliases: [String]
+    var architecture: String
+    var computeCapability: String
+    var memoryBytes: Int64
+    var usableMemoryBytes: Int64
+    var bandwidthGBps: Double
+    var fp32TFLOPS: Double
+    var fp16TFLOPS: Double
+    var bf16TFLOPS: Double?
+    var fp8TFLOPS: Double?
+    var int8TOPS: Double?
+    var supportsBF16: Bool
+    var supportsFP8: Bool
+    var pcieGeneration: Int
+    var nvlinkGeneration: Int?
+    var nvlinkGBps: Double?
+    var peerToPeer: Bool
+    var source: String
+
+    init(_ gpu: GPU) {
+      name = gpu.name
+      aliases = gpu.aliases
+      architecture = gpu.architecture
+      computeCapability = gpu.computeCapabilityString
+      memoryBytes = gpu.memory.value
+      usableMemoryBytes = gpu.usableMemory.value
+      bandwidthGBps = gpu.bandwidthBytesPerSecond / 1e9
+      fp32TFLOPS = gpu.fp32FLOPS / 1e12
+      fp16TFLOPS = gpu.fp16FLOPS / 1e12
+      bf16TFLOPS = gpu.bf16FLOPS.map { $0 / 1e12 }
+      fp8TFLOPS = gpu.fp8FLOPS.map { $0 / 1e12 }
+      int8TOPS = gpu.int8OPS.map { $0 / 1e12 }
+      supportsBF16 = gpu.supportsBF16
+      supportsFP8 = gpu.supportsFP8
+      pcieGeneration = gpu.pcieGeneration
+      nvlinkGeneration = gpu.nvlinkGeneration
+      nvlinkGBps = gpu.nvlinkBytesPerSecond.map { $0 / 1e9 }
+      peerToPeer = gpu.supportsPeerToPeer
+      source = gpu.source
+    }
+  }
+
+  /// One model in `planner models --format json`; `estimates` lists what the entry assumes (empty
+  /// where every size is published).
+  struct ModelEntry: Encodable {
+    var name: String
+    var aliases: [String]
+    var summary: String
+    var parameters: Int64
+    var layers: Int
+    var nativeDType: String
+    var bf16WeightBytes: Int64
+    var maxPositionEmbeddings: Int64?
+    var vision: Bool
+    var estimates: [String]
+
+    init(_ entry: ModelCatalog.Entry) {
+      let model = entry.build()
+      name = entry.name
+      aliases = entry.aliases
+      summary = model.summary
+      parameters = model.parameterCount
+      layers = model.layers.count
+      nativeDType = model.nativeDType.rawValue
+      bf16WeightBytes = model.weightBytes(weight: .bf16, compute: .bf16).value
+      maxPositionEmbeddings = model.serving.maxPositions
+      vision = model.vision != nil
+      estimates = model.estimates
+    }
+  }
+
+  static func gpusJSON(_ gpus: [GPU]) -> String {
+    JSONDocument.render(kind: "gpus", key: "gpus", items: gpus.map(GPUEntry.init))
+  }
+
+  static func modelsJSON() -> String {
+    JSONDocument.render(kind: "models", key: "models", items: ModelCatalog.entries.map(ModelEntry.init))
   }
 
   /// `text` padded with spaces to `width`; a longer text keeps one space after it.

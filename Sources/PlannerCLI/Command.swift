@@ -58,10 +58,11 @@ enum Command {
       return .failure(error.description, code: Outcome.usageExitCode)
     }
     switch options.command {
-    case .help: return Outcome(stdout: Options.help)
+    case .help: return Outcome(stdout: HelpText.text)
     case .version: return Outcome(stdout: version + "\n")
     case .listGPUs: return catalogGPUs(options)
-    case .listModels: return Outcome(stdout: CatalogListing.models())
+    case .listModels:
+      return Outcome(stdout: options.format == .json ? CatalogListing.modelsJSON() : CatalogListing.models())
     case .benchmark: return Outcome(stdout: Benchmark.run(importing: options.model))
     case .plan: return plan(options)
     }
@@ -69,7 +70,10 @@ enum Command {
 
   static func catalogGPUs(_ options: Options) -> Outcome {
     switch customGPUs(options) {
-    case .success(let custom): return Outcome(stdout: CatalogListing.gpus(GPUCatalog.all + custom))
+    case .success(let custom):
+      let gpus = GPUCatalog.all + custom
+      return Outcome(
+        stdout: options.format == .json ? CatalogListing.gpusJSON(gpus) : CatalogListing.gpus(gpus))
     case .failure(let outcome): return outcome
     }
   }

@@ -14,7 +14,32 @@ struct Options: Equatable {
     case benchmark
     case help
     case version
+
+    /// The formats the command prints; `planner help` and `--version` print text whatever
+    /// `--format` says.
+    var formats: [Format] {
+      switch self {
+      case .plan, .help, .version: Format.allCases
+      case .listGPUs, .listModels: [.table, .json]
+      case .benchmark: [.table]
+      }
+    }
+
+    /// The command word: `gpus`.
+    var word: String {
+      switch self {
+      case .plan: "plan"
+      case .listGPUs: "gpus"
+      case .listModels: "models"
+      case .benchmark: "benchmark"
+      case .help: "help"
+      case .version: "--version"
+      }
+    }
   }
+
+  /// The formats `--compare` prints.
+  static let compareFormats: [Format] = [.table, .json]
 
   enum Format: String, CaseIterable {
     case table, json
@@ -68,128 +93,44 @@ struct Options: Equatable {
         }
         continue
       }
-      var name = argument
+      var spelling = argument
       var inlineValue: String?
       if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-        name = String(argument[..<equals])
+        spelling = String(argument[..<equals])
         inlineValue = String(argument[argument.index(after: equals)...])
       }
-      func value() throws(UsageError) -> String {
-        if let inlineValue { return inlineValue }
-        guard let next = iterator.next(), !next.hasPrefix("--") else {
-          throw UsageError(description: "missing value for '\(name)' (see planner --help)")
-        }
-        return next
+      guard let spec = OptionSpec.named(spelling) else {
+        let hint = OptionSpec.suggestion(for: spelling).map { "; did you mean \($0)?" } ?? ""
+        throw UsageError(description: "unknown option '\(argument)'\(hint) (see planner --help)")
       }
-      if inlineValue != nil && ["--help", "--version"].contains(name) {
-        throw UsageError(description: "'\(name)' takes no value (see planner --help)")
-      }
-      switch name {
-      case "-h", "--help": command = .help
-      case "--version": command = .version
-      case "--gpus": gpus = try value()
-      case "--model", "-m": model = try value()
-      case "--gpu-spec": gpuSpecs.append(try value())
-      case "--strategy":
-        let text = try value()
-        guard let parsed = Strategy(rawValue: text.lowercased()) else {
+      var value = ""
+      switch spec.kind {
+      case .flag:
+        if inlineValue != nil {
           throw UsageError(
             description:
-              "unknown strategy '\(text)' (choose one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")))"
-          )
+              "'\(spelling)' takes no value (got '\(argument)'): give '\(spelling)' alone, or leave it out")
         }
-        strategy = parsed
-      case "--format":
-        let text = try value()
-        guard let parsed = Format(rawValue: text.lowercased()) else {
-          throw UsageError(
-            description:
-              "unknown format '\(text)' (choose one of: \(Format.allCases.map(\.rawValue).joined(separator: ", ")))"
-          )
-        }
-        format = parsed
-      case "--dtype":
-        let text = try value()
-        if text.lowercased() == "auto" {
-          workload.dtype = .auto
-        } else if let dtype = DType(parsing: text) {
-          workload.dtype = .fixed(dtype)
+      case .valued, .repeatable:
+        if let inlineValue {
+          value = inlineValue
+        } else if let next = iterator.next(), !next.hasPrefix("--") {
+          value = next
         } else {
-          throw UsageError(
-            description: "unknown dtype '\(text)' (choose one of: auto, fp32, bf16, fp16, fp8, int8, int4)")
+          throw UsageError(description: "missing value for '\(spelling)' (see planner --help)")
         }
-      case "--kv-dtype":
-        let text = try value()
-        guard let dtype = DType(parsing: text), [.fp32, .bf16, .fp16, .fp8].contains(dtype) else {
-          throw UsageError(
-            description: "unknown KV cache dtype '\(text)' (choose one of: fp32, bf16, fp16, fp8)")
-        }
-        workload.kvDType = dtype
-      case "--context":
-        workload.contextTokens = try Self.integer(try value(), for: name, in: 1...Self.maximumContext)
-      case "--batch": workload.batch = try Self.integer(try value(), for: name, in: 1...Self.maximumBatch)
-      case "--images": workload.images = try Self.integer(try value(), for: name, in: 0...Self.maximumImages)
-      case "--slices": workload.slicesPerImage = try Self.integer(try value(), for: name, in: 1...64)
-      case "--attention":
-        let text = try value()
-        guard let attention = Workload.Attention(rawValue: text.lowercased()) else {
-          throw UsageError(description: "unknown attention '\(text)' (choose one of: eager, sdpa, flash)")
-        }
-        workload.attention = attention
-        attentionGiven = true
-      case "--runtime":
-        let text = try value()
-        guard let profile = RuntimeProfile.named(text) else {
-          throw UsageError(
-            description:
-              "unknown runtime '\(text)' (choose one of: \(RuntimeProfile.all.map(\.name).joined(separator: ", ")))"
-          )
-        }
-        runtime = profile
-        runtimeGiven = true
-      case "--max-model-len":
-        serving.maxModelLen = try Self.integer(try value(), for: name, in: 1...Self.maximumContext)
-        servingOptions.append(name)
-      case "--max-num-seqs":
-        serving.maxNumSeqs = try Self.integer(try value(), for: name, in: 1...Self.maximumBatch)
-        servingOptions.append(name)
-      case "--max-num-batched-tokens":
-        serving.maxNumBatchedTokens = try Self.integer(try value(), for: name, in: 1...Self.maximumContext)
-        servingOptions.append(name)
-      case "--gpu-memory-utilization":
-        let text = try value()
-        guard let fraction = Double(text), fraction > 0, fraction <= 1 else {
-          throw UsageError(
-            description:
-              "bad value '\(text)' for \(name): use a fraction above 0 and at most 1, for example 0.9")
-        }
-        serving.gpuMemoryUtilization = fraction
-        servingOptions.append(name)
-      case "--enforce-eager":
-        serving.enforceEager = true
-        servingOptions.append(name)
-      case "--tensor-parallel", "--tensor-parallel-size", "-tp":
-        serving.tensorParallel = try Self.integer(try value(), for: name, in: 1...1024)
-        servingOptions.append(name)
-      case "--pipeline-parallel", "--pipeline-parallel-size", "-pp":
-        serving.pipelineParallel = try Self.integer(try value(), for: name, in: 1...1024)
-        servingOptions.append(name)
-      case "--nodes":
-        serving.nodes = try Self.integer(try value(), for: name, in: 1...1024)
-        servingOptions.append(name)
-      case "--profile": profile = try value()
-      case "--link": link = try value()
-      case "--compare": compare = true
-      case "--max-memory":
-        let text = try value()
-        do {
-          maxMemory = try MaxMemory(parsing: text)
-        } catch {
-          throw UsageError(description: "bad --max-memory '\(text)': \(error.description)")
-        }
-      default:
-        throw UsageError(description: "unknown option '\(argument)' (see planner --help)")
       }
+      try spec.apply(&self, value, spelling)
+      if spec.group == .vllm { servingOptions.append(spelling) }
+    }
+    if compare && !Self.compareFormats.contains(format) {
+      throw UsageError(description: "--format \(format.rawValue) exports one plan: leave out --compare")
+    }
+    if !command.formats.contains(format) {
+      throw UsageError(
+        description:
+          "planner \(command.word) prints \(command.formats.map(\.rawValue).joined(separator: " or ")), "
+          + "not --format \(format.rawValue)")
     }
     if format == .llamaCpp {
       if runtimeGiven && runtime != .llamaCpp {
@@ -197,9 +138,6 @@ struct Options: Equatable {
           description:
             "--runtime \(runtime.name) with --format llama-cpp: the export is a llama.cpp plan; use --runtime "
             + "llama.cpp, or leave --runtime out")
-      }
-      if compare {
-        throw UsageError(description: "--format llama-cpp exports one plan: leave out --compare")
       }
       runtime = .llamaCpp
     }
@@ -240,61 +178,4 @@ struct Options: Equatable {
     }
     return value
   }
-
-  static let help = """
-    planner: where each layer of a model goes on your GPUs, and whether it fits.
-
-    Usage:
-      planner --gpus LIST --model NAME [options]
-      planner gpus            list the GPUs the planner knows
-      planner models          list the models the planner knows
-      planner benchmark       time the planner itself (build with -c release); with
-                              --model DIR, also the import of that directory
-
-    Required:
-      --gpus LIST             GPUs in device index order: 2xP4,1xT4 or 4090,3090
-      --model NAME|DIR        a catalog model (planner models), e.g. minicpm-v-2.6, or a local
-                              Hugging Face directory (config.json and safetensors headers)
-
-    Options:
-      --strategy NAME         auto (default), latency, throughput, memory, sequential, balanced,
-                              balanced_low_0 (the last three reproduce accelerate's device_map)
-      --compare               every strategy side by side on the same inputs
-      --runtime NAME          transformers (default), vllm, llama.cpp, roofline
-      --profile FILE          the runtime's values measured on your host (JSON from
-                              Scripts/calibrate.py --fit-profile; see README)
-      --link KIND             links between GPUs: nvlink, pcie, host, network for all pairs,
-                              or per pair: 0-1:nvlink,1-2:host (default: inferred per GPU model)
-      --dtype TYPE            auto (default), fp32, bf16, fp16, fp8, int8, int4
-      --context N             tokens per sequence, prompt and output (default 4096)
-      --batch N               sequences in flight (default 1)
-      --images N              images per request, vision models (default 1)
-      --slices N              slices per image, overview included (default: the model's maximum)
-      --attention KIND        eager, sdpa (default), flash
-      --kv-dtype TYPE         KV cache dtype (default: the compute dtype)
-      --max-memory SPEC       caps in accelerate's syntax: 0:7GiB,1:7GiB,cpu:64GiB
-                              (GiB/MiB = 2^30/2^20, GB/MB = 10^9/10^6; cpu/disk allow offloading)
-      --gpu-spec FILE         add custom GPUs from a JSON file (see README)
-      --format FORMAT         table (default), json, device-map, llama-cpp (the llama-server
-                              command; implies --runtime llama.cpp), vllm (the vllm serve
-                              command; implies --runtime vllm)
-
-    vLLM (with --runtime vllm or --format vllm; defaults are vLLM's):
-      --max-model-len N       tokens per sequence (default: the model's max_position_embeddings)
-      --max-num-seqs N        sequences scheduled at once (default 256)
-      --max-num-batched-tokens N  tokens per forward pass (default max(max-model-len, 2048))
-      --gpu-memory-utilization F  fraction of each GPU's memory vLLM may use (default 0.9)
-      --enforce-eager         no CUDA graphs
-      --tensor-parallel N     fix the tensor parallel size (default: the planner chooses)
-      --pipeline-parallel N   fix the pipeline parallel size (default: the planner chooses)
-      --nodes N               nodes, each with the GPUs of --gpus, joined by the network
-                              (tensor parallel inside a node, pipeline across; Ray)
-      --kv-dtype fp8          --kv-cache-dtype fp8; --attention is the vision tower's in the
-                              profiling run (default eager, as vLLM 0.5 ran MiniCPM-V's)
-      -h, --help              show this help
-      --version               show the version
-
-    Exit status: 0 planned and fits; 1 does not fit or cannot plan; 64 usage error.
-
-    """
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Planner
 import Testing
 
@@ -265,6 +266,29 @@ import Testing
     Bad(arguments: ["plan"], mentions: ["missing --gpus"]),
     Bad(arguments: ["--model", "qwen2-7b"], mentions: ["missing --gpus"]),
     Bad(arguments: ["--gpus", "2xP4"], mentions: ["missing --model", "minicpm-v-2.6"]),
+    Bad(
+      arguments: required + ["--contxt", "8"],
+      mentions: ["unknown option '--contxt'", "did you mean --context?"]),
+    Bad(
+      arguments: required + ["--json"], mentions: ["unknown option '--json'", "did you mean --format json?"]),
+    Bad(
+      arguments: required + ["--runtime", "vllm", "--enforce-eager=false"],
+      mentions: ["'--enforce-eager' takes no value", "--enforce-eager=false"]),
+    Bad(arguments: required + ["--compare=no"], mentions: ["'--compare' takes no value"]),
+    Bad(arguments: ["--help=yes"], mentions: ["'--help' takes no value"]),
+    Bad(arguments: ["--version=1"], mentions: ["'--version' takes no value"]),
+    Bad(
+      arguments: ["gpus", "--format", "vllm"],
+      mentions: ["planner gpus prints table or json, not --format vllm"]),
+    Bad(
+      arguments: ["models", "--format", "device-map"],
+      mentions: ["planner models prints table or json, not --format device-map"]),
+    Bad(
+      arguments: ["benchmark", "--format", "json"],
+      mentions: ["planner benchmark prints table, not --format json"]),
+    Bad(arguments: required + ["--compare", "--format", "device-map"], mentions: ["leave out --compare"]),
+    Bad(arguments: required + ["--compare", "--format", "vllm"], mentions: ["leave out --compare"]),
+    Bad(arguments: required + ["--compare", "--format", "llama-cpp"], mentions: ["leave out --compare"]),
   ]
 
   @Test(arguments: badArguments)
@@ -298,6 +322,94 @@ import Testing
   @Test func unknownOptionIsNamedOnStderr() {
     let outcome = Command.run(Self.required + ["--bogus"])
     #expect(outcome.stderr == "planner: error: unknown option '--bogus' (see planner --help)\n")
+  }
+
+  @Test func misspeltOptionGetsTheClosestOnStderr() {
+    let outcome = Command.run(Self.required + ["--runtime", "vllm", "--tensor-paralel", "2"])
+    #expect(outcome.exitCode == 64)
+    #expect(
+      outcome.stderr
+        == "planner: error: unknown option '--tensor-paralel'; did you mean --tensor-parallel? (see planner --help)\n"
+    )
+  }
+
+  @Test func helpListsEveryAliasTheParserAccepts() throws {
+    let help = Command.run(["--help"]).stdout
+    for line in [
+      "  -m, --model NAME|DIR", "  -tp, --tensor-parallel, --tensor-parallel-size N",
+      "  -pp, --pipeline-parallel",
+    ] {
+      #expect(help.contains(line), "\(line)")
+    }
+    for alias in [["-m", "qwen2-7b"], ["-tp", "2"], ["-pp", "2"], ["--pipeline-parallel-size", "2"]] {
+      _ = try Options(parsing: ["--gpus", "2xP4", "--model", "qwen2-7b", "--runtime", "vllm"] + alias)
+    }
+  }
+
+  // MARK: - JSON listings and comparisons
+
+  /// `text` parsed as a JSON object (records an issue if it is not one).
+  static func jsonObject(_ text: String) -> [String: Any] {
+    let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+    if object == nil { Issue.record("not a JSON object: \(text.prefix(200))") }
+    return object ?? [:]
+  }
+
+  @Test func gpusListInJSON() {
+    let outcome = Command.run(["gpus", "--format", "json", "--gpu-spec", "fixtures/gpu-specs/a4000.json"])
+    #expect(outcome.exitCode == 0, "\(outcome.stderr)")
+    let document = Self.jsonObject(outcome.stdout)
+    #expect(document["schemaVersion"] as? Int == 1)
+    #expect(document["kind"] as? String == "gpus")
+    let gpus = document["gpus"] as? [[String: Any]] ?? []
+    #expect(gpus.compactMap { $0["name"] as? String } == (GPUCatalog.all.map(\.name) + ["RTX-A4000"]))
+    let p4 = gpus.first ?? [:]
+    #expect(p4["memoryBytes"] as? Int64 == GPUCatalog.all[0].memory.value)
+    #expect(p4["usableMemoryBytes"] as? Int64 == GPUCatalog.all[0].usableMemory.value)
+    #expect(p4["bandwidthGBps"] as? Double == 192)
+    #expect(p4["computeCapability"] as? String == "6.1")
+    #expect(p4["aliases"] as? [String] == GPUCatalog.all[0].aliases)
+  }
+
+  @Test func modelsListInJSON() {
+    let outcome = Command.run(["models", "--format", "json"])
+    #expect(outcome.exitCode == 0)
+    let document = Self.jsonObject(outcome.stdout)
+    #expect(document["schemaVersion"] as? Int == 1)
+    #expect(document["kind"] as? String == "models")
+    let models = document["models"] as? [[String: Any]] ?? []
+    #expect(models.compactMap { $0["name"] as? String } == ModelCatalog.entries.map(\.name))
+    for (model, entry) in zip(models, ModelCatalog.entries) {
+      let graph = entry.build()
+      #expect(model["parameters"] as? Int64 == graph.parameterCount)
+      #expect(model["aliases"] as? [String] == entry.aliases)
+      #expect(model["estimates"] as? [String] == graph.estimates)
+    }
+  }
+
+  /// `--compare --format json`: every strategy's plan, each as `--format json --strategy S` prints
+  /// it.
+  @Test func compareInJSON() throws {
+    let arguments = ["--gpus", "1xT4,1xP4", "--model", "minicpm-v-2.6"]
+    let outcome = Command.run(arguments + ["--compare", "--format", "json"])
+    #expect(outcome.exitCode == Command.run(arguments + ["--compare"]).exitCode)
+    let document = Self.jsonObject(outcome.stdout)
+    #expect(document["schemaVersion"] as? Int == 1)
+    #expect(document["kind"] as? String == "compare")
+    let plans = try #require(document["plans"] as? [[String: Any]])
+    #expect(
+      plans.compactMap { ($0["layout"] as? [String: Any])?["strategy"] as? String }
+        == Strategy.allCases.map(\.rawValue))
+    // Planner.compare searches no remedies; the rest is the single plan's.
+    for (var plan, strategy) in zip(plans, Strategy.allCases) {
+      var single = Self.jsonObject(
+        Command.run(arguments + ["--format", "json", "--strategy", strategy.rawValue]).stdout)
+      (plan["remedies"], single["remedies"]) = (nil, nil)
+      let written = [plan, single].map {
+        try? JSONSerialization.data(withJSONObject: $0, options: .sortedKeys)
+      }
+      #expect(written[0] != nil && written[0] == written[1], "\(strategy)")
+    }
   }
 
   @Test func maxMemoryForAGPUNotListedIsAUsageError() {
@@ -350,7 +462,7 @@ import Testing
     let outcome = Command.run(arguments)
     #expect(outcome.exitCode == 0)
     #expect(outcome.stderr.isEmpty)
-    #expect(outcome.stdout == Options.help)
+    #expect(outcome.stdout == HelpText.text)
     #expect(outcome.stdout.contains("--max-memory"))
   }
 

@@ -42,8 +42,11 @@ public enum Planner {
     if request.runtime.kind.isEngine { return [try plan(request)] }
     let dtypes = try dtypes(for: request)
     return Strategy.allCases.map { strategy in
+      // Each plan's request is the one that plans it alone: the objective, or accelerate's mode.
       var placed = request
-      placed.strategy = strategy
+      placed.runtime = strategy.accelerateMode.flatMap { Runtime(request.runtime.kind, accelerate: $0) }
+        ?? Runtime(request.runtime.kind)
+      placed.objective = strategy.objective ?? request.objective
       return Plan(placed, deviceMap: place(placed, dtypes: dtypes, strategy: strategy))
     }
   }

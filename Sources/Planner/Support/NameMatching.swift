@@ -1,8 +1,8 @@
 /// Name matching for catalogs: people type `RTX-4090`, `rtx4090` or `4090`, `MiniCPM-V-2_6` or
 /// `minicpm-v-2.6`. Matching ignores case and every character that is not a letter or a digit.
-enum NameMatching {
+public enum NameMatching {
   /// Lowercased, letters and digits only.
-  static func normalized(_ name: String) -> String {
+  public static func normalized(_ name: String) -> String {
     String(
       name.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }.map(
         Character.init))
@@ -23,7 +23,7 @@ enum NameMatching {
   }
 
   /// Levenshtein distance between two character arrays.
-  static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+  public static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
     if a.isEmpty { return b.count }
     var previous = Array(0...b.count)
     for (i, x) in a.enumerated() {

@@ -1,0 +1,324 @@
+import Planner
+
+/// One command-line option: every spelling the parser accepts, what `--help` says of it, and what
+/// it does to the parsed ``Options``.
+///
+/// ``all`` is the only list of options: the parser, `--help` and the "did you mean" hint for a
+/// misspelt option all read it, so they cannot drift apart.
+struct OptionSpec: Sendable {
+  enum Kind: Sendable {
+    /// Takes no value: `--compare`. `--compare=no` is a usage error.
+    case flag
+    /// Takes a value, as the next argument or after `=`; a later one replaces an earlier one.
+    case valued
+    /// Takes a value each time it is given, and every value counts: `--gpu-spec`.
+    case repeatable
+  }
+
+  /// The sections of `--help`, in order.
+  enum Group: CaseIterable, Sendable {
+    case required, general, vllm, other
+
+    var heading: String {
+      switch self {
+      case .required: "Required:"
+      case .general: "Options:"
+      case .vllm: "vLLM (with --runtime vllm or --format vllm; defaults are vLLM's):"
+      case .other: "Other:"
+      }
+    }
+
+    /// Lines the help prints after the group's options.
+    var note: [String] {
+      switch self {
+      case .vllm:
+        [
+          "--kv-dtype fp8 is vLLM's --kv-cache-dtype fp8; --attention is the vision tower's in the",
+          "profiling run (default eager, as vLLM 0.5 ran MiniCPM-V's)",
+        ]
+      default: []
+      }
+    }
+  }
+
+  /// What the option does to the options parsed so far, given its value (empty for a flag) and
+  /// the spelling typed (for messages).
+  typealias Apply = @Sendable (inout Options, _ value: String, _ spelling: String) throws(UsageError) -> Void
+
+  /// The canonical spelling, used in messages and the README: `--model`.
+  var name: String
+  /// Other spellings the parser accepts: `-m`.
+  var aliases: [String] = []
+  /// What the value is, in `--help`: `N`, `FILE`; `nil` for a flag.
+  var placeholder: String?
+  var kind: Kind
+  var group: Group
+  /// `--help`'s description, one string per line.
+  var help: [String]
+  /// Values people type as options of their own (`--json` for `--format json`): the "did you
+  /// mean" hint offers `--format json` for them.
+  var choices: [String] = []
+  var apply: Apply
+
+  var spellings: [String] { [name] + aliases }
+
+  /// `-m, --model NAME|DIR`: short aliases first, then the name, long aliases and the placeholder.
+  var label: String {
+    let short = aliases.filter { !$0.hasPrefix("--") }
+    let long = aliases.filter { $0.hasPrefix("--") }
+    return (short + [name] + long).joined(separator: ", ") + (placeholder.map { " " + $0 } ?? "")
+  }
+
+  /// The option spelt `spelling` (exactly: options are case-sensitive).
+  static func named(_ spelling: String) -> OptionSpec? {
+    all.first { $0.spellings.contains(spelling) }
+  }
+
+  /// The spelling closest to an unknown option by edit distance (case, `-` and `_` ignored), or a
+  /// valued option with its value where the unknown option is one of its ``choices``; `nil` where
+  /// nothing is close (about a third of the letters may differ, not all of them).
+  static func suggestion(for unknown: String) -> String? {
+    let query = Array(NameMatching.normalized(unknown))
+    let candidates =
+      all.flatMap { spec in spec.spellings.map { (typed: $0, shown: $0) } }
+      + all.flatMap { spec in spec.choices.map { (typed: $0, shown: "\(spec.name) \($0)") } }
+    var best: (distance: Int, shown: String)?
+    for candidate in candidates {
+      let distance = NameMatching.editDistance(query, Array(NameMatching.normalized(candidate.typed)))
+      if distance < best?.distance ?? .max { best = (distance, candidate.shown) }
+    }
+    guard let best, best.distance <= max(1, (query.count + 1) / 3), best.distance < query.count else {
+      return nil
+    }
+    return best.shown
+  }
+
+  // MARK: - The options
+
+  static let all: [OptionSpec] = [
+    // Required
+    OptionSpec(
+      name: "--gpus", placeholder: "LIST", kind: .valued, group: .required,
+      help: ["GPUs in device index order: 2xP4,1xT4 or 4090,3090"]
+    ) { options, value, _ in options.gpus = value },
+    OptionSpec(
+      name: "--model", aliases: ["-m"], placeholder: "NAME|DIR", kind: .valued, group: .required,
+      help: [
+        "a catalog model (planner models), e.g. minicpm-v-2.6, or a local",
+        "Hugging Face directory (config.json and safetensors headers)",
+      ]
+    ) { options, value, _ in options.model = value },
+
+    // Options
+    OptionSpec(
+      name: "--strategy", placeholder: "NAME", kind: .valued, group: .general,
+      help: [
+        "auto (default), latency, throughput, memory, sequential, balanced,",
+        "balanced_low_0 (the last three reproduce accelerate's device_map)",
+      ],
+      choices: Strategy.allCases.map(\.rawValue)
+    ) { options, value, _ throws(UsageError) in
+      guard let parsed = Strategy(rawValue: value.lowercased()) else {
+        throw UsageError(
+          description:
+            "unknown strategy '\(value)' (choose one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")))"
+        )
+      }
+      options.strategy = parsed
+    },
+    OptionSpec(
+      name: "--compare", kind: .flag, group: .general,
+      help: ["every strategy side by side on the same inputs (table or json)"]
+    ) { options, _, _ in options.compare = true },
+    OptionSpec(
+      name: "--runtime", placeholder: "NAME", kind: .valued, group: .general,
+      help: ["transformers (default), vllm, llama.cpp, roofline"],
+      choices: RuntimeProfile.all.map(\.name)
+    ) { options, value, _ throws(UsageError) in
+      guard let profile = RuntimeProfile.named(value) else {
+        throw UsageError(
+          description:
+            "unknown runtime '\(value)' (choose one of: \(RuntimeProfile.all.map(\.name).joined(separator: ", ")))"
+        )
+      }
+      options.runtime = profile
+      options.runtimeGiven = true
+    },
+    OptionSpec(
+      name: "--profile", placeholder: "FILE", kind: .valued, group: .general,
+      help: [
+        "the runtime's values measured on your host (JSON from",
+        "Scripts/calibrate.py --fit-profile; see README)",
+      ]
+    ) { options, value, _ in options.profile = value },
+    OptionSpec(
+      name: "--link", placeholder: "KIND", kind: .valued, group: .general,
+      help: [
+        "links between GPUs: nvlink, pcie, host, network for all pairs,",
+        "or per pair: 0-1:nvlink,1-2:host (default: inferred per GPU model)",
+      ]
+    ) { options, value, _ in options.link = value },
+    OptionSpec(
+      name: "--dtype", placeholder: "TYPE", kind: .valued, group: .general,
+      help: ["auto (default), fp32, bf16, fp16, fp8, int8, int4"],
+      choices: ["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
+    ) { options, value, _ throws(UsageError) in
+      if value.lowercased() == "auto" {
+        options.workload.dtype = .auto
+      } else if let dtype = DType(parsing: value) {
+        options.workload.dtype = .fixed(dtype)
+      } else {
+        throw UsageError(
+          description: "unknown dtype '\(value)' (choose one of: auto, fp32, bf16, fp16, fp8, int8, int4)")
+      }
+    },
+    OptionSpec(
+      name: "--context", placeholder: "N", kind: .valued, group: .general,
+      help: ["tokens per sequence, prompt and output (default 4096)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.contextTokens = try Options.integer(
+        value, for: spelling, in: 1...Options.maximumContext)
+    },
+    OptionSpec(
+      name: "--batch", placeholder: "N", kind: .valued, group: .general,
+      help: ["sequences in flight (default 1)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.batch = try Options.integer(value, for: spelling, in: 1...Options.maximumBatch)
+    },
+    OptionSpec(
+      name: "--images", placeholder: "N", kind: .valued, group: .general,
+      help: ["images per request, vision models (default 1)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.images = try Options.integer(value, for: spelling, in: 0...Options.maximumImages)
+    },
+    OptionSpec(
+      name: "--slices", placeholder: "N", kind: .valued, group: .general,
+      help: ["slices per image, overview included (default: the model's maximum)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.slicesPerImage = try Options.integer(value, for: spelling, in: 1...64)
+    },
+    OptionSpec(
+      name: "--attention", placeholder: "KIND", kind: .valued, group: .general,
+      help: ["eager, sdpa (default), flash"],
+      choices: Workload.Attention.allCases.map(\.rawValue)
+    ) { options, value, _ throws(UsageError) in
+      guard let attention = Workload.Attention(rawValue: value.lowercased()) else {
+        throw UsageError(description: "unknown attention '\(value)' (choose one of: eager, sdpa, flash)")
+      }
+      options.workload.attention = attention
+      options.attentionGiven = true
+    },
+    OptionSpec(
+      name: "--kv-dtype", placeholder: "TYPE", kind: .valued, group: .general,
+      help: ["KV cache dtype: fp32, bf16, fp16, fp8 (default: the compute dtype)"]
+    ) { options, value, _ throws(UsageError) in
+      guard let dtype = DType(parsing: value), [.fp32, .bf16, .fp16, .fp8].contains(dtype) else {
+        throw UsageError(
+          description: "unknown KV cache dtype '\(value)' (choose one of: fp32, bf16, fp16, fp8)")
+      }
+      options.workload.kvDType = dtype
+    },
+    OptionSpec(
+      name: "--max-memory", placeholder: "SPEC", kind: .valued, group: .general,
+      help: [
+        "caps in accelerate's syntax: 0:7GiB,1:7GiB,cpu:64GiB",
+        "(GiB/MiB = 2^30/2^20, GB/MB = 10^9/10^6; cpu/disk allow offloading)",
+      ]
+    ) { options, value, _ throws(UsageError) in
+      do throws(MaxMemory.ParseError) {
+        options.maxMemory = try MaxMemory(parsing: value)
+      } catch {
+        throw UsageError(description: "bad --max-memory '\(value)': \(error.description)")
+      }
+    },
+    OptionSpec(
+      name: "--gpu-spec", placeholder: "FILE", kind: .repeatable, group: .general,
+      help: ["add custom GPUs from a JSON file (see README)"]
+    ) { options, value, _ in options.gpuSpecs.append(value) },
+    OptionSpec(
+      name: "--format", placeholder: "FORMAT", kind: .valued, group: .general,
+      help: [
+        "table (default), json, device-map, llama-cpp (the llama-server",
+        "command; implies --runtime llama.cpp), vllm (the vllm serve",
+        "command; implies --runtime vllm); planner gpus, planner models",
+        "and --compare print table or json",
+      ],
+      choices: Options.Format.allCases.map(\.rawValue)
+    ) { options, value, _ throws(UsageError) in
+      guard let parsed = Options.Format(rawValue: value.lowercased()) else {
+        throw UsageError(
+          description:
+            "unknown format '\(value)' (choose one of: \(Options.Format.allCases.map(\.rawValue).joined(separator: ", ")))"
+        )
+      }
+      options.format = parsed
+    },
+
+    // vLLM: each needs --runtime vllm (the parser records the spellings given)
+    OptionSpec(
+      name: "--max-model-len", placeholder: "N", kind: .valued, group: .vllm,
+      help: ["tokens per sequence (default: the model's max_position_embeddings)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.serving.maxModelLen = try Options.integer(value, for: spelling, in: 1...Options.maximumContext)
+    },
+    OptionSpec(
+      name: "--max-num-seqs", placeholder: "N", kind: .valued, group: .vllm,
+      help: ["sequences scheduled at once (default 256)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.serving.maxNumSeqs = try Options.integer(value, for: spelling, in: 1...Options.maximumBatch)
+    },
+    OptionSpec(
+      name: "--max-num-batched-tokens", placeholder: "N", kind: .valued, group: .vllm,
+      help: ["tokens per forward pass (default max(max-model-len, 2048))"]
+    ) { options, value, spelling throws(UsageError) in
+      options.serving.maxNumBatchedTokens = try Options.integer(
+        value, for: spelling, in: 1...Options.maximumContext)
+    },
+    OptionSpec(
+      name: "--gpu-memory-utilization", placeholder: "F", kind: .valued, group: .vllm,
+      help: ["fraction of each GPU's memory vLLM may use (default 0.9)"]
+    ) { options, value, spelling throws(UsageError) in
+      guard let fraction = Double(value), fraction > 0, fraction <= 1 else {
+        throw UsageError(
+          description:
+            "bad value '\(value)' for \(spelling): use a fraction above 0 and at most 1, for example 0.9")
+      }
+      options.serving.gpuMemoryUtilization = fraction
+    },
+    OptionSpec(
+      name: "--enforce-eager", kind: .flag, group: .vllm,
+      help: ["no CUDA graphs"]
+    ) { options, _, _ in options.serving.enforceEager = true },
+    OptionSpec(
+      name: "--tensor-parallel", aliases: ["--tensor-parallel-size", "-tp"], placeholder: "N", kind: .valued,
+      group: .vllm,
+      help: ["fix the tensor parallel size (default: the planner chooses)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.serving.tensorParallel = try Options.integer(value, for: spelling, in: 1...1024)
+    },
+    OptionSpec(
+      name: "--pipeline-parallel", aliases: ["--pipeline-parallel-size", "-pp"], placeholder: "N",
+      kind: .valued, group: .vllm,
+      help: ["fix the pipeline parallel size (default: the planner chooses)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.serving.pipelineParallel = try Options.integer(value, for: spelling, in: 1...1024)
+    },
+    OptionSpec(
+      name: "--nodes", placeholder: "N", kind: .valued, group: .vllm,
+      help: [
+        "nodes, each with the GPUs of --gpus, joined by the network",
+        "(tensor parallel inside a node, pipeline across; Ray)",
+      ]
+    ) { options, value, spelling throws(UsageError) in
+      options.serving.nodes = try Options.integer(value, for: spelling, in: 1...1024)
+    },
+
+    // Other
+    OptionSpec(
+      name: "--help", aliases: ["-h"], kind: .flag, group: .other, help: ["show this help"]
+    ) { options, _, _ in options.command = .help },
+    OptionSpec(
+      name: "--version", kind: .flag, group: .other, help: ["show the version"]
+    ) { options, _, _ in options.command = .version },
+  ]
+}
