@@ -44,7 +44,8 @@ public enum Planner {
     return Strategy.allCases.map { strategy in
       // Each plan's request is the one that plans it alone: the objective, or accelerate's mode.
       var placed = request
-      placed.runtime = strategy.accelerateMode.flatMap { Runtime(request.runtime.kind, accelerate: $0) }
+      placed.runtime =
+        strategy.accelerateMode.flatMap { Runtime(request.runtime.kind, accelerate: $0) }
         ?? Runtime(request.runtime.kind)
       placed.objective = strategy.objective ?? request.objective
       return Plan(placed, deviceMap: place(placed, dtypes: dtypes, strategy: strategy))
