@@ -90,25 +90,26 @@ enum Command {
     return .success(custom)
   }
 
-  /// `--runtime`'s profile, or `--profile FILE`'s: its base runtime with the file's values. A
-  /// malformed file is exit 1 with the file, field and reason; a file for another runtime than the
-  /// one `--runtime` names is a usage error.
-  static func runtimeProfile(_ options: Options) -> Result<RuntimeProfile, Outcome> {
-    guard let path = options.profile else { return .success(options.runtime) }
+  /// `--profile FILE`'s profile (nil without one) and the runtime the plan is for: `--runtime`'s,
+  /// or the profile's base runtime. A malformed file is exit 1 with the file, field and reason; a
+  /// file for another runtime than the one `--runtime` names is a usage error.
+  static func runtime(_ options: Options) -> Result<(Runtime.Kind, RuntimeProfile?), Outcome> {
+    guard let path = options.profile else { return .success((options.runtime, nil)) }
     let profile: RuntimeProfile
     do {
       profile = try ProfileFile.load(path: path)
     } catch {
       return .failure(Outcome.failure(error.description))
     }
-    if options.runtimeGiven && profile.name != options.runtime.name {
+    let base = Runtime.Kind(named: profile.name) ?? options.runtime
+    if options.runtimeGiven && base != options.runtime {
       return .failure(
         Outcome.failure(
-          "--runtime \(options.runtime.name) and --profile \(path) (runtime \(profile.name)) differ: "
-            + "drop --runtime, or use a profile measured with \(options.runtime.name)",
+          "--runtime \(options.runtime.rawValue) and --profile \(path) (runtime \(profile.name)) differ: "
+            + "drop --runtime, or use a profile measured with \(options.runtime.rawValue)",
           code: Outcome.usageExitCode))
     }
-    return .success(profile)
+    return .success((base, profile))
   }
 
   static func plan(_ options: Options) -> Outcome {
@@ -117,9 +118,10 @@ enum Command {
     case .success(let gpus): custom = gpus
     case .failure(let outcome): return outcome
     }
-    let runtime: RuntimeProfile
-    switch runtimeProfile(options) {
-    case .success(let profile): runtime = profile
+    let kind: Runtime.Kind
+    let profile: RuntimeProfile?
+    switch runtime(options) {
+    case .success(let chosen): (kind, profile) = chosen
     case .failure(let outcome): return outcome
     }
     let gpus: [GPU]
@@ -150,7 +152,6 @@ enum Command {
         return .failure("bad --link '\(link)': \(error.description)", code: Outcome.usageExitCode)
       }
     }
-    let kind = Runtime.Kind(named: runtime.name) ?? .transformers
     let mode = options.strategy.accelerateMode
     let planned: Runtime
     switch kind {
@@ -175,7 +176,7 @@ enum Command {
     let request = PlanRequest(
       model: model, gpus: gpus, workload: options.workload, runtime: planned,
       objective: options.strategy.objective ?? .auto, maxMemory: options.maxMemory,
-      profile: options.profile == nil ? nil : runtime, topology: topology)
+      profile: profile, topology: topology)
     if options.compare && !kind.isEngine {
       let plans: [Plan]
       do {

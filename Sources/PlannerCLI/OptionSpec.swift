@@ -133,15 +133,15 @@ struct OptionSpec: Sendable {
     OptionSpec(
       name: "--runtime", placeholder: "NAME", kind: .valued, group: .general,
       help: ["transformers (default), vllm, llama.cpp, roofline"],
-      choices: RuntimeProfile.all.map(\.name)
+      choices: Runtime.Kind.allCases.map(\.rawValue)
     ) { options, value, _ throws(UsageError) in
-      guard let profile = RuntimeProfile.named(value) else {
+      guard let kind = Runtime.Kind(named: value) else {
         throw UsageError(
           description:
-            "unknown runtime '\(value)' (choose one of: \(RuntimeProfile.all.map(\.name).joined(separator: ", ")))"
+            "unknown runtime '\(value)' (choose one of: \(Runtime.Kind.allCases.map(\.rawValue).joined(separator: ", ")))"
         )
       }
-      options.runtime = profile
+      options.runtime = kind
       options.runtimeGiven = true
     },
     OptionSpec(

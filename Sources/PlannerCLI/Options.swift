@@ -56,7 +56,7 @@ struct Options: Equatable {
   var format: Format = .table
   var maxMemory: MaxMemory?
   var workload = Workload()
-  var runtime: RuntimeProfile = .transformers
+  var runtime: Runtime.Kind = .transformers
   /// Whether `--runtime` was given: a format may imply a runtime only where it was not, and a
   /// `--profile` file for another runtime is a usage error.
   var runtimeGiven = false
@@ -136,7 +136,7 @@ struct Options: Equatable {
       if runtimeGiven && runtime != .llamaCpp {
         throw UsageError(
           description:
-            "--runtime \(runtime.name) with --format llama-cpp: the export is a llama.cpp plan; use --runtime "
+            "--runtime \(runtime.rawValue) with --format llama-cpp: the export is a llama.cpp plan; use --runtime "
             + "llama.cpp, or leave --runtime out")
       }
       runtime = .llamaCpp
@@ -144,7 +144,8 @@ struct Options: Equatable {
     if format == .vllm {
       if runtimeGiven && runtime != .vllm {
         throw UsageError(
-          description: "--format vllm plans for vLLM; drop --runtime \(runtime.name) or use --runtime vllm")
+          description:
+            "--format vllm plans for vLLM; drop --runtime \(runtime.rawValue) or use --runtime vllm")
       }
       runtime = .vllm
     }
