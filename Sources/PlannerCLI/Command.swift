@@ -36,21 +36,35 @@ enum Command {
       let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
       return .failure(
         Outcome.failure(
-          "unknown model '\(name)': not a local directory nor a catalog name (the planner downloads nothing; "
+          "unknown model '\(EchoedValue(name))': not a local directory nor a catalog name (the planner downloads nothing; "
             + "pass the directory of a downloaded snapshot); closest known: \(hint)",
           code: Outcome.usageExitCode))
     }
     let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
     return .failure(
       Outcome.failure(
-        "unknown model '\(name)'; closest known: \(hint) (planner models lists them all, or pass a model directory)",
+        "unknown model '\(EchoedValue(name))'; closest known: \(hint) (planner models lists them all, or pass a model directory)",
         code: Outcome.usageExitCode))
   }
 
   static let version = "planner 0.1.0"
 
   /// Runs the CLI on `arguments` (without the program name).
+  ///
+  /// The last safety net of the messages: stderr is one line (control characters escaped, at
+  /// most ``EchoedValue/maximumLineLength`` characters), and never empty on a non-zero exit.
   static func run(_ arguments: [String]) -> Outcome {
+    var outcome = dispatch(arguments)
+    var message = outcome.stderr.hasSuffix("\n") ? String(outcome.stderr.dropLast()) : outcome.stderr
+    if message.isEmpty && outcome.exitCode != 0 {
+      message = "planner: error: exit \(outcome.exitCode) without a reason (a planner bug: please report it)"
+    }
+    outcome.stderr = message.isEmpty ? "" : EchoedValue.line(message) + "\n"
+    return outcome
+  }
+
+  /// Runs the CLI on `arguments`, before the safety net.
+  static func dispatch(_ arguments: [String]) -> Outcome {
     let options: Options
     do {
       options = try Options(parsing: arguments)
@@ -100,7 +114,7 @@ enum Command {
     if options.runtimeGiven && profile.name != options.runtime.name {
       return .failure(
         Outcome.failure(
-          "--runtime \(options.runtime.name) and --profile \(path) (runtime \(profile.name)) differ: "
+          "--runtime \(options.runtime.name) and --profile \(EchoedValue(path)) (runtime \(profile.name)) differ: "
             + "drop --runtime, or use a profile measured with \(options.runtime.name)",
           code: Outcome.usageExitCode))
     }
@@ -143,7 +157,8 @@ enum Command {
         let overrides = try Topology.overrides(parsing: link, gpuCount: gpus.count)
         topology = Topology(gpus: gpus, all: overrides.all, pairs: overrides.pairs)
       } catch {
-        return .failure("bad --link '\(link)': \(error.description)", code: Outcome.usageExitCode)
+        return .failure(
+          "bad --link '\(EchoedValue(link))': \(error.description)", code: Outcome.usageExitCode)
       }
     }
     if runtime.name == RuntimeProfile.vllm.name {
@@ -155,7 +170,13 @@ enum Command {
     if options.compare {
       do {
         let plans = try Planner.compare(request)
-        return Outcome(stdout: CompareRenderer.render(plans), exitCode: plans.contains(where: \.fits) ? 0 : 1)
+        let text = CompareRenderer.render(plans)
+        guard plans.contains(where: \.fits) else {
+          let reason = plans.lazy.compactMap(\.warnings.first).first ?? "it does not fit"
+          return Outcome(
+            stdout: text, stderr: "planner: does not fit with any strategy: \(reason)\n", exitCode: 1)
+        }
+        return Outcome(stdout: text)
       } catch {
         return .failure(error.description)
       }

@@ -64,7 +64,8 @@ struct Options: Equatable {
         case "help": command = .help
         default:
           throw UsageError(
-            description: "unknown command '\(argument)' (commands: plan, gpus, models; see planner --help)")
+            description:
+              "unknown command '\(EchoedValue(argument))' (commands: plan, gpus, models; see planner --help)")
         }
         continue
       }
@@ -77,12 +78,12 @@ struct Options: Equatable {
       func value() throws(UsageError) -> String {
         if let inlineValue { return inlineValue }
         guard let next = iterator.next(), !next.hasPrefix("--") else {
-          throw UsageError(description: "missing value for '\(name)' (see planner --help)")
+          throw UsageError(description: "missing value for '\(EchoedValue(name))' (see planner --help)")
         }
         return next
       }
       if inlineValue != nil && ["--help", "--version"].contains(name) {
-        throw UsageError(description: "'\(name)' takes no value (see planner --help)")
+        throw UsageError(description: "'\(EchoedValue(name))' takes no value (see planner --help)")
       }
       switch name {
       case "-h", "--help": command = .help
@@ -95,7 +96,7 @@ struct Options: Equatable {
         guard let parsed = Strategy(rawValue: text.lowercased()) else {
           throw UsageError(
             description:
-              "unknown strategy '\(text)' (choose one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")))"
+              "unknown strategy '\(EchoedValue(text))' (choose one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")))"
           )
         }
         strategy = parsed
@@ -104,7 +105,7 @@ struct Options: Equatable {
         guard let parsed = Format(rawValue: text.lowercased()) else {
           throw UsageError(
             description:
-              "unknown format '\(text)' (choose one of: \(Format.allCases.map(\.rawValue).joined(separator: ", ")))"
+              "unknown format '\(EchoedValue(text))' (choose one of: \(Format.allCases.map(\.rawValue).joined(separator: ", ")))"
           )
         }
         format = parsed
@@ -116,13 +117,15 @@ struct Options: Equatable {
           workload.dtype = .fixed(dtype)
         } else {
           throw UsageError(
-            description: "unknown dtype '\(text)' (choose one of: auto, fp32, bf16, fp16, fp8, int8, int4)")
+            description:
+              "unknown dtype '\(EchoedValue(text))' (choose one of: auto, fp32, bf16, fp16, fp8, int8, int4)")
         }
       case "--kv-dtype":
         let text = try value()
         guard let dtype = DType(parsing: text), [.fp32, .bf16, .fp16, .fp8].contains(dtype) else {
           throw UsageError(
-            description: "unknown KV cache dtype '\(text)' (choose one of: fp32, bf16, fp16, fp8)")
+            description:
+              "unknown KV cache dtype '\(EchoedValue(text))' (choose one of: fp32, bf16, fp16, fp8)")
         }
         workload.kvDType = dtype
       case "--context":
@@ -133,7 +136,8 @@ struct Options: Equatable {
       case "--attention":
         let text = try value()
         guard let attention = Workload.Attention(rawValue: text.lowercased()) else {
-          throw UsageError(description: "unknown attention '\(text)' (choose one of: eager, sdpa, flash)")
+          throw UsageError(
+            description: "unknown attention '\(EchoedValue(text))' (choose one of: eager, sdpa, flash)")
         }
         workload.attention = attention
         attentionGiven = true
@@ -142,7 +146,7 @@ struct Options: Equatable {
         guard let profile = RuntimeProfile.named(text) else {
           throw UsageError(
             description:
-              "unknown runtime '\(text)' (choose one of: \(RuntimeProfile.all.map(\.name).joined(separator: ", ")))"
+              "unknown runtime '\(EchoedValue(text))' (choose one of: \(RuntimeProfile.all.map(\.name).joined(separator: ", ")))"
           )
         }
         runtime = profile
@@ -161,7 +165,8 @@ struct Options: Equatable {
         guard let fraction = Double(text), fraction > 0, fraction <= 1 else {
           throw UsageError(
             description:
-              "bad value '\(text)' for \(name): use a fraction above 0 and at most 1, for example 0.9")
+              "bad value '\(EchoedValue(text))' for \(name): use a fraction above 0 and at most 1, for example 0.9"
+          )
         }
         serving.gpuMemoryUtilization = fraction
         servingOptions.append(name)
@@ -185,10 +190,10 @@ struct Options: Equatable {
         do {
           maxMemory = try MaxMemory(parsing: text)
         } catch {
-          throw UsageError(description: "bad --max-memory '\(text)': \(error.description)")
+          throw UsageError(description: "bad --max-memory '\(EchoedValue(text))': \(error.description)")
         }
       default:
-        throw UsageError(description: "unknown option '\(argument)' (see planner --help)")
+        throw UsageError(description: "unknown option '\(EchoedValue(argument))' (see planner --help)")
       }
     }
     if format == .llamaCpp {
@@ -235,7 +240,7 @@ struct Options: Equatable {
     guard let value = Int(text), range.contains(value) else {
       throw UsageError(
         description:
-          "bad value '\(text)' for \(option): use a whole number from \(range.lowerBound) to \(range.upperBound)"
+          "bad value '\(EchoedValue(text))' for \(option): use a whole number from \(range.lowerBound) to \(range.upperBound)"
       )
     }
     return value

@@ -212,7 +212,7 @@ struct ServingSearch {
     func blocks(_ s: Int, _ a: Int, _ b: Int) -> Int64 {
       let r = ranks[s][a][b - a]
       return r.kvAvailable.value > 0 && r.blockBytes > 0
-        ? r.blocks : -1 - Int64(-r.kvAvailable.value / (1 << 20))
+        ? r.blocks : -1 + r.kvAvailable.value / (1 << 20)  // -1 - MiB short, without negating Int64.min
     }
     let unreachable = Int64.min
     var most = Array(repeating: Array(repeating: unreachable, count: count + 1), count: pp + 1)
