@@ -36,21 +36,35 @@ enum Command {
       let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
       return .failure(
         Outcome.failure(
-          "unknown model '\(name)': not a local directory nor a catalog name (the planner downloads nothing; "
+          "unknown model '\(EchoedValue(name))': not a local directory nor a catalog name (the planner downloads nothing; "
             + "pass the directory of a downloaded snapshot); closest known: \(hint)",
           code: Outcome.usageExitCode))
     }
     let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
     return .failure(
       Outcome.failure(
-        "unknown model '\(name)'; closest known: \(hint) (planner models lists them all, or pass a model directory)",
+        "unknown model '\(EchoedValue(name))'; closest known: \(hint) (planner models lists them all, or pass a model directory)",
         code: Outcome.usageExitCode))
   }
 
   static let version = "planner 0.1.0"
 
   /// Runs the CLI on `arguments` (without the program name).
+  ///
+  /// The last safety net of the messages: stderr is one line (control characters escaped, at
+  /// most ``EchoedValue/maximumLineLength`` characters), and never empty on a non-zero exit.
   static func run(_ arguments: [String]) -> Outcome {
+    var outcome = dispatch(arguments)
+    var message = outcome.stderr.hasSuffix("\n") ? String(outcome.stderr.dropLast()) : outcome.stderr
+    if message.isEmpty && outcome.exitCode != 0 {
+      message = "planner: error: exit \(outcome.exitCode) without a reason (a planner bug: please report it)"
+    }
+    outcome.stderr = message.isEmpty ? "" : EchoedValue.line(message) + "\n"
+    return outcome
+  }
+
+  /// Runs the CLI on `arguments`, before the safety net.
+  static func dispatch(_ arguments: [String]) -> Outcome {
     let options: Options
     do {
       options = try Options(parsing: arguments)
@@ -105,7 +119,7 @@ enum Command {
     if options.runtimeGiven && base != options.runtime {
       return .failure(
         Outcome.failure(
-          "--runtime \(options.runtime.rawValue) and --profile \(path) (runtime \(profile.name)) differ: "
+          "--runtime \(options.runtime.rawValue) and --profile \(EchoedValue(path)) (runtime \(profile.name)) differ: "
             + "drop --runtime, or use a profile measured with \(options.runtime.rawValue)",
           code: Outcome.usageExitCode))
     }
@@ -149,7 +163,8 @@ enum Command {
         let overrides = try Topology.overrides(parsing: link, gpuCount: gpus.count)
         topology = Topology(gpus: gpus, all: overrides.all, pairs: overrides.pairs)
       } catch {
-        return .failure("bad --link '\(link)': \(error.description)", code: Outcome.usageExitCode)
+        return .failure(
+          "bad --link '\(EchoedValue(link))': \(error.description)", code: Outcome.usageExitCode)
       }
     }
     let mode = options.strategy.accelerateMode
@@ -184,11 +199,13 @@ enum Command {
       } catch {
         return .failure(flagged(error))
       }
-      let fits = plans.contains(where: \.fits)
       let text = options.format == .json ? JSONExporter.render(plans) : CompareRenderer.render(plans)
-      return Outcome(
-        stdout: text, stderr: fits ? "" : "planner: does not fit: no strategy fits these GPUs\n",
-        exitCode: fits ? 0 : 1)
+      guard plans.contains(where: \.fits) else {
+        let reason = plans.lazy.compactMap(\.warnings.first).first ?? "it does not fit"
+        return Outcome(
+          stdout: text, stderr: "planner: does not fit with any strategy: \(reason)\n", exitCode: 1)
+      }
+      return Outcome(stdout: text)
     }
     let plan: Plan
     do {

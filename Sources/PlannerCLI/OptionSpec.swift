@@ -121,7 +121,7 @@ struct OptionSpec: Sendable {
       guard let parsed = Strategy(rawValue: value.lowercased()) else {
         throw UsageError(
           description:
-            "unknown strategy '\(value)' (choose one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")))"
+            "unknown strategy '\(EchoedValue(value))' (choose one of: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")))"
         )
       }
       options.strategy = parsed
@@ -138,7 +138,7 @@ struct OptionSpec: Sendable {
       guard let kind = Runtime.Kind(named: value) else {
         throw UsageError(
           description:
-            "unknown runtime '\(value)' (choose one of: \(Runtime.Kind.allCases.map(\.rawValue).joined(separator: ", ")))"
+            "unknown runtime '\(EchoedValue(value))' (choose one of: \(Runtime.Kind.allCases.map(\.rawValue).joined(separator: ", ")))"
         )
       }
       options.runtime = kind
@@ -169,7 +169,8 @@ struct OptionSpec: Sendable {
         options.workload.dtype = .fixed(dtype)
       } else {
         throw UsageError(
-          description: "unknown dtype '\(value)' (choose one of: auto, fp32, bf16, fp16, fp8, int8, int4)")
+          description:
+            "unknown dtype '\(EchoedValue(value))' (choose one of: auto, fp32, bf16, fp16, fp8, int8, int4)")
       }
     },
     OptionSpec(
@@ -203,7 +204,8 @@ struct OptionSpec: Sendable {
       choices: Workload.Attention.allCases.map(\.rawValue)
     ) { options, value, _ throws(UsageError) in
       guard let attention = Workload.Attention(rawValue: value.lowercased()) else {
-        throw UsageError(description: "unknown attention '\(value)' (choose one of: eager, sdpa, flash)")
+        throw UsageError(
+          description: "unknown attention '\(EchoedValue(value))' (choose one of: eager, sdpa, flash)")
       }
       options.workload.attention = attention
       options.attentionGiven = true
@@ -214,7 +216,8 @@ struct OptionSpec: Sendable {
     ) { options, value, _ throws(UsageError) in
       guard let dtype = DType(parsing: value), [.fp32, .bf16, .fp16, .fp8].contains(dtype) else {
         throw UsageError(
-          description: "unknown KV cache dtype '\(value)' (choose one of: fp32, bf16, fp16, fp8)")
+          description: "unknown KV cache dtype '\(EchoedValue(value))' (choose one of: fp32, bf16, fp16, fp8)"
+        )
       }
       options.workload.kvDType = dtype
     },
@@ -228,7 +231,7 @@ struct OptionSpec: Sendable {
       do throws(MaxMemory.ParseError) {
         options.maxMemory = try MaxMemory(parsing: value)
       } catch {
-        throw UsageError(description: "bad --max-memory '\(value)': \(error.description)")
+        throw UsageError(description: "bad --max-memory '\(EchoedValue(value))': \(error.description)")
       }
     },
     OptionSpec(
@@ -248,7 +251,7 @@ struct OptionSpec: Sendable {
       guard let parsed = Options.Format(rawValue: value.lowercased()) else {
         throw UsageError(
           description:
-            "unknown format '\(value)' (choose one of: \(Options.Format.allCases.map(\.rawValue).joined(separator: ", ")))"
+            "unknown format '\(EchoedValue(value))' (choose one of: \(Options.Format.allCases.map(\.rawValue).joined(separator: ", ")))"
         )
       }
       options.format = parsed
@@ -281,7 +284,8 @@ struct OptionSpec: Sendable {
       guard let fraction = Double(value), fraction > 0, fraction <= 1 else {
         throw UsageError(
           description:
-            "bad value '\(value)' for \(spelling): use a fraction above 0 and at most 1, for example 0.9")
+            "bad value '\(EchoedValue(value))' for \(spelling): use a fraction above 0 and at most 1, for example 0.9"
+        )
       }
       options.serving.gpuMemoryUtilization = fraction
     },

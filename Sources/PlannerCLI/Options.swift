@@ -89,7 +89,8 @@ struct Options: Equatable {
         case "help": command = .help
         default:
           throw UsageError(
-            description: "unknown command '\(argument)' (commands: plan, gpus, models; see planner --help)")
+            description:
+              "unknown command '\(EchoedValue(argument))' (commands: plan, gpus, models; see planner --help)")
         }
         continue
       }
@@ -101,7 +102,7 @@ struct Options: Equatable {
       }
       guard let spec = OptionSpec.named(spelling) else {
         let hint = OptionSpec.suggestion(for: spelling).map { "; did you mean \($0)?" } ?? ""
-        throw UsageError(description: "unknown option '\(argument)'\(hint) (see planner --help)")
+        throw UsageError(description: "unknown option '\(EchoedValue(argument))'\(hint) (see planner --help)")
       }
       var value = ""
       switch spec.kind {
@@ -109,7 +110,8 @@ struct Options: Equatable {
         if inlineValue != nil {
           throw UsageError(
             description:
-              "'\(spelling)' takes no value (got '\(argument)'): give '\(spelling)' alone, or leave it out")
+              "'\(spelling)' takes no value (got '\(EchoedValue(argument))'): give '\(spelling)' alone, or leave it out"
+          )
         }
       case .valued, .repeatable:
         if let inlineValue {
@@ -174,7 +176,7 @@ struct Options: Equatable {
     guard let value = Int(text), range.contains(value) else {
       throw UsageError(
         description:
-          "bad value '\(text)' for \(option): use a whole number from \(range.lowerBound) to \(range.upperBound)"
+          "bad value '\(EchoedValue(text))' for \(option): use a whole number from \(range.lowerBound) to \(range.upperBound)"
       )
     }
     return value

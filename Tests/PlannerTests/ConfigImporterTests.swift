@@ -432,7 +432,7 @@ func importConfig(_ text: String, name: String = "test") throws(ImportError) -> 
       text: Configs.decoder(
         "mixtral", hidden: 64, layers: 1024, heads: 4, kvHeads: 4, intermediate: 8, vocabulary: 8,
         extra: "\"num_local_experts\": 1024, \"num_experts_per_tok\": 2"),
-      kind: .tooLarge, message: "num_local_experts: 1024 experts in each of 1024 layers exceed 131072"),
+      kind: .tooLarge, message: "num_local_experts: 1024 experts in each of 1024 layers exceed 32768"),
     BadConfig(
       label: "more active experts than experts",
       text: Configs.decoder(

@@ -26,7 +26,8 @@ public enum GPUList {
       guard !item.isEmpty else {
         throw ParseError(
           description:
-            "empty item in --gpus '\(text)': write COUNTxNAME items separated by commas (2xP4,1xT4)")
+            "empty item in --gpus '\(EchoedValue(text))': write COUNTxNAME items separated by commas (2xP4,1xT4)"
+        )
       }
       var count = 1
       var name = item
@@ -40,19 +41,21 @@ public enum GPUList {
         else {
           throw ParseError(
             description:
-              "bad GPU count '\(countText)' in '\(item)': use a whole number from 1 to \(maximumCount)")
+              "bad GPU count '\(EchoedValue(countText))' in '\(EchoedValue(item))': use a whole number from 1 to \(maximumCount)"
+          )
         }
         count = parsed
         guard !name.isEmpty else {
           throw ParseError(
-            description: "missing GPU name after '\(countText)x' in --gpus (for example \(countText)xT4)")
+            description:
+              "missing GPU name after '\(EchoedValue(countText))x' in --gpus (for example \(count)xT4)")
         }
       }
       guard let gpu = lookup(name, in: catalog) else {
         let hint = closestNames(to: name, in: catalog).joined(separator: ", ")
         throw ParseError(
           description:
-            "unknown GPU '\(name)'; closest known: \(hint) (planner gpus lists them all, --gpu-spec adds one)"
+            "unknown GPU '\(EchoedValue(name))'; closest known: \(hint) (planner gpus lists them all, --gpu-spec adds one)"
         )
       }
       gpus += Array(repeating: gpu, count: count)

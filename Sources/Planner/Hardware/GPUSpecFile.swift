@@ -26,10 +26,24 @@ public enum GPUSpecFile {
     public var description: String
   }
 
+  /// Longest name or alias accepted: the longest `nvidia-smi` names ("NVIDIA RTX 6000 Ada
+  /// Generation", "NVIDIA H100 80GB HBM3") are under 32 characters; a longer one is not a name,
+  /// and every table row, message and 1,024-GPU list repeats it.
+  public static let maximumNameLength = 64
+  /// Most aliases of one GPU: the catalog's busiest entry has a handful.
+  public static let maximumAliases = 32
+  /// Most GPUs in one file: far more than there are GPU models.
+  public static let maximumEntries = 256
+
   /// Largest memory accepted (16 TiB): anything larger is a typo.
   static let maximumMemoryMiB: Double = 16 * 1024 * 1024
   /// Largest bandwidth accepted, GB/s.
   static let maximumBandwidthGBps: Double = 100_000
+  /// Smallest bandwidth accepted, GB/s: the slowest CUDA cards (GT 710, DDR3) have 14 GB/s; less
+  /// is a typo (a unit slip) that would make every time absurd.
+  static let minimumBandwidthGBps: Double = 1
+  /// Smallest rate accepted where a card has it, TFLOPS: the slowest CUDA cards have about 0.3.
+  static let minimumTFLOPS: Double = 0.01
   /// Largest rate accepted, TFLOPS.
   static let maximumTFLOPS: Double = 100_000
 
@@ -50,6 +64,9 @@ public enum GPUSpecFile {
     let objects: [JSONValue]
     if case .array(let array) = json { objects = array } else { objects = [json] }
     guard !objects.isEmpty else { throw Error(description: "\(file): the array holds no GPU") }
+    guard objects.count <= maximumEntries else {
+      throw Error(description: "\(file): \(objects.count) GPUs, more than the \(maximumEntries) accepted")
+    }
     var gpus: [GPU] = []
     for (index, object) in objects.enumerated() {
       guard case .object(let fields) = object else {
@@ -64,9 +81,9 @@ public enum GPUSpecFile {
     func fail(_ field: String, _ reason: String) -> Error {
       Error(description: "\(file): entry \(entry), field '\(field)': \(reason)")
     }
-    func number(_ field: String, required: Bool, maximum: Double, allowZero: Bool = false) throws(Error)
-      -> Double?
-    {
+    func number(
+      _ field: String, required: Bool, maximum: Double, minimum: Double = 0, allowZero: Bool = false
+    ) throws(Error) -> Double? {
       guard let raw = fields[field], raw != .null else {
         if required { throw fail(field, "missing (required)") }
         return nil
@@ -78,6 +95,9 @@ public enum GPUSpecFile {
       guard value <= maximum else {
         throw fail(field, "\(value) is absurdly large (at most \(Int64(maximum)))")
       }
+      guard value == 0 || value >= minimum else {
+        throw fail(field, "\(value) is absurdly small (at least \(minimum)\(allowZero ? ", or 0" : ""))")
+      }
       return value
     }
     let known: Set<String> = [
@@ -86,16 +106,32 @@ public enum GPUSpecFile {
       "fp8TFLOPS", "int8TOPS", "computeCapability", "pcieGeneration", "nvlinkGBps", "peerToPeer",
     ]
     if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
-      throw fail(unknown, "unknown field (known: \(known.sorted().joined(separator: ", ")))")
+      throw fail(
+        String(describing: EchoedValue(unknown)),
+        "unknown field (known: \(known.sorted().joined(separator: ", ")))")
     }
     guard case .string(let name) = fields["name"], !NameMatching.normalized(name).isEmpty else {
       throw fail("name", "missing or not a string with letters or digits")
     }
+    guard name.count <= maximumNameLength else {
+      throw fail(
+        "name",
+        "'\(EchoedValue(name))' is \(name.count) characters, more than the \(maximumNameLength) accepted")
+    }
     var aliases: [String] = []
     if let raw = fields["aliases"] {
       guard case .array(let items) = raw else { throw fail("aliases", "must be an array of strings") }
+      guard items.count <= maximumAliases else {
+        throw fail("aliases", "\(items.count) aliases, more than the \(maximumAliases) accepted")
+      }
       for item in items {
         guard case .string(let alias) = item else { throw fail("aliases", "must be an array of strings") }
+        guard alias.count <= maximumNameLength else {
+          throw fail(
+            "aliases",
+            "'\(EchoedValue(alias))' is \(alias.count) characters, more than the \(maximumNameLength) accepted"
+          )
+        }
         aliases.append(alias)
       }
     }
@@ -106,7 +142,9 @@ public enum GPUSpecFile {
     guard ccParts.count == 2, let major = Int(ccParts[0]), let minor = Int(ccParts[1]),
       (3...20).contains(major),
       (0...9).contains(minor)
-    else { throw fail("computeCapability", "'\(ccText)' is not MAJOR.MINOR (for example \"8.6\")") }
+    else {
+      throw fail("computeCapability", "'\(EchoedValue(ccText))' is not MAJOR.MINOR (for example \"8.6\")")
+    }
     let cc = major * 10 + minor
     let memoryMiB = try number("memoryMiB", required: true, maximum: maximumMemoryMiB)!
     guard memoryMiB >= 1 else { throw fail("memoryMiB", "must be at least 1 MiB (got \(memoryMiB))") }
@@ -129,17 +167,21 @@ public enum GPUSpecFile {
     }
     /// An optional rate: absent, null or 0 mean the card lacks it.
     func optionalRate(_ field: String) throws(Error) -> Double? {
-      let value = try number(field, required: false, maximum: maximumTFLOPS, allowZero: true)
+      let value = try number(
+        field, required: false, maximum: maximumTFLOPS, minimum: minimumTFLOPS, allowZero: true)
       return value.flatMap { $0 > 0 ? $0 * 1e12 : nil }
     }
-    let nvlink = try number("nvlinkGBps", required: false, maximum: maximumBandwidthGBps)
+    let nvlink = try number(
+      "nvlinkGBps", required: false, maximum: maximumBandwidthGBps, minimum: minimumBandwidthGBps)
     return GPU(
       name: name, aliases: aliases, architecture: "custom (sm_\(cc))", computeCapability: cc, memory: memory,
       usableMemory: usable,
-      bandwidthBytesPerSecond: try number("bandwidthGBps", required: true, maximum: maximumBandwidthGBps)!
-        * 1e9,
-      fp32FLOPS: try number("fp32TFLOPS", required: true, maximum: maximumTFLOPS)! * 1e12,
-      fp16FLOPS: try number("fp16TFLOPS", required: true, maximum: maximumTFLOPS)! * 1e12,
+      bandwidthBytesPerSecond: try number(
+        "bandwidthGBps", required: true, maximum: maximumBandwidthGBps, minimum: minimumBandwidthGBps)! * 1e9,
+      fp32FLOPS: try number("fp32TFLOPS", required: true, maximum: maximumTFLOPS, minimum: minimumTFLOPS)!
+        * 1e12,
+      fp16FLOPS: try number("fp16TFLOPS", required: true, maximum: maximumTFLOPS, minimum: minimumTFLOPS)!
+        * 1e12,
       bf16FLOPS: try optionalRate("bf16TFLOPS"), fp8FLOPS: try optionalRate("fp8TFLOPS"),
       int8OPS: try optionalRate("int8TOPS"),
       pcieGeneration: Int(pcie), nvlinkGeneration: nvlink == nil ? nil : 0,

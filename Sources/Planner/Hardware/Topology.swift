@@ -45,11 +45,14 @@ public struct Topology: Sendable, Hashable {
       guard parts.count == 2, ends.count == 2, let x = Int(ends[0]), let y = Int(ends[1]),
         ends.allSatisfy({ $0.allSatisfy(\.isNumber) }), let kind = Link.Kind(rawValue: parts[1].lowercased())
       else {
-        throw ParseError(description: "'\(item)' is not I-J:KIND (for example 0-1:nvlink; kinds: \(kinds))")
+        throw ParseError(
+          description: "'\(EchoedValue(item))' is not I-J:KIND (for example 0-1:nvlink; kinds: \(kinds))")
       }
-      guard x != y else { throw ParseError(description: "'\(item)' links GPU \(x) to itself: name two GPUs") }
+      guard x != y else {
+        throw ParseError(description: "'\(EchoedValue(item))' links GPU \(x) to itself: name two GPUs")
+      }
       guard (0..<count).contains(x), (0..<count).contains(y) else {
-        throw ParseError(description: "'\(item)' names GPUs outside 0 to \(count - 1)")
+        throw ParseError(description: "'\(EchoedValue(item))' names GPUs outside 0 to \(count - 1)")
       }
       pairs[Pair(x, y)] = kind
     }

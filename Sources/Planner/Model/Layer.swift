@@ -93,7 +93,7 @@ extension Tensor {
   /// the compute width; integer tensors keep their own width.
   public func bytes(weight: DType, compute: DType) -> Int64 {
     if isQuantizable { return weight.matrixBytes(elements: elementCount, rows: shape.first ?? 1) }
-    if isFloatingPoint { return elementCount * Int64(compute.bits / 8) }
-    return (elementCount * Int64(bits) + 7) / 8
+    if isFloatingPoint { return .saturatingProduct(elementCount, Int64(compute.bits / 8)) }
+    return Int64.saturatingProduct(elementCount, Int64(bits)).saturatingAdd(7) / 8
   }
 }

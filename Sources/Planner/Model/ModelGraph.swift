@@ -72,16 +72,19 @@ public struct ModelGraph: Sendable, Hashable {
     self.tensors = tensors
     self.isCounted = tensors.map { !duplicates.contains($0.name) }
     var total: Int64 = 0
+    let index = ModuleIndex(root)
     self.layers = layers.map { layer in
-      guard let tensors = root.namedTensors(at: layer.module) else {
+      guard let tensors = index.namedTensors(at: layer.module) else {
         preconditionFailure("layer \(layer.module) is not in the module tree of \(name)")
       }
       var counted = layer
       for (tensorName, tensor) in tensors where !duplicates.contains(tensorName) {
         counted.tally.add(tensor)
-        if !tensor.isBuffer { counted.parameterCount += tensor.elementCount }
+        if !tensor.isBuffer {
+          counted.parameterCount = counted.parameterCount.saturatingAdd(tensor.elementCount)
+        }
       }
-      total += counted.parameterCount
+      total = total.saturatingAdd(counted.parameterCount)
       return counted
     }
     self.parameterCount = total

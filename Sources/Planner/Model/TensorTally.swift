@@ -14,21 +14,24 @@ public struct TensorTally: Sendable, Hashable, Codable {
 
   mutating func add(_ tensor: Tensor) {
     if tensor.isQuantizable {
-      quantizableElements += tensor.elementCount
+      quantizableElements = quantizableElements.saturatingAdd(tensor.elementCount)
       for dtype in DType.allCases where dtype.isQuantized {
-        quantizedBytes[dtype, default: 0] += tensor.bytes(weight: dtype, compute: .fp16)
+        quantizedBytes[dtype, default: 0] = quantizedBytes[dtype, default: 0].saturatingAdd(
+          tensor.bytes(weight: dtype, compute: .fp16))
       }
     } else if tensor.isFloatingPoint {
-      floatElements += tensor.elementCount
+      floatElements = floatElements.saturatingAdd(tensor.elementCount)
     } else {
-      fixedBytes += tensor.bytes(weight: .fp16, compute: .fp16)
+      fixedBytes = fixedBytes.saturatingAdd(tensor.bytes(weight: .fp16, compute: .fp16))
     }
   }
 
   /// Bytes under a weight dtype and a compute dtype.
   func bytes(weight: DType, compute: DType) -> Int64 {
     let matrices =
-      weight.isQuantized ? quantizedBytes[weight, default: 0] : Int64(weight.bits / 8) * quantizableElements
-    return Int64(compute.bits / 8) * floatElements + matrices + fixedBytes
+      weight.isQuantized
+      ? quantizedBytes[weight, default: 0] : .saturatingProduct(Int64(weight.bits / 8), quantizableElements)
+    return Int64.saturatingProduct(Int64(compute.bits / 8), floatElements).saturatingAdd(matrices)
+      .saturatingAdd(fixedBytes)
   }
 }

@@ -31,9 +31,9 @@ struct ChainUnits {
   func memoryTerms(_ memory: MemoryModel) -> [(fixed: Int64, transient: Int64, runsText: Bool)] {
     members.map { group in
       (
-        fixed: group.reduce(0) {
-          $0 + memory.weights(of: layers[$1]).value + memory.kvCache(of: layers[$1]).value
-        },
+        fixed: group.reduce(ByteCount.zero) {
+          $0 + memory.weights(of: layers[$1]) + memory.kvCache(of: layers[$1])
+        }.value,
         transient: group.map { memory.transient(of: layers[$0]).value }.max() ?? 0,
         runsText: group.contains { layers[$0].stream == .text && layers[$0].kind != .rotary }
       )

@@ -47,7 +47,8 @@ public struct MaxMemory: Sendable, Hashable {
     for item in text.split(separator: ",", omittingEmptySubsequences: false) {
       let parts = item.split(separator: ":", omittingEmptySubsequences: false)
       guard parts.count == 2 else {
-        throw ParseError(description: "'\(item)' is not DEVICE:SIZE (for example 0:7GiB or cpu:64GiB)")
+        throw ParseError(
+          description: "'\(EchoedValue(item))' is not DEVICE:SIZE (for example 0:7GiB or cpu:64GiB)")
       }
       let key = parts[0].trimmingSpaces.lowercased()
       let device: Device
@@ -57,7 +58,8 @@ public struct MaxMemory: Sendable, Hashable {
       default:
         guard let index = Int(key), index >= 0, index < 4096 else {
           throw ParseError(
-            description: "'\(parts[0])' is not a device: use a GPU index (0, 1, ...), cpu or disk")
+            description:
+              "'\(EchoedValue(parts[0]))' is not a device: use a GPU index (0, 1, ...), cpu or disk")
         }
         device = .gpu(index)
       }
@@ -67,7 +69,8 @@ public struct MaxMemory: Sendable, Hashable {
       guard let bytes = Self.bytes(parsing: parts[1].trimmingSpaces) else {
         throw ParseError(
           description:
-            "'\(parts[1])' is not a size: use a number with GiB, MiB, KiB, GB, MB or KB (7GiB, 7500MB)")
+            "'\(EchoedValue(parts[1]))' is not a size: use a number with GiB, MiB, KiB, GB, MB or KB (7GiB, 7500MB)"
+        )
       }
       entries.append((device, bytes))
     }

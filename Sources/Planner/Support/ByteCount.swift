@@ -19,9 +19,12 @@ public struct ByteCount: Sendable, Hashable, Comparable, Codable, AdditiveArithm
   public static func mebibytes(_ n: Int64) -> ByteCount { ByteCount(n << 20) }
   public static func gibibytes(_ n: Int64) -> ByteCount { ByteCount(n << 30) }
 
-  /// Sums saturate at `Int64.max` (sizes derived from extreme workloads must not trap).
+  /// Sums and differences saturate at `Int64.max` and `Int64.min` (sizes derived from extreme
+  /// workloads must not trap: a budget less saturated weights less a saturated peak is `Int64.min`).
   public static func + (a: ByteCount, b: ByteCount) -> ByteCount { ByteCount(a.value.saturatingAdd(b.value)) }
-  public static func - (a: ByteCount, b: ByteCount) -> ByteCount { ByteCount(a.value - b.value) }
+  public static func - (a: ByteCount, b: ByteCount) -> ByteCount {
+    ByteCount(a.value.saturatingSubtract(b.value))
+  }
   public static func * (a: ByteCount, n: Int64) -> ByteCount { ByteCount(.saturatingProduct(a.value, n)) }
   public static func < (a: ByteCount, b: ByteCount) -> Bool { a.value < b.value }
 

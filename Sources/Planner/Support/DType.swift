@@ -48,13 +48,14 @@ public enum DType: String, Sendable, Hashable, Codable, CaseIterable, CustomStri
   /// - Complexity: O(1).
   func matrixBytes(elements: Int64, rows: Int64) -> Int64 {
     switch self {
-    case .fp32: elements * 4
-    case .bf16, .fp16: elements * 2
-    case .fp8: elements + Self.fp8ScaleBytesPerTensor
-    case .int8: elements + rows * Self.int8ScaleBytesPerRow
+    case .fp32: .saturatingProduct(elements, 4)
+    case .bf16, .fp16: .saturatingProduct(elements, 2)
+    case .fp8: elements.saturatingAdd(Self.fp8ScaleBytesPerTensor)
+    case .int8: elements.saturatingAdd(.saturatingProduct(rows, Self.int8ScaleBytesPerRow))
     case .int4:
       // 4 bits per weight plus an fp16 scale and an fp16 zero point per group.
-      (elements + 1) / 2 + (elements + Self.int4GroupSize - 1) / Self.int4GroupSize * 4
+      elements / 2 + elements % 2
+        + .saturatingProduct(elements / Self.int4GroupSize + (elements % Self.int4GroupSize == 0 ? 0 : 1), 4)
     }
   }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one formatter for times and rates in the planner's output: fixed decimals, chosen by
 /// magnitude, rounded half away from zero. The same value always renders the same text.
 enum DurationFormatting {
@@ -12,9 +14,15 @@ enum DurationFormatting {
   /// `"38.4"`.
   static func rate(_ value: Double) -> String { value.isFinite ? fixed(value, decimals: 1) : "-" }
 
+  /// Largest magnitude printed in fixed notation: beyond it (a GPU of 1e-15 GB/s takes 10^22 s
+  /// a step) the scaled value no longer fits the 64-bit integer the digits are taken from, and
+  /// the time is shown in exponent notation (`"1.235e+22 s"`), still deterministic.
+  static let largestFixed = 1e15
+
   static func fixed(_ value: Double, decimals: Int) -> String {
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
+    guard abs(value) < largestFixed else { return String(format: "%.3e", value) }
     let scaled = Int64((value * scale).rounded(.toNearestOrAwayFromZero))
     let whole = scaled / Int64(scale)
     let fraction = String(abs(scaled % Int64(scale)))

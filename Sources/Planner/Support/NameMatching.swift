@@ -14,13 +14,18 @@ public enum NameMatching {
   /// - Parameter among: each candidate's canonical name and all its spellings.
   /// - Complexity: O(*k* · *m* · *n*) for *k* spellings of length *m* and a query of length *n*.
   static func closest(to name: String, among candidates: [(name: String, spellings: [String])]) -> [String] {
-    let query = Array(normalized(name))
+    let query = Array(normalized(String(name.prefix(maximumQueryLength))))
     let scored = candidates.enumerated().map { index, candidate in
       let best = candidate.spellings.map { editDistance(query, Array(normalized($0))) }.min() ?? .max
       return (score: best, index: index, name: candidate.name)
     }
     return scored.sorted { ($0.score, $0.index) < ($1.score, $1.index) }.prefix(3).map(\.name)
   }
+
+  /// Longest stretch of a query compared: catalog names and aliases are under 64 characters
+  /// (custom GPU names are bounded so), so a longer query is no closer to any, and its cost would
+  /// grow with its length.
+  static let maximumQueryLength = 64
 
   /// Levenshtein distance between two character arrays.
   public static func editDistance(_ a: [Character], _ b: [Character]) -> Int {

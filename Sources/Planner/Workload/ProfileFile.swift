@@ -133,6 +133,10 @@ public enum ProfileFile {
   static let maximumReserveBytes = Double(1 << 40)
   static let maximumChunkTokens = 10_000_000
 
+  /// Smallest efficiency accepted: measured ones are 0.3 to 0.9; below 1% of the datasheet peak
+  /// is a mis-measurement that would make every time absurd.
+  static let minimumEfficiency = 0.01
+
   /// Reads and validates the file.
   public static func load(path: String) throws(Error) -> RuntimeProfile {
     guard let data = FileManager.default.contents(atPath: path) else {
@@ -149,7 +153,8 @@ public enum ProfileFile {
     guard let json = JSONValue.parse(data) else {
       if let (key, token) = nonFiniteNumber(in: data) {
         throw Error(
-          description: "\(file): field '\(key)': must be a finite number (got \(token))")
+          description:
+            "\(file): field '\(EchoedValue(key))': must be a finite number (got \(EchoedValue(token)))")
       }
       throw Error(description: "\(file): not valid JSON")
     }
@@ -157,7 +162,7 @@ public enum ProfileFile {
       throw Error(description: "\(file): the profile is \(json.kind), not an object")
     }
     func fail(_ field: String, _ reason: String) -> Error {
-      Error(description: "\(file): field '\(field)': \(reason)")
+      Error(description: "\(file): field '\(EchoedValue(field))': \(reason)")
     }
     if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
       let ranked = closestKeys(to: unknown)
@@ -172,7 +177,7 @@ public enum ProfileFile {
     }
     guard case .string(let name) = raw else { throw fail("runtime", "must be a string, not \(raw.kind)") }
     guard var profile = RuntimeProfile.named(name) else {
-      throw fail("runtime", "unknown runtime '\(name)' (choose one of: \(runtimes))")
+      throw fail("runtime", "unknown runtime '\(EchoedValue(name))' (choose one of: \(runtimes))")
     }
     var measuredOn: String?
     if let raw = object["measuredOn"] {
@@ -228,6 +233,12 @@ public enum ProfileFile {
       case .efficiency:
         guard x > 0, x <= 1 else {
           throw fail(key, "must be in (0, 1], a fraction of the datasheet peak (got \(x))")
+        }
+        guard x >= minimumEfficiency else {
+          throw fail(
+            key,
+            "\(x) is absurdly small (at least \(minimumEfficiency) of the datasheet peak): a mis-measurement?"
+          )
         }
         return .number(x)
       case .bytes:

@@ -39,6 +39,8 @@ public enum CheckpointImporter {
     var config: ConfigObject? = nil
     if FileManager.default.fileExists(atPath: configPath) {
       config = try ConfigImporter.read(contentsOf: configPath)
+    } else if case let reason = ImportPath.missingReason(configPath), reason != "no such file" {
+      throw ImportError(.unreadable, file: configPath, reason)
     }
     let tensors = try SafetensorsCheckpoint.tensors(inDirectory: path)
     var model = try graph(config: config, tensors: tensors, name: base.lastPathComponent, directory: path)
@@ -321,19 +323,52 @@ public enum CheckpointImporter {
       throw ImportError(
         .tooLarge, file: tensors.first?.file ?? "", "more than \(maximumLayers) layers (\(units.count) new)")
     }
-    for unit in units {
-      let parts = unit.split(separator: ".")
-      var best = (shared: 0, index: layers.count - 1)
-      for (index, layer) in layers.enumerated() {
-        let shared = zip(parts, layer.module.split(separator: ".")).prefix { $0 == $1 }.count
-        if shared > 0 && shared >= best.shared { best = (shared, index) }
+    // Each unit goes right after the last layer (in the chain as it grows) sharing the most leading
+    // components with it, or at the end. In O(total name length): `last` maps every dotted prefix
+    // to the last layer having it, and the chain is kept as a forest of "inserted right after"
+    // links, read out at the end (a later insertion after the same layer comes first).
+    func prefixes(_ module: String) -> [String] {
+      var result: [String] = []
+      for part in module.split(separator: ".") {
+        result.append(result.isEmpty ? String(part) : result.last! + "." + part)
       }
-      let unitKind = kind(ofUnit: unit)
-      let stream = layers.isEmpty ? .text : layers[max(best.index, 0)].stream
-      let flops = unitKind == .embedding ? 0 : Int64.saturatingProduct(2, elements[unit] ?? 0)
-      let layer = Layer(module: unit, kind: unitKind, stream: stream, flopsPerToken: flops)
-      layers.insert(layer, at: best.shared > 0 ? best.index + 1 : layers.count)
+      return result
     }
+    var all = layers
+    var followers = [[Int]](repeating: [], count: layers.count)
+    var roots = Array(layers.indices)
+    var last: [String: Int] = [:]
+    for (id, layer) in layers.enumerated() { for prefix in prefixes(layer.module) { last[prefix] = id } }
+    var tail = layers.count - 1
+    for unit in units {
+      let unitPrefixes = prefixes(unit)
+      var shared = 0
+      while shared < unitPrefixes.count && last[unitPrefixes[shared]] != nil { shared += 1 }
+      let anchor = shared > 0 ? last[unitPrefixes[shared - 1]] : nil
+      let id = all.count
+      let unitKind = kind(ofUnit: unit)
+      let stream = all.isEmpty ? .text : all[anchor ?? tail].stream
+      let flops = unitKind == .embedding ? 0 : Int64.saturatingProduct(2, elements[unit] ?? 0)
+      all.append(Layer(module: unit, kind: unitKind, stream: stream, flopsPerToken: flops))
+      followers.append([])
+      if let anchor {
+        followers[anchor].append(id)
+        for prefix in unitPrefixes[..<shared] where last[prefix] == anchor { last[prefix] = id }
+        if anchor == tail { tail = id }
+      } else {
+        roots.append(id)
+        tail = id
+      }
+      for prefix in unitPrefixes[shared...] { last[prefix] = id }
+    }
+    var order: [Int] = []
+    order.reserveCapacity(all.count)
+    var stack = Array(roots.reversed())
+    while let id = stack.popLast() {
+      order.append(id)
+      stack.append(contentsOf: followers[id])
+    }
+    layers = order.map { all[$0] }
     return units
   }
 
@@ -341,8 +376,9 @@ public enum CheckpointImporter {
   /// tree is in exactly one layer (what ``ModelGraph`` assumes).
   static func checkCoverage(root: Module, layers: [Layer], file: String) throws(ImportError) {
     var owner: [String: String] = [:]
+    let index = ModuleIndex(root)
     for layer in layers {
-      guard !layer.module.isEmpty, let tensors = root.namedTensors(at: layer.module) else {
+      guard !layer.module.isEmpty, let tensors = index.namedTensors(at: layer.module) else {
         throw ImportError(
           .invalidField, file: file, subject: layer.module, "names no module or tensor of the model")
       }

@@ -58,25 +58,11 @@ public struct ImportError: Error, CustomStringConvertible, Sendable, Hashable {
   }
 
   /// Longest stretch of a name quoted from a file.
-  static let maximumQuotedLength = 200
+  static let maximumQuotedLength = EchoedValue.maximumLength
 
   /// The text with control characters escaped and its length bounded (for a name read from a file
-  /// inside a reason, and for the subject).
+  /// inside a reason, and for the subject): ``EchoedValue``.
   static func oneLine(_ text: String, limit: Int = maximumQuotedLength) -> String {
-    var result = ""
-    var count = 0
-    for scalar in text.unicodeScalars {
-      if count == limit {
-        result += "…"
-        break
-      }
-      count += 1
-      if scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value) {
-        result += "\\u{\(String(scalar.value, radix: 16))}"
-      } else {
-        result.unicodeScalars.append(scalar)
-      }
-    }
-    return result
+    EchoedValue.escaped(text, limit: limit)
   }
 }

@@ -90,6 +90,13 @@ public struct SafetensorsHeader: Sendable, Hashable {
 
   /// The largest header accepted: safetensors' own limit (`MAX_HEADER_SIZE`, 100,000,000 bytes).
   public static let maximumHeaderLength: Int64 = 100_000_000
+  /// Most tensors in one checkpoint (all shards together): DeepSeek-V3 (671B), among the largest
+  /// public checkpoints, stores about 92,000 (61 layers of 256 experts, each matrix with its fp8
+  /// scale); twice that leaves room while every pass over the tensors stays well under a second.
+  public static let maximumTensors = 200_000
+  /// Most JSON values in one header: a tensor takes about ten (its object, dtype, shape and
+  /// offsets), `__metadata__` a few strings. Bounds the parse of a 100 MB header full of numbers.
+  static let maximumHeaderValues = 16 * maximumTensors
 
   /// Reads and validates the header of a file.
   ///
@@ -101,7 +108,7 @@ public struct SafetensorsHeader: Sendable, Hashable {
   public static func read(contentsOf path: String) throws(ImportError) -> SafetensorsHeader {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw ImportError(.unreadable, file: path, "no such file")
+      throw ImportError(.unreadable, file: path, ImportPath.missingReason(path))
     }
     guard !isDirectory.boolValue else { throw ImportError(.unreadable, file: path, "is a directory") }
     let handle: FileHandle
@@ -146,6 +153,9 @@ public struct SafetensorsHeader: Sendable, Hashable {
 
   /// Decodes and bounds the 8-byte little-endian header length.
   static func headerLength(_ prefix: Data, fileSize: Int64, file: String) throws(ImportError) -> Int64 {
+    guard fileSize > 0 else {
+      throw ImportError(.truncated, file: file, "is empty (0 bytes): an interrupted download or copy?")
+    }
     guard prefix.count == 8 else {
       throw ImportError(
         .truncated, file: file, "the file is \(fileSize) bytes, shorter than the 8-byte header length")
@@ -170,11 +180,25 @@ public struct SafetensorsHeader: Sendable, Hashable {
   ///
   /// - Complexity: O(*h* + *t* log *t*).
   static func parse(json: Data, dataLength: Int64, file: String) throws(ImportError) -> SafetensorsHeader {
-    guard let document = JSONValue.parse(json) else {
-      throw ImportError(.notJSON, file: file, "the header is not JSON")
+    let document: JSONValue
+    do throws(JSONValue.ParseError) {
+      document = try JSONValue.parse(json, limits: JSONValue.Limits(values: maximumHeaderValues))
+    } catch {
+      switch error {
+      case .tooManyValues(let limit):
+        throw ImportError(
+          .tooLarge, file: file,
+          "the header holds more than \(limit) JSON values (at most \(maximumTensors) tensors are accepted)")
+      default: throw ImportError(.notJSON, file: file, "the header is not JSON")
+      }
     }
     guard case .object(let entries) = document else {
       throw ImportError(.invalidField, file: file, "the header is \(document.kind), not an object")
+    }
+    guard entries.count <= maximumTensors + 1 else {
+      throw ImportError(
+        .tooLarge, file: file,
+        "the header lists \(entries.count) tensors, more than the \(maximumTensors) accepted")
     }
     var metadata: [String: String] = [:]
     var tensors: [SafetensorsTensor] = []
@@ -249,11 +273,12 @@ public struct SafetensorsHeader: Sendable, Hashable {
       elements = product
       overflow = overflow || overflowed
     }
-    // A zero dimension makes an overflowing prefix harmless, as in PyTorch.
-    if overflow && !shape.contains(0) {
+    // The product taken in order, as safetensors validates a shape (a checked product that fails
+    // on the first overflow): a zero dimension after an overflowing prefix does not make the
+    // shape valid.
+    if overflow {
       throw fail(.invalidShape, "shape \(describe(shape)) has more elements than Int64 can count")
     }
-    if shape.contains(0) { elements = 0 }
     guard let rawOffsets = fields["data_offsets"] else { throw fail(.missingField, "no data_offsets") }
     guard case .array(let offsetValues) = rawOffsets, offsetValues.count == 2 else {
       throw fail(.invalidField, "data_offsets is \(rawOffsets.kind), not an array of two offsets")
@@ -353,6 +378,12 @@ public enum SafetensorsCheckpoint {
     for name in files {
       let path = base.appending(name)
       let header = try SafetensorsHeader.read(contentsOf: path)
+      guard tensors.count + header.tensors.count <= SafetensorsHeader.maximumTensors else {
+        throw ImportError(
+          .tooLarge, file: path,
+          "the checkpoint holds more than \(SafetensorsHeader.maximumTensors) tensors (with the shards before it)"
+        )
+      }
       for tensor in header.tensors {
         if let other = location.updateValue(path, forKey: tensor.name) {
           throw ImportError(
@@ -434,6 +465,18 @@ struct ImportPath {
   /// `directory/name`.
   func appending(_ name: String) -> String {
     directory.hasSuffix("/") ? directory + name : directory + "/" + name
+  }
+
+  /// Why a path that does not resolve to a file is missing: a symbolic link loop, a broken
+  /// link, or nothing there.
+  static func missingReason(_ path: String) -> String {
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+      attributes[.type] as? FileAttributeType == .typeSymbolicLink
+    else { return "no such file" }
+    var status = stat()
+    if stat(path, &status) != 0 && errno == ELOOP { return "is a symbolic link loop" }
+    let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+    return "is a symbolic link to \(EchoedValue(target)), which does not exist"
   }
 
   var lastPathComponent: String {

@@ -145,7 +145,7 @@ struct ServingSearch {
     func blocks(_ s: Int, _ a: Int, _ b: Int) -> Int64 {
       let r = ranks[s][a][b - a]
       return r.kvAvailable.value > 0 && r.blockBytes > 0
-        ? r.blocks : -1 - Int64(-r.kvAvailable.value / (1 << 20))
+        ? r.blocks : -1 + r.kvAvailable.value / (1 << 20)  // -1 - MiB short, without negating Int64.min
     }
     var fewestBlocks = StageBlocks(blocks: blocks)
     let most = StagePartition(items: count, stages: pp, combine: .max)
