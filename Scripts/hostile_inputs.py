@@ -4,7 +4,7 @@
 
     Scripts/hostile_inputs.py /tmp/hostile
 
-Used by Scripts/bench_hostile.sh; Tests/PlannerTests/HostileInputTests.swift builds the same
+Used by Scripts/bench_hostile.sh; Tests/PlannerTests/CLI/HostileInputTests.swift builds the same
 inputs in Swift.
 """
 import json

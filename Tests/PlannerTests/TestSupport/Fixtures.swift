@@ -5,9 +5,9 @@ import Testing
 
 /// Paths and loaders for the files under fixtures/.
 enum Fixtures {
-  /// The package root, found from this file's path.
+  /// The package root, found from this file's path (Tests/PlannerTests/TestSupport/Fixtures.swift).
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
 
   static func data(_ relativePath: String) throws -> Data {
     try Data(contentsOf: root.appendingPathComponent("fixtures").appendingPathComponent(relativePath))
