@@ -105,14 +105,16 @@ public enum Planner {
     return DTypes(weight: dtype, compute: compute, notes: [note])
   }
 
-  /// Chooses the dtypes.
+  /// Chooses the dtypes, for every runtime.
   ///
   /// With `dtype` `auto`, the model's native dtype is kept where every GPU runs it natively, and
-  /// bf16 falls back to fp16 on GPUs older than compute capability 8.0. If that does not fit
-  /// even placed memory-balanced, int8 and then int4 weight-only quantization are tried, and the
-  /// first that fits is used, labelled; if none fits, the 16-bit dtype stays. The dtype is chosen
-  /// by the best placement whatever strategy was asked for, so that an accelerate-parity
-  /// strategy then shows honestly whether accelerate's own map fits at that dtype.
+  /// bf16 falls back to fp16 on GPUs older than compute capability 8.0 (vLLM refuses bf16 there
+  /// outright, so a fixed bf16 is an error). For a device map, if that does not fit even placed
+  /// memory-balanced, int8 and then int4 weight-only quantization are tried, and the first that
+  /// fits is used, labelled; if none fits, the 16-bit dtype stays. The dtype is chosen by the best
+  /// placement whatever strategy was asked for, so that an accelerate-parity strategy then shows
+  /// honestly whether accelerate's own map fits at that dtype. An engine runs the checkpoint's
+  /// weights as they are stored: no quantization is chosen for it.
   ///
   /// - Complexity: one memory-balanced placement per dtype tried (the native one, then int8 and int4 where
   ///   it does not fit). Ties: the first dtype that fits, in that order.
@@ -120,6 +122,7 @@ public enum Planner {
     guard !request.gpus.isEmpty else {
       throw PlanningError.noGPU
     }
+    let engine = request.runtime.kind.isEngine
     let native = request.model.nativeDType
     let noBF16 = request.gpus.first { !$0.supportsBF16 }
     var notes: [String] = []
@@ -127,23 +130,33 @@ public enum Planner {
     switch request.workload.dtype {
     case .fixed(let dtype):
       if dtype == .bf16, let old = noBF16 {
-        throw PlanningError(
-          .unsupportedDType, setting: .init(.dtype, "bf16"),
-          "\(old.name) (sm_\(old.computeCapability)) has no native bf16",
-          alternatives: [.init(.dtype, "fp16"), .init(.dtype, "auto")])
+        throw
+          engine
+          ? PlanningError(
+            .unsupportedDType, setting: .init(.dtype, "bf16"),
+            "vLLM refuses bfloat16 on \(old.name) (sm_\(old.computeCapability)): \"Bfloat16 is only "
+              + "supported on GPUs with compute capability of at least 8.0\"",
+            alternatives: [.init(.dtype, "fp16")])
+          : PlanningError(
+            .unsupportedDType, setting: .init(.dtype, "bf16"),
+            "\(old.name) (sm_\(old.computeCapability)) has no native bf16",
+            alternatives: [.init(.dtype, "fp16"), .init(.dtype, "auto")])
       }
       return try fixed(dtype, native: native, gpus: request.gpus)
     case .auto:
       if native == .bf16, let old = noBF16 {
         compute = .fp16
         notes.append(
-          "bf16 -> fp16: \(old.name) (sm_\(old.computeCapability)) has no native bf16; "
-            + "fp16 overflows where bf16 does not (values above 65504 become inf)")
+          engine
+            ? "bf16 -> fp16: vLLM refuses bfloat16 on \(old.name) (sm_\(old.computeCapability))"
+            : "bf16 -> fp16: \(old.name) (sm_\(old.computeCapability)) has no native bf16; "
+              + "fp16 overflows where bf16 does not (values above 65504 become inf)")
       } else {
         compute = native.isQuantized ? .fp16 : native
         notes.append("\(compute): the checkpoint's dtype, native on every GPU")
       }
     }
+    if engine { return DTypes(weight: compute, compute: compute, notes: notes) }
     func fits(_ weight: DType) -> Bool {
       MemoryBalancedStrategy().fits(problem(request, weight: weight, compute: compute))
     }

@@ -13,37 +13,6 @@ enum ServingPlanner {
     return plan
   }
 
-  /// The dtypes vLLM runs: the checkpoint's, fp16 where bf16 is not native (vLLM refuses bf16
-  /// below compute capability 8.0), or what `--dtype` says (quantized weights need a quantized
-  /// checkpoint).
-  static func dtypes(for request: PlanRequest) throws(PlanningError) -> Planner.DTypes {
-    guard !request.gpus.isEmpty else {
-      throw PlanningError.noGPU
-    }
-    let native = request.model.nativeDType
-    let old = request.gpus.first { !$0.supportsBF16 }
-    switch request.workload.dtype {
-    case .fixed(let dtype):
-      if dtype == .bf16, let old {
-        throw PlanningError(
-          .unsupportedDType, setting: .init(.dtype, "bf16"),
-          "vLLM refuses bfloat16 on \(old.name) (sm_\(old.computeCapability)): \"Bfloat16 is only "
-            + "supported on GPUs with compute capability of at least 8.0\"",
-          alternatives: [.init(.dtype, "fp16")])
-      }
-      return try Planner.fixed(dtype, native: native, gpus: request.gpus)
-    case .auto:
-      if native == .bf16, let old {
-        return Planner.DTypes(
-          weight: .fp16, compute: .fp16,
-          notes: ["bf16 -> fp16: vLLM refuses bfloat16 on \(old.name) (sm_\(old.computeCapability))"])
-      }
-      let compute = native.isQuantized ? DType.fp16 : native
-      return Planner.DTypes(
-        weight: compute, compute: compute, notes: ["\(compute): the checkpoint's dtype, native on every GPU"])
-    }
-  }
-
   /// Why vLLM cannot run on these GPUs at all.
   static func refusals(_ gpus: [GPU]) -> [String] {
     guard let old = gpus.first(where: { $0.computeCapability < 70 }) else { return [] }
@@ -56,7 +25,7 @@ enum ServingPlanner {
 
   /// The plan for the request's own settings, without recommendations.
   static func evaluate(_ request: PlanRequest) throws(PlanningError) -> EngineLayout {
-    let dtypes = try dtypes(for: request)
+    let dtypes = try Planner.dtypes(for: request)
     let model = request.model
     let settings = request.serving.resolved(maxPositions: model.serving.maxPositions)
     let memory = VLLMMemory(
