@@ -105,8 +105,11 @@ public enum CheckpointImporter {
 
   /// Deepest tensor name accepted (components); PyTorch names are a handful deep.
   static let maximumNameDepth = 64
-  /// Most chain layers a header-only graph may have.
-  static let maximumLayers = 10_000
+  /// Most chain layers an imported graph may have: config.json allows 1,024 decoder layers, and
+  /// real chains have at most a few hundred (Llama 3.1 405B: 126 decoder layers and 3 others);
+  /// four times the configured bound keeps every placement pass over the chain well under a
+  /// second.
+  static let maximumLayers = 4096
   /// Most elements a checkpoint may claim (2^53), so that every byte and FLOP count downstream fits
   /// in 64 bits.
   static let maximumElements: Int64 = 1 << 53
@@ -440,6 +443,11 @@ public enum CheckpointImporter {
       if blockPaths.insert(block).inserted {
         for count in 1..<depth { blockAncestors.insert(path[..<count].joined(separator: ".")) }
       }
+    }
+    // Each block is a layer: refuse before grouping the other tensors.
+    guard blockPaths.count <= maximumLayers else {
+      throw ImportError(
+        .tooLarge, file: file, "more than \(maximumLayers) layers (\(blockPaths.count) blocks)")
     }
     // Other tensors group by their parent module, unless it holds blocks (then each tensor stands
     // alone); a group inside another group joins the outer one.
