@@ -438,16 +438,26 @@ public enum CheckpointImporter {
     var blockPaths = Set<String>()
     for (index, path) in paths.enumerated() {
       guard let depth = blockDepth(path) else { continue }
-      let block = path[..<depth].joined(separator: ".")
+      // The name up to its depth-th dot: the components joined, without joining them.
+      let name = tensors[index].name
+      var dots = 0
+      var end = name.endIndex
+      for position in name.utf8.indices where name.utf8[position] == UInt8(ascii: ".") {
+        dots += 1
+        if dots == depth {
+          end = position
+          break
+        }
+      }
+      let block = String(name[..<end])
       unitOf[index] = block
       if blockPaths.insert(block).inserted {
+        // Each block is a layer: refuse at the first one past the bound, before any grouping.
+        guard blockPaths.count <= maximumLayers else {
+          throw ImportError(.tooLarge, file: file, "more than \(maximumLayers) layers (blocks)")
+        }
         for count in 1..<depth { blockAncestors.insert(path[..<count].joined(separator: ".")) }
       }
-    }
-    // Each block is a layer: refuse before grouping the other tensors.
-    guard blockPaths.count <= maximumLayers else {
-      throw ImportError(
-        .tooLarge, file: file, "more than \(maximumLayers) layers (\(blockPaths.count) blocks)")
     }
     // Other tensors group by their parent module, unless it holds blocks (then each tensor stands
     // alone); a group inside another group joins the outer one.

@@ -390,6 +390,11 @@ public enum SafetensorsCheckpoint {
           "the checkpoint holds more than \(SafetensorsHeader.maximumTensors) tensors (with the shards before it)"
         )
       }
+      // One file without an index: its names are already unique (the keys of one JSON object).
+      guard files.count > 1 || weightMap != nil else {
+        tensors = header.tensors
+        break
+      }
       for tensor in header.tensors {
         if let other = location.updateValue(path, forKey: tensor.name) {
           throw ImportError(
