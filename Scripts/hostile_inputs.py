@@ -162,6 +162,25 @@ def main(root):
         f.write(json.dumps(llama())[:-1] + ', "num_hidden_layers": 100000}')
     case("message duplicated key (the last wins)", gpus + ["--model", d])
 
+    # The largest inputs accepted, for the benchmark of the bounds (these plan, exit 0 or 1).
+    d = directory("bound-91500-tensors")
+    safetensors(os.path.join(d, "model.safetensors"),
+                [(f"model.layers.{n}.mlp.experts.{e}.w{w}.weight", "BF16", [4, 4])
+                 for n in range(61) for e in range(500) for w in range(3)])
+    case("bound 91,500 tensors in 61 blocks (DeepSeek-V3-sized header)", gpus + ["--model", d])
+
+    d = directory("bound-moe-32x1024")
+    write_json(os.path.join(d, "config.json"), llama(layers=32, extra={
+        "model_type": "qwen2_moe", "num_experts": 1024, "num_experts_per_tok": 8,
+        "moe_intermediate_size": 64, "shared_expert_intermediate_size": 128, "decoder_sparse_step": 1,
+        "mlp_only_layers": []}))
+    case("bound 32 layers x 1024 experts (32,768 expert modules)", gpus + ["--model", d])
+
+    d = directory("bound-4000-blocks")
+    safetensors(os.path.join(d, "model.safetensors"),
+                [(f"model.layers.{n}.mlp.weight", "BF16", [64, 64]) for n in range(4000)])
+    case("bound 4,000 blocks", gpus + ["--model", d])
+
     for c in cases:
         print(json.dumps(c))
 

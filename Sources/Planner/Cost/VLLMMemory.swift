@@ -180,8 +180,10 @@ public struct VLLMMemory: Sendable {
     let memory = MemoryModel(
       model: model, workload: workload, weightDType: weightDType, computeDType: computeDType, runtime: .vllm)
     var encoderPeak = ByteCount.zero
-    for layer in model.layers where layer.stream == .vision {
-      encoderPeak = max(encoderPeak, memory.transient(of: layer))
+    // By index: iterating would copy every layer (this runs for every candidate stage of the
+    // layout search).
+    for index in model.layers.indices where model.layers[index].stream == .vision {
+      encoderPeak = max(encoderPeak, memory.transient(of: model.layers[index]))
     }
     // The image embeddings wait for the text forward.
     let embeddings = ByteCount(

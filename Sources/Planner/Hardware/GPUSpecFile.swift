@@ -110,13 +110,16 @@ public enum GPUSpecFile {
         String(describing: EchoedValue(unknown)),
         "unknown field (known: \(known.sorted().joined(separator: ", ")))")
     }
-    guard case .string(let name) = fields["name"], !NameMatching.normalized(name).isEmpty else {
+    guard case .string(let name) = fields["name"] else {
       throw fail("name", "missing or not a string with letters or digits")
     }
     guard name.count <= maximumNameLength else {
       throw fail(
         "name",
         "'\(EchoedValue(name))' is \(name.count) characters, more than the \(maximumNameLength) accepted")
+    }
+    guard !NameMatching.normalized(name).isEmpty else {
+      throw fail("name", "missing or not a string with letters or digits")
     }
     var aliases: [String] = []
     if let raw = fields["aliases"] {

@@ -153,11 +153,16 @@ private struct JSONParser {
   mutating func object() throws(JSONValue.ParseError) -> JSONValue {
     try enter()
     defer { depth -= 1 }
-    var fields: [String: JSONValue] = [:]
+    // Pairs first, then one dictionary of the right size (no rehashing as it grows).
+    var fields: [(String, JSONValue)] = []
+    func built() -> JSONValue {
+      // The last of duplicated keys wins, as in Python.
+      .object(Dictionary(fields, uniquingKeysWith: { _, last in last }))
+    }
     skipSpace()
     if peek() == UInt8(ascii: "}") {
       position += 1
-      return .object(fields)
+      return built()
     }
     while true {
       skipSpace()
@@ -166,14 +171,13 @@ private struct JSONParser {
       skipSpace()
       guard peek() == UInt8(ascii: ":") else { throw .syntax(offset: position) }
       position += 1
-      // The last of duplicated keys wins, as in Python.
-      fields[key] = try value()
+      fields.append((key, try value()))
       skipSpace()
       switch peek() {
       case UInt8(ascii: ","): position += 1
       case UInt8(ascii: "}"):
         position += 1
-        return .object(fields)
+        return built()
       default: throw .syntax(offset: position)
       }
     }

@@ -105,8 +105,11 @@ public enum CheckpointImporter {
 
   /// Deepest tensor name accepted (components); PyTorch names are a handful deep.
   static let maximumNameDepth = 64
-  /// Most chain layers a header-only graph may have.
-  static let maximumLayers = 10_000
+  /// Most chain layers an imported graph may have: config.json allows 1,024 decoder layers, and
+  /// real chains have at most a few hundred (Llama 3.1 405B: 126 decoder layers and 3 others);
+  /// four times the configured bound keeps every placement pass over the chain well under a
+  /// second.
+  static let maximumLayers = 4096
   /// Most elements a checkpoint may claim (2^53), so that every byte and FLOP count downstream fits
   /// in 64 bits.
   static let maximumElements: Int64 = 1 << 53
@@ -435,9 +438,24 @@ public enum CheckpointImporter {
     var blockPaths = Set<String>()
     for (index, path) in paths.enumerated() {
       guard let depth = blockDepth(path) else { continue }
-      let block = path[..<depth].joined(separator: ".")
+      // The name up to its depth-th dot: the components joined, without joining them.
+      let name = tensors[index].name
+      var dots = 0
+      var end = name.endIndex
+      for position in name.utf8.indices where name.utf8[position] == UInt8(ascii: ".") {
+        dots += 1
+        if dots == depth {
+          end = position
+          break
+        }
+      }
+      let block = String(name[..<end])
       unitOf[index] = block
       if blockPaths.insert(block).inserted {
+        // Each block is a layer: refuse at the first one past the bound, before any grouping.
+        guard blockPaths.count <= maximumLayers else {
+          throw ImportError(.tooLarge, file: file, "more than \(maximumLayers) layers (blocks)")
+        }
         for count in 1..<depth { blockAncestors.insert(path[..<count].joined(separator: ".")) }
       }
     }

@@ -203,17 +203,23 @@ public struct SafetensorsHeader: Sendable, Hashable {
     var metadata: [String: String] = [:]
     var tensors: [SafetensorsTensor] = []
     tensors.reserveCapacity(entries.count)
-    // Sorted, so that of several faults the same one is reported on every run.
-    for name in entries.keys.sorted() {
-      let value = entries[name]!
+    // Of several faults, the tensor first by name is reported, so that every run reports the same
+    // one (without sorting every name of a valid header).
+    var fault: (name: String, error: ImportError)? = nil
+    for (name, value) in entries {
       if name == "__metadata__" {
         if case .object(let fields) = value {
           for (key, field) in fields { if case .string(let text) = field { metadata[key] = text } }
         }
         continue
       }
-      tensors.append(try tensor(name, value, dataLength: dataLength, file: file))
+      do throws(ImportError) {
+        tensors.append(try tensor(name, value, dataLength: dataLength, file: file))
+      } catch {
+        if fault.map({ name < $0.name }) ?? true { fault = (name, error) }
+      }
     }
+    if let fault { throw fault.error }
     tensors.sort {
       ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound, $0.name) < (
         $1.dataOffsets.lowerBound, $1.dataOffsets.upperBound, $1.name
@@ -383,6 +389,11 @@ public enum SafetensorsCheckpoint {
           .tooLarge, file: path,
           "the checkpoint holds more than \(SafetensorsHeader.maximumTensors) tensors (with the shards before it)"
         )
+      }
+      // One file without an index: its names are already unique (the keys of one JSON object).
+      guard files.count > 1 || weightMap != nil else {
+        tensors = header.tensors
+        break
       }
       for tensor in header.tensors {
         if let other = location.updateValue(path, forKey: tensor.name) {
