@@ -1,10 +1,5 @@
 import Planner
 
-/// A usage error: one line naming the bad input and the fix; exit 64 (`EX_USAGE`).
-struct UsageError: Error, Equatable, CustomStringConvertible {
-  var description: String
-}
-
 /// The parsed command line.
 struct Options: Equatable {
   enum Command: Equatable {

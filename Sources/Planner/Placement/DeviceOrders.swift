@@ -82,5 +82,4 @@ enum DeviceOrders {
     extend()
     return result
   }
-
 }

@@ -170,5 +170,4 @@ struct ServingSearch {
       groups: groups, partition: partition, rank: rank, context: context, sequences: sequences, one: one,
       loaded: loaded)
   }
-
 }

@@ -1,0 +1,119 @@
+import Foundation
+
+/// The mixture-of-experts families: mixtral, qwen2_moe, qwen3_moe.
+extension ConfigImporter {
+  /// `mixtral`, `qwen2_moe`, `qwen3_moe`: every expert's weights are in the tree (they all take
+  /// memory), and a layer's FLOPs count the router, the `num_experts_per_tok` active experts and
+  /// any shared expert.
+  ///
+  /// Mixtral: `block_sparse_moe` (`gate`, `experts.N.{w1,w2,w3}`). Qwen2-MoE: `mlp` (`gate`,
+  /// `experts.N.{gate,up,down}_proj` of `moe_intermediate_size`, `shared_expert`,
+  /// `shared_expert_gate`), sparse on layers with `(N + 1) % decoder_sparse_step == 0` not in
+  /// `mlp_only_layers`, a dense `intermediate_size` MLP elsewhere. Qwen3-MoE: the same without
+  /// the shared expert.
+  static func mixtureOfExperts(
+    _ c: ConfigObject, modelType: String, name: String
+  ) throws(ImportError) -> ModelGraph {
+    let isMixtral = modelType == "mixtral"
+    let expertsKey = isMixtral ? "num_local_experts" : "num_experts"
+    let experts = try c.integer(expertsKey, in: expertCounts)
+    let active = try c.integer("num_experts_per_tok", in: 1...experts)
+    let llm: DecoderLLM
+    switch modelType {
+    case "mixtral": llm = try decoderLLM(c, family: .mistral, classPrefix: "Mixtral")
+    case "qwen2_moe": llm = try decoderLLM(c, family: .qwen2, classPrefix: "Qwen2Moe")
+    default: llm = try decoderLLM(c, family: .qwen3, classPrefix: "Qwen3Moe")
+    }
+    guard Int64(llm.layerCount) * experts <= maximumExpertModules else {
+      throw c.fail(
+        .tooLarge, expertsKey,
+        "\(experts) experts in each of \(llm.layerCount) layers exceed \(maximumExpertModules) expert modules"
+      )
+    }
+    let hidden = llm.hiddenSize
+    var expertWidth = llm.intermediateSize
+    var sharedWidth: Int64 = 0
+    var step: Int64 = 1
+    var denseLayers = Set<Int64>()
+    if !isMixtral {
+      expertWidth = try c.integer("moe_intermediate_size", in: widths)
+      step = try c.integer("decoder_sparse_step", in: 1...layerCounts.upperBound, default: 1)
+      denseLayers = Set(try c.integers("mlp_only_layers", in: 0...layerCounts.upperBound))
+    }
+    if modelType == "qwen2_moe" {
+      sharedWidth = try c.integer("shared_expert_intermediate_size", in: 0...widths.upperBound)
+    }
+    func isSparse(_ index: Int) -> Bool {
+      !denseLayers.contains(Int64(index)) && (index + 1) % Int(step) == 0
+    }
+
+    let prefix = llm.classPrefix
+    func gatedMLP(_ name: String, _ width: Int64) -> Module {
+      Module(
+        name, prefix + "MLP",
+        children: [
+          .linear("gate_proj", hidden, width, bias: false), .linear("up_proj", hidden, width, bias: false),
+          .linear("down_proj", width, hidden, bias: false),
+        ])
+    }
+    let sparseBlock: Module
+    if isMixtral {
+      sparseBlock = Module(
+        "block_sparse_moe", "MixtralSparseMoeBlock",
+        children: [
+          .linear("gate", hidden, experts, bias: false, quantizable: false),
+          .list("experts", count: Int(experts)) { index in
+            Module(
+              "\(index)", "MixtralBlockSparseTop2MLP",
+              children: [
+                .linear("w1", hidden, expertWidth, bias: false),
+                .linear("w2", expertWidth, hidden, bias: false),
+                .linear("w3", hidden, expertWidth, bias: false),
+              ])
+          },
+        ])
+    } else {
+      var children: [Module] = [
+        .linear("gate", hidden, experts, bias: false, quantizable: false),
+        .list("experts", count: Int(experts)) { gatedMLP("\($0)", expertWidth) },
+      ]
+      if modelType == "qwen2_moe" {
+        children.append(gatedMLP("shared_expert", sharedWidth))
+        children.append(.linear("shared_expert_gate", hidden, 1, bias: false, quantizable: false))
+      }
+      sparseBlock = Module("mlp", prefix + "SparseMoeBlock", children: children)
+    }
+
+    var (module, layers, tied) = llm.build(name: "", path: "")
+    mapDecoderLayers(&module) { index, layer in
+      guard isSparse(index), let mlp = layer.children.firstIndex(where: { $0.name == "mlp" }) else { return }
+      layer.children[mlp] = sparseBlock
+    }
+    let q = llm.headCount * llm.headDimension
+    let kv = llm.kvHeadCount * llm.headDimension
+    let attentionElements = hidden * (2 * q + 2 * kv)
+    // Per token: the router, the active experts and the shared expert (and its one-output gate).
+    let sparseElements =
+      hidden * experts + active * 3 * hidden * expertWidth + 3 * hidden * sharedWidth
+      + (sharedWidth > 0 ? hidden : 0)
+    for index in layers.indices {
+      guard layers[index].kind == .decoder,
+        let number = Int(layers[index].module.split(separator: ".").last ?? ""),
+        isSparse(number)
+      else { continue }
+      layers[index].flopsPerToken = 2 * (attentionElements + sparseElements)
+      layers[index].transientElementsPerToken = DecoderLLM.gatedMLPTransients * max(expertWidth, sharedWidth)
+    }
+    let shared = sharedWidth > 0 ? " + shared expert" : ""
+    return ModelGraph(
+      name: name,
+      summary: "\(prefix) decoder, \(llm.layerCount) layers, \(experts) experts (top \(active))\(shared)",
+      root: module, layers: layers, noSplitModuleClasses: [llm.decoderLayerClass], tiedParameters: tied,
+      nativeDType: .bf16, hiddenSize: hidden, vocabularySize: llm.vocabularySize,
+      estimates: [
+        "every expert's weights are counted in memory, but decode time also counts every expert's bytes as "
+          + "read per token (Layer has no field for the active experts' bytes); FLOPs count the "
+          + "\(active) active experts"
+      ])
+  }
+}
