@@ -148,7 +148,7 @@ struct OptionSpec: Sendable {
       name: "--profile", placeholder: "FILE", kind: .valued, group: .general,
       help: [
         "the runtime's values measured on your host (JSON from",
-        "Scripts/calibrate.py --fit-profile; see README)",
+        "Scripts/calibrate.py --fit-profile; see Docs/Calibration.md)",
       ]
     ) { options, value, _ in options.profile = value },
     OptionSpec(
@@ -236,7 +236,7 @@ struct OptionSpec: Sendable {
     },
     OptionSpec(
       name: "--gpu-spec", placeholder: "FILE", kind: .repeatable, group: .general,
-      help: ["add custom GPUs from a JSON file (see README)"]
+      help: ["add custom GPUs from a JSON file (see Docs/GPUSpecs.md)"]
     ) { options, value, _ in options.gpuSpecs.append(value) },
     OptionSpec(
       name: "--format", placeholder: "FORMAT", kind: .valued, group: .general,
