@@ -52,6 +52,8 @@ public enum GGUFImporter {
     var graph = try graph(headers: headers, mmproj: projector, name: modelName(expanded))
     graph.estimates += notes
     graph.serving.repository = expanded
+    graph.serving.ggufModel = shards.count > 1 ? shards[0] : path
+    graph.serving.ggufMMProj = projector?.file
     return graph
   }
 
@@ -302,7 +304,8 @@ public enum GGUFImporter {
 
     var notes = [
       "tensor sizes and types come from the GGUF header exactly (\(headers.count) file\(headers.count == 1 ? "" : "s")); "
-        + "FLOPs are 2 per weight per token; the KV cache from \(arch).attention metadata"
+        + "FLOPs are 2 per weight per token; the KV cache from \(arch).attention metadata",
+      "weights take the file's bytes whatever the dtype: the dtype is the compute and KV cache type",
     ]
     if let blockCount, Int(blockCount) != blockIndices.count {
       notes.append(
