@@ -69,3 +69,48 @@ writer.write_header_to_file()
 writer.write_kv_data_to_file()
 writer.write_tensors_to_file()
 writer.close()
+
+# Seeds for Scripts/fuzz_gguf.sh: the mode byte (Tests/Fuzz/FuzzGGUF.swift), then small files.
+corpus = root / "Tests" / "Fuzz" / "corpus-gguf"
+corpus.mkdir(parents=True, exist_ok=True)
+
+
+def small(path, arch, tensors, meta=lambda w: None):
+    w = gguf.GGUFWriter(str(path), arch)
+    meta(w)
+    for name, rows, row_length, qtype in tensors:
+        elements, nbytes = gguf.GGML_QUANT_SIZES[qtype]
+        if qtype == T.F32:
+            w.add_tensor(name, np.zeros((rows, row_length) if rows > 1 else (row_length,), dtype=np.float32))
+        else:
+            w.add_tensor(name, np.zeros((rows, row_length // elements * nbytes), dtype=np.uint8), raw_dtype=qtype)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path.read_bytes()
+
+
+def llama_meta(w):
+    w.add_block_count(2)
+    w.add_context_length(256)
+    w.add_embedding_length(32)
+    w.add_feed_forward_length(64)
+    w.add_head_count(4)
+    w.add_head_count_kv([2, 1])
+    w.add_expert_count(2)
+    w.add_expert_used_count(1)
+    w.add_token_list(["a", "b", "c"])
+    w.add_array("t.floats", [0.5, 1.5])
+
+
+scratch = pathlib.Path("/tmp/planner-gguf-seeds")
+scratch.mkdir(exist_ok=True)
+model = small(scratch / "m.gguf", "llama", [
+    ("token_embd.weight", 3, 32, T.Q8_0), ("blk.0.attn_norm.weight", 1, 32, T.F32),
+    ("blk.0.attn_q.weight", 32, 32, T.Q4_0), ("blk.1.ffn_up_exps.weight", 2, 32, T.Q8_0),
+    ("output_norm.weight", 1, 32, T.F32),
+], llama_meta)
+projector = small(scratch / "p.gguf", "clip", [("v.blk.0.attn_q.weight", 2, 32, T.F16), ("mm.0.weight", 1, 32, T.F32)])
+(corpus / "single").write_bytes(bytes([0]) + model)
+(corpus / "with-mmproj").write_bytes(bytes([1]) + model + projector)
