@@ -16,8 +16,9 @@ struct Outcome: Error, Equatable {
 }
 
 enum Command {
-  /// A local Hugging Face directory (config.json and safetensors headers), or a catalog name.
-  /// A bad directory is exit 1 with the file, field and reason; an unknown name is a usage error
+  /// A GGUF file (its header, every shard of a split file, and `mmproj`: ``GGUFImporter``), a
+  /// local Hugging Face directory (config.json and safetensors headers), or a catalog name. A bad
+  /// file or directory is exit 1 with the file, field and reason; an unknown name is a usage error
   /// with the closest names.
   static func loadModel(_ name: String, mmproj: String? = nil) -> Result<ModelGraph, Outcome> {
     let path = NSString(string: name).expandingTildeInPath
@@ -151,6 +152,9 @@ enum Command {
       gpus = try GPUList.parse(options.gpus!, catalog: custom + GPUCatalog.all)
     } catch {
       return .failure(error.description, code: Outcome.usageExitCode)
+    }
+    if options.mmproj != nil && !GGUFImporter.isGGUF(options.model!) {
+      return .failure("--mmproj needs a GGUF file as --model", code: Outcome.usageExitCode)
     }
     let model: ModelGraph
     switch loadModel(options.model!, mmproj: options.mmproj) {

@@ -547,5 +547,8 @@ private func graph(_ builder: GGUFBuilder) throws -> ModelGraph {
     #expect(
       cut.stderr.hasPrefix("planner: error: \(scratch.path("cut.gguf")): output.weight: the tensor data ends")
     )
+    let mmproj = Command.run(["--gpus", "2xP4", "--model", "mistral-7b", "--mmproj", path])
+    #expect(mmproj.exitCode == Outcome.usageExitCode)
+    #expect(mmproj.stderr == "planner: error: --mmproj needs a GGUF file as --model\n")
   }
 }
