@@ -396,6 +396,32 @@ private func graph(_ builder: GGUFBuilder) throws -> ModelGraph {
     #expect(named.layers.first?.module == "mmproj")
   }
 
+  /// A Qwen2-7B-sized Q4_K file with a 152,064-token vocabulary, its data a hole (a sparse file):
+  /// only the header is read.
+  @Test func fullSizeFileReadsItsHeaderOnly() throws {
+    let scratch = try GGUFScratch()
+    defer { scratch.remove() }
+    var builder = GGUFBuilder.llama(
+      blocks: 28, hidden: 3584, heads: 28, kvHeads: 4, ffn: 18944, vocab: 152_064, matrix: "Q4_K",
+      output: "Q6_K")
+    builder.dataBytes = 0
+    let bytes = builder.bytes
+    let path = scratch.path("qwen2-7b-Q4_K.gguf")
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    // Without its data the file is truncated.
+    #expect(throws: ImportError.self) { try GGUFHeader.read(contentsOf: path) }
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    // Room for the data and its padding (at most 32 bytes per tensor).
+    try handle.truncate(
+      atOffset: UInt64(bytes.count) + UInt64(builder.tensorBytes) + 32 * UInt64(builder.tensors.count))
+    try handle.close()
+    let model = try GGUFImporter.load(path: path)
+    #expect(model.name == "qwen2-7b-Q4_K" && model.vocabularySize == 152_064 && model.hiddenSize == 3584)
+    #expect(model.weightBytes(weight: .fp16, compute: .fp16).value == builder.tensorBytes)
+    #expect(model.layers.filter { $0.kind == .decoder }.count == 28)
+    #expect(model.layers[1].kvElementsPerToken == 2 * 4 * 128)
+  }
+
   // MARK: - Hostile input
 
   /// Every proper prefix of a valid file throws (never traps), with one line naming the file.
@@ -471,6 +497,10 @@ private func graph(_ builder: GGUFBuilder) throws -> ModelGraph {
       "blk.x.attn_norm.weight: is not"
     ),
     ("empty name component", { $0.tensors[1].name = "blk..weight" }, "blk..weight: is not"),
+    (
+      "too deep", { $0.tensors[1].name = Array(repeating: "a", count: 17).joined(separator: ".") },
+      "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a: is more than 16 modules deep"
+    ),
   ]
 
   @Test(arguments: 0..<hostile.count)

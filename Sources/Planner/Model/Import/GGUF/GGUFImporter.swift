@@ -224,24 +224,12 @@ public enum GGUFImporter {
           "the model claims more than \(CheckpointImporter.maximumElements) elements")
       }
     }
-    var paths: [[Substring]] = []
-    for tensor in tensors {
-      let parts = tensor.name.split(separator: ".", omittingEmptySubsequences: false)
-      guard !parts.contains(where: \.isEmpty) else {
-        throw ImportError(
-          .invalidField, file: tensor.file, subject: tensor.name, "is not a dotted name (an empty component)")
-      }
-      for count in 1..<max(parts.count, 1) where names.contains(parts[..<count].joined(separator: ".")) {
-        throw ImportError(
-          .invalidField, file: tensor.file, subject: tensor.name,
-          "lies inside another tensor's name (\(ImportError.oneLine(parts[..<count].joined(separator: "."))))"
-        )
-      }
+    let paths = try modulePaths(tensors, names: names)
+    for (tensor, parts) in zip(tensors, paths) {
       if parts[0] == Substring(projectorModule) && mmproj != nil {
         throw ImportError(
           .invalidField, file: tensor.file, subject: tensor.name, "is named like the mmproj's tensors")
       }
-      paths.append(parts)
     }
 
     // The tree and the units of the chain.
@@ -382,20 +370,13 @@ public enum GGUFImporter {
       let node = root.child(projectorModule)
       node.className = "GGUFProjector"
       var elements: Int64 = 0
-      for tensor in mmproj.tensors {
-        let parts = tensor.name.split(separator: ".", omittingEmptySubsequences: false)
-        guard !parts.contains(where: \.isEmpty) else {
-          throw ImportError(
-            .invalidField, file: tensor.file, subject: tensor.name,
-            "is not a dotted name (an empty component)")
-        }
+      let projectorPaths = try modulePaths(mmproj.tensors, names: Set(mmproj.tensors.map(\.name)))
+      for (tensor, parts) in zip(mmproj.tensors, projectorPaths) {
         var child = node
         for part in parts.dropLast() { child = child.child(String(part)) }
-        guard !child.parameters.contains(where: { $0.name == parts[parts.count - 1] }) else { continue }
         child.parameters.append(makeTensor(String(parts[parts.count - 1]), tensor))
         elements = elements.saturatingAdd(tensor.elementCount)
       }
-      try checkNoTensorIsModule(mmproj)
       layers.insert(
         Layer(
           module: projectorModule, kind: .projector, stream: .vision,
@@ -429,16 +410,42 @@ public enum GGUFImporter {
     return graph
   }
 
-  /// Throws where a tensor's name is a prefix module of another (`a.b` and `a.b.c`).
-  static func checkNoTensorIsModule(_ header: GGUFHeader) throws(ImportError) {
-    let names = Set(header.tensors.map(\.name))
-    for tensor in header.tensors {
-      let parts = tensor.name.split(separator: ".")
-      for count in 1..<max(parts.count, 1) where names.contains(parts[..<count].joined(separator: ".")) {
+  /// Deepest tensor name accepted (components); GGUF names are a handful deep
+  /// (`v.blk.0.attn_q.weight`).
+  static let maximumNameDepth = 16
+
+  /// The dotted components of every tensor name (`names` holds them all), checked to be a module
+  /// path: no empty component, at most ``maximumNameDepth`` deep, and no tensor inside another
+  /// tensor's name (`a.b` beside `a.b.c`), which would leave a tensor outside every layer.
+  ///
+  /// - Complexity: O(*t* × *d* × *l*) for *t* names of *d* components and *l* bytes, all bounded.
+  static func modulePaths(_ tensors: [GGUFTensorInfo], names: Set<String>) throws(ImportError)
+    -> [[Substring]]
+  {
+    var paths: [[Substring]] = []
+    paths.reserveCapacity(tensors.count)
+    for tensor in tensors {
+      let parts = tensor.name.split(separator: ".", omittingEmptySubsequences: false)
+      guard parts.count <= maximumNameDepth else {
         throw ImportError(
-          .invalidField, file: tensor.file, subject: tensor.name, "lies inside another tensor's name")
+          .tooLarge, file: tensor.file, subject: tensor.name, "is more than \(maximumNameDepth) modules deep")
       }
+      guard !parts.contains(where: \.isEmpty) else {
+        throw ImportError(
+          .invalidField, file: tensor.file, subject: tensor.name, "is not a dotted name (an empty component)")
+      }
+      var prefix = ""
+      for part in parts.dropLast() {
+        prefix = prefix.isEmpty ? String(part) : prefix + "." + part
+        if names.contains(prefix) {
+          throw ImportError(
+            .invalidField, file: tensor.file, subject: tensor.name,
+            "lies inside another tensor's name (\(ImportError.oneLine(prefix)))")
+        }
+      }
+      paths.append(parts)
     }
+    return paths
   }
 
   /// Checks the shards' `split.no` and `split.count` where they state them.
