@@ -496,6 +496,8 @@ private func graph(_ builder: GGUFBuilder) throws -> ModelGraph {
       "blk without a number", { $0.tensors[1].name = "blk.x.attn_norm.weight" },
       "blk.x.attn_norm.weight: is not"
     ),
+    // Found by Scripts/fuzz_gguf.sh: blk.01 beside blk.1 left a module outside every layer.
+    ("leading zero", { $0.tensors[1].name = "blk.00.attn_norm.weight" }, "blk.00.attn_norm.weight: is not"),
     ("empty name component", { $0.tensors[1].name = "blk..weight" }, "blk..weight: is not"),
     (
       "too deep", { $0.tensors[1].name = Array(repeating: "a", count: 17).joined(separator: ".") },

@@ -161,11 +161,13 @@ public enum GGUFImporter {
   static func blockIndex(_ parts: [Substring], _ tensor: GGUFTensorInfo) throws(ImportError) -> Int? {
     guard parts[0] == "blk" else { return nil }
     guard parts.count >= 3, parts[1].count <= 6, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
-      let index = Int(parts[1]), index < CheckpointImporter.maximumLayers
+      let index = Int(parts[1]), index < CheckpointImporter.maximumLayers, String(index) == parts[1]
     else {
+      // `blk.01` would be a second module beside `blk.1`, outside every layer.
       throw ImportError(
         .invalidField, file: tensor.file, subject: tensor.name,
-        "is not a tensor of a numbered block (blk.N.name, N below \(CheckpointImporter.maximumLayers))")
+        "is not a tensor of a numbered block (blk.N.name, N below \(CheckpointImporter.maximumLayers), "
+          + "no leading zeros)")
     }
     return index
   }
