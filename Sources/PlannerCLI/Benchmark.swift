@@ -32,7 +32,8 @@ enum Benchmark {
 
   static func gpus(_ text: String) -> [GPU] { (try? GPUList.parse(text)) ?? [] }
 
-  /// Medians of importing `directory` (reading every safetensors header), when one is given.
+  /// Medians of importing `directory` (reading every safetensors header, or a GGUF file's), when
+  /// one is given.
   static func importLines(_ directory: String?) -> [String] {
     guard let directory else { return [] }
     var samples: [Duration] = []
@@ -40,7 +41,9 @@ enum Benchmark {
     for _ in 0..<21 {
       let clock = ContinuousClock()
       let start = clock.now
-      let model = try? CheckpointImporter.load(directory: directory)
+      let model =
+        GGUFImporter.isGGUF(directory)
+        ? try? GGUFImporter.load(path: directory) : try? CheckpointImporter.load(directory: directory)
       samples.append(clock.now - start)
       tensors = model?.tensors.count ?? 0
     }

@@ -2,12 +2,20 @@ import Foundation
 import Planner
 
 enum Command {
-  /// A local Hugging Face directory (config.json and safetensors headers), or a catalog name.
-  /// A bad directory is exit 1 with the file, field and reason; an unknown name is a usage error
+  /// A GGUF file (its header, every shard of a split file, and `mmproj`: ``GGUFImporter``), a
+  /// local Hugging Face directory (config.json and safetensors headers), or a catalog name. A bad
+  /// file or directory is exit 1 with the file, field and reason; an unknown name is a usage error
   /// with the closest names.
-  static func loadModel(_ name: String) -> Result<ModelGraph, Outcome> {
+  static func loadModel(_ name: String, mmproj: String? = nil) -> Result<ModelGraph, Outcome> {
     let path = NSString(string: name).expandingTildeInPath
     var isDirectory: ObjCBool = false
+    if GGUFImporter.isGGUF(path) {
+      do {
+        return .success(try GGUFImporter.load(path: path, mmproj: mmproj))
+      } catch {
+        return .failure(Outcome.failure(error.description))
+      }
+    }
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
       do {
         return .success(try CheckpointImporter.load(directory: path))
@@ -118,7 +126,7 @@ enum Command {
     case .success(let gpus): custom = gpus
     case .failure(let outcome): return outcome
     }
-    let kind: Runtime.Kind
+    var kind: Runtime.Kind
     let profile: RuntimeProfile?
     switch runtime(options) {
     case .success(let chosen): (kind, profile) = chosen
@@ -131,11 +139,16 @@ enum Command {
     } catch {
       return .failure(error.description, code: Outcome.usageExitCode)
     }
+    if options.mmproj != nil && !GGUFImporter.isGGUF(options.model!) {
+      return .failure("--mmproj needs a GGUF file as --model", code: Outcome.usageExitCode)
+    }
     let model: ModelGraph
-    switch loadModel(options.model!) {
+    switch loadModel(options.model!, mmproj: options.mmproj) {
     case .success(let loaded): model = loaded
     case .failure(let outcome): return outcome
     }
+    // A GGUF file is llama.cpp's: it plans for llama.cpp unless --runtime or --profile says otherwise.
+    if GGUFImporter.isGGUF(options.model!) && !options.runtimeGiven && profile == nil { kind = .llamaCpp }
     if let caps = options.maxMemory {
       for case .gpu(let index) in caps.devices where index >= gpus.count {
         return .failure(

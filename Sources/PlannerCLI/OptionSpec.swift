@@ -105,9 +105,14 @@ struct OptionSpec: Sendable {
       name: "--model", aliases: ["-m"], placeholder: "NAME|DIR", kind: .valued, group: .required,
       help: [
         "a catalog model (planner models), e.g. minicpm-v-2.6, or a local",
-        "Hugging Face directory (config.json and safetensors headers)",
+        "Hugging Face directory (config.json and safetensors headers),",
+        "or a GGUF file (its header; split files read every shard)",
       ]
     ) { options, value, _ in options.model = value },
+    OptionSpec(
+      name: "--mmproj", placeholder: "FILE", kind: .valued, group: .general,
+      help: ["the mmproj GGUF of a GGUF --model", "(default: the only mmproj*.gguf beside the model)"]
+    ) { options, value, _ in options.mmproj = value },
 
     // Options
     OptionSpec(

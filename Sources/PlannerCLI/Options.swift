@@ -47,6 +47,8 @@ struct Options: Equatable {
   var gpus: String?
   var model: String?
   var gpuSpecs: [String] = []
+  /// `--mmproj FILE`: the vision projector of a GGUF model.
+  var mmproj: String?
   var strategy: Strategy = .auto
   var format: Format = .table
   var maxMemory: MaxMemory?

@@ -90,8 +90,10 @@ extension Tensor {
   /// Bytes this tensor takes on a device when weights are `weight` and everything else `compute`.
   ///
   /// Quantizable matrices take ``DType/matrixBytes(elements:rows:)``; other floating-point tensors
-  /// the compute width; integer tensors keep their own width.
+  /// the compute width; integer tensors keep their own width; a tensor with ``storedBytes`` takes
+  /// those.
   public func bytes(weight: DType, compute: DType) -> Int64 {
+    if let storedBytes { return storedBytes }
     if isQuantizable { return weight.matrixBytes(elements: elementCount, rows: shape.first ?? 1) }
     if isFloatingPoint { return .saturatingProduct(elementCount, Int64(compute.bits / 8)) }
     return Int64.saturatingProduct(elementCount, Int64(bits)).saturatingAdd(7) / 8

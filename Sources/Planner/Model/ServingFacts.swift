@@ -8,6 +8,11 @@ public struct ServingFacts: Sendable, Hashable, Codable {
   /// Whether loading needs the checkpoint's own Python code (`auto_map` in config.json:
   /// `--trust-remote-code`).
   public var remoteCode = false
+  /// The GGUF file the model was read from (the first shard of a split file), for llama.cpp's
+  /// `-m`; `nil` for other models.
+  public var ggufModel: String?
+  /// The mmproj GGUF read with it, for `--mmproj`.
+  public var ggufMMProj: String?
 
   public init(repository: String? = nil, maxPositions: Int64? = nil, remoteCode: Bool = false) {
     self.repository = repository

@@ -16,6 +16,11 @@ public struct Tensor: Sendable, Hashable, Codable {
   /// Buffers are not parameters; non-persistent buffers are not in the checkpoint.
   public var isBuffer: Bool
   public var isPersistent: Bool
+  /// The tensor's bytes exactly as a file stores them, where no planning dtype converts it (a GGUF
+  /// tensor of quantized blocks: Q4_K, Q6_K, …): set, it is the tensor's size whatever the weight
+  /// and compute dtypes (``bytes(weight:compute:)``, ``TensorTally``, accelerate's sizes). `nil`
+  /// (every other tensor) sizes it from its elements and the dtypes.
+  public var storedBytes: Int64? = nil
 
   /// The number of elements (the product of the shape): zero with a zero dimension however large
   /// the others, `Int64.max` where it saturates.

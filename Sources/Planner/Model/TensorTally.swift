@@ -9,11 +9,14 @@ public struct TensorTally: Sendable, Hashable, Codable {
   public var quantizedBytes: [DType: Int64] = [:]
   /// Other floating-point elements (embeddings, norms, biases, float buffers).
   public var floatElements: Int64 = 0
-  /// Bytes of tensors that no dtype converts (integer and boolean buffers).
+  /// Bytes of tensors that no dtype converts (integer and boolean buffers, and tensors with
+  /// ``Tensor/storedBytes``).
   public var fixedBytes: Int64 = 0
 
   mutating func add(_ tensor: Tensor) {
-    if tensor.isQuantizable {
+    if let stored = tensor.storedBytes {
+      fixedBytes = fixedBytes.saturatingAdd(stored)
+    } else if tensor.isQuantizable {
       quantizableElements = quantizableElements.saturatingAdd(tensor.elementCount)
       for dtype in DType.allCases where dtype.isQuantized {
         quantizedBytes[dtype, default: 0] = quantizedBytes[dtype, default: 0].saturatingAdd(

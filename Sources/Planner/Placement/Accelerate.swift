@@ -59,8 +59,10 @@ enum Accelerate {
   }
 
   /// accelerate's size of one tensor converted to a float `dtype`: integer tensors keep their
-  /// width, float tensors take `min(dtype, own width)` (a target dtype never up-casts).
+  /// width, float tensors take `min(dtype, own width)` (a target dtype never up-casts), a tensor
+  /// with ``Tensor/storedBytes`` those bytes.
   static func acceleratorBytes(_ tensor: Tensor, dtype: DType) -> Int64 {
+    if let stored = tensor.storedBytes { return stored }
     guard tensor.isFloatingPoint else { return tensor.elementCount * Int64(tensor.bits) / 8 }
     return tensor.elementCount * Int64(min(dtype.bits, tensor.bits)) / 8
   }

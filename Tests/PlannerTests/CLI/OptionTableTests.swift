@@ -10,7 +10,8 @@ import Testing
   /// A value each valued option accepts, other than its default.
   static let sampleValues: [String: String] = [
     "--gpus": "T4", "--model": "mistral-7b", "--strategy": "memory", "--runtime": "llama.cpp",
-    "--profile": "host.json", "--link": "nvlink", "--dtype": "fp16", "--context": "8192", "--batch": "4",
+    "--profile": "host.json", "--mmproj": "mmproj.gguf", "--link": "nvlink", "--dtype": "fp16",
+    "--context": "8192", "--batch": "4",
     "--images": "2", "--slices": "5", "--attention": "flash", "--kv-dtype": "fp8",
     "--max-memory": "0:7GiB", "--gpu-spec": "mine.json", "--format": "device-map",
     "--max-model-len": "4096", "--max-num-seqs": "32", "--max-num-batched-tokens": "8192",
@@ -65,7 +66,7 @@ import Testing
       let help = Command.run(["--help"]).stdout
       #expect(help.contains(" \(alias),") || help.contains(" \(alias) N\n"), "\(alias)")
     }
-    #expect(HelpText.text.contains("(see README); repeatable"))
+    #expect(HelpText.text.contains("(see Docs/GPUSpecs.md); repeatable"))
   }
 
   /// Each spelling of an option parses to what its name does, in both the space and `=` forms.

@@ -211,7 +211,8 @@ extension LlamaCppExporter {
       tensorSplit: slots.count > 1 ? slots : [], hostLayers: 0..<hostCount, layerCount: decoders.count,
       contextTokens: plan.workload.contextTokens * plan.workload.batch, parallel: plan.workload.batch,
       weightType: weightType, outputType: outputType, mmprojType: vision.isEmpty ? nil : mmprojType,
-      mmprojOffload: mmprojOffload, cacheType: cacheType, modelFile: "\(base)-\(weightType).gguf",
-      mmprojFile: vision.isEmpty ? nil : "mmproj-\(base)-\(mmprojType).gguf")
+      mmprojOffload: mmprojOffload, cacheType: cacheType,
+      modelFile: model.serving.ggufModel ?? "\(base)-\(weightType).gguf",
+      mmprojFile: vision.isEmpty ? nil : model.serving.ggufMMProj ?? "mmproj-\(base)-\(mmprojType).gguf")
   }
 }

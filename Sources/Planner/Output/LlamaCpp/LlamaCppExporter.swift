@@ -35,7 +35,8 @@
 /// `ffn_down` and `attn_v` Q6_K, 4.8-4.9 bits on average). llama-quantize makes the output layer
 /// Q6_K for Q4_0, and the mmproj of a quantized plan is Q8_0 (convert_hf_to_gguf.py writes no
 /// 4-bit type). fp8 has no GGUF type: refused. The comments give each GPU's weight difference
-/// from the plan (block sizes from ggml/src/ggml-common.h).
+/// from the plan (block sizes from ggml/src/ggml-common.h). A model read from a GGUF file
+/// (``ServingFacts/ggufModel``) keeps its file's types: `-m` and `--mmproj` name its files.
 public enum LlamaCppExporter {
   /// Why llama.cpp cannot run a plan, in one line.
   public struct Refusal: Error, Equatable, CustomStringConvertible {
@@ -84,9 +85,11 @@ public enum LlamaCppExporter {
       lines.append("weights against the plan: " + differences.joined(separator: ", "))
     }
     lines.append(TableRenderer.estimateLines(plan)[0])
-    lines.append(
-      "point -m\(launch.mmprojFile == nil ? "" : " and --mmproj") at your GGUF files of these types "
-        + "(the names are placeholders)")
+    if plan.model.serving.ggufModel == nil {
+      lines.append(
+        "point -m\(launch.mmprojFile == nil ? "" : " and --mmproj") at your GGUF files of these types "
+          + "(the names are placeholders)")
+    }
     var text = lines.map { "# " + $0 }.joined(separator: "\n") + "\n"
     text += "CUDA_VISIBLE_DEVICES=\(launch.visibleDevices) llama-server \\\n"
     text += launch.arguments.map { "  " + $0 }.joined(separator: " \\\n") + "\n"
@@ -97,6 +100,9 @@ public enum LlamaCppExporter {
 
   /// `"int8 weights as GGUF Q8_0 (mmproj Q8_0), fp16 compute"`.
   static func dtypeSummary(_ plan: DeviceMapLayout, _ launch: Invocation) -> String {
+    if plan.model.serving.ggufModel != nil {
+      return "the GGUF file's own tensor types, \(plan.computeDType) compute"
+    }
     var text = "\(plan.weightDType) weights as GGUF \(launch.weightType)"
     if let mmproj = launch.mmprojType { text += " (mmproj \(mmproj))" }
     return text + ", \(plan.computeDType) compute"
@@ -132,12 +138,12 @@ public enum LlamaCppExporter {
         "token embeddings (\(layer.module), \(bytes.formatted()) on GPU \(device!) in the plan) stay in host memory: "
           + "llama.cpp never offloads its input layer")
     }
-    switch plan.weightDType {
-    case .int8:
+    switch plan.model.serving.ggufModel == nil ? plan.weightDType : nil {
+    case .int8?:
       lines.append(
         "Q8_0: 8.5 bits per weight where the plan counts 8 (int8, a scale per row); the output layer is Q8_0 "
           + "too where the plan keeps it 16-bit")
-    case .int4:
+    case .int4?:
       lines.append(
         "Q4_0: 4.5 bits per weight where the plan counts 4.25 (int4, a scale and zero per 128); "
           + "llama-quantize makes the output layer Q6_K where the plan keeps it 16-bit"
@@ -180,7 +186,8 @@ public enum LlamaCppExporter {
 
   /// Bytes of weights llama.cpp puts on each GPU (by plan index) beyond what the plan counts there:
   /// quantized matrices at the GGUF block sizes, the output layer at its GGUF type, the token
-  /// embeddings in host memory. Norms and biases (F32 in a GGUF) are taken as planned.
+  /// embeddings in host memory. Norms and biases (F32 in a GGUF) are taken as planned. A model read
+  /// from a GGUF file is planned at the file's bytes: only the token embeddings differ.
   static func weightDifference(_ plan: DeviceMapLayout, _ launch: Invocation) -> [Int: Int64] {
     let model = plan.model
     let weight = plan.weightDType
@@ -200,10 +207,13 @@ public enum LlamaCppExporter {
     let mmprojGPU =
       launch.mmprojOffload ? launch.gpus.first(where: \.holdsMMProj).map { Device.gpu($0.index) } : nil
     let embedding = model.layers.first { $0.kind == .embedding && $0.stream == .text }
+    // A GGUF input is planned at its file's bytes: only the input layer moves (to host memory).
+    let isFile = model.serving.ggufModel != nil
     for (layer, device) in zip(model.layers, plan.layerDevices) {
       switch (layer.kind, layer.stream) {
-      case (.decoder, _): add(device, matrices(layer, as: launch.weightType))
       case (.embedding, .text): add(device, -layer.weightBytes(weight: weight, compute: compute).value)
+      case _ where isFile: break
+      case (.decoder, _): add(device, matrices(layer, as: launch.weightType))
       case (.head, _):
         add(device, -layer.weightBytes(weight: weight, compute: compute).value)
         let elements = layer.pinnedTo == nil ? layer.parameterCount : (embedding?.parameterCount ?? 0)
