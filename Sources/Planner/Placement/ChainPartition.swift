@@ -222,8 +222,7 @@ struct ChainPartition {
     for used in 1...lastRow where partition.value(stages: used, items: n).isFinite {
       var value = partition.value(stages: used, items: n)
       if used > 1 && objective == .latency { value += dispatchSeconds }
-      if let bytes = returnHopBytes,
-        let target = partition.ranges(stages: used).firstIndex(where: { $0.contains(firstTextUnit) }),
+      if let bytes = returnHopBytes, let target = partition.stage(holding: firstTextUnit, stages: used),
         target != used - 1
       {
         value += cost.hop(bytes: bytes, on: problem.topology.link(from: order[used - 1], to: order[target]))

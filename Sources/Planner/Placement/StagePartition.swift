@@ -54,9 +54,12 @@ final class StagePartition {
   /// Fills rows `rows.lowerBound + 1 ... rows.upperBound` from row `rows.lowerBound` (which must
   /// be filled): stage `j` (0-based) makes row `j + 1`. After each row, `abandon(j + 1)` may stop
   /// the fill (no completion can win); returns the last row filled.
+  /// Where `everyStageUsed`, only the last row's stage count is wanted: a stage leaves at least one
+  /// item for each stage after it, and no longer range is scanned.
   @discardableResult
   func fill<Cost: StageCost>(
-    rows: ClosedRange<Int>, cost: inout Cost, abandon: (Int) -> Bool = { _ in false }
+    rows: ClosedRange<Int>, cost: inout Cost, everyStageUsed: Bool = false,
+    abandon: (Int) -> Bool = { _ in false }
   )
     -> Int
   {
@@ -82,8 +85,11 @@ final class StagePartition {
       for a in 0..<n where value[row + a] < .infinity {
         let previous = value[row + a]
         let previousKey = secondary[row + a]
+        // The last item this stage may take: all of them, or one less per stage still to come.
+        let end = everyStageUsed ? n - (rows.upperBound - j - 1) : n
+        guard a < end else { continue }
         cost.begin(stage: j, start: a)
-        for i in a..<n {
+        for i in a..<end {
           guard let (stage, key) = cost.extend(to: i) else { break }
           let candidate =
             switch combine {
@@ -112,6 +118,19 @@ final class StagePartition {
     }
     filledRows = filled
     return filled
+  }
+
+  /// The stage (0-based) that holds `item` on the best path to all items in `stages` stages, without
+  /// building the ranges.
+  func stage(holding item: Int, stages: Int) -> Int? {
+    var end = items
+    for j in stride(from: stages, to: 0, by: -1) {
+      let first = start[j * width + end]
+      guard first >= 0 else { return nil }
+      if first <= item && item < end { return j - 1 }
+      end = first
+    }
+    return nil
   }
 
   /// The ranges of the best path to items `0..<n` in exactly `stages` stages, first stage first.

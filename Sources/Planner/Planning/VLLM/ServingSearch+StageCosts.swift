@@ -52,13 +52,14 @@ extension ServingSearch {
   /// A stage's KV blocks as a ``StagePartition`` cost (their negation, so that the slowest stage
   /// is the one with the fewest blocks).
   struct StageBlocks: StageCost {
-    let blocks: (Int, Int, Int) -> Int64
+    /// KV blocks at `[stage][start][count]`.
+    let blocks: [[[Int64]]]
     var stage = 0
     var start = 0
 
     mutating func begin(stage: Int, start: Int) { (self.stage, self.start) = (stage, start) }
     func extend(to last: Int) -> (value: Double, secondary: Double)? {
-      (-Double(blocks(stage, start, last + 1)), 0)
+      (-Double(blocks[stage][start][last + 1 - start]), 0)
     }
   }
 
@@ -67,14 +68,15 @@ extension ServingSearch {
   struct StageSeconds: StageCost {
     let costs: [StageTime]
     let floor: Int64
-    let blocks: (Int, Int, Int) -> Int64
+    /// KV blocks at `[stage][start][count]`.
+    let blocks: [[[Int64]]]
     let stages: Int
     var stage = 0
     var start = 0
 
     mutating func begin(stage: Int, start: Int) { (self.stage, self.start) = (stage, start) }
     func extend(to last: Int) -> (value: Double, secondary: Double)? {
-      guard blocks(stage, start, last + 1) >= floor else { return (.infinity, .infinity) }
+      guard blocks[stage][start][last + 1 - start] >= floor else { return (.infinity, .infinity) }
       return (costs[stage].seconds(start..<(last + 1), first: stage == 0, last: stage == stages - 1), 0)
     }
   }

@@ -141,15 +141,33 @@ struct ServingSearch {
       memory.rank(gpu: gpu(groups[stage][0]), tp: tp, contents: contents(stage, range))
     }
     // Pass 1: the most KV blocks the weakest stage can have (the slowest stage of "minus blocks").
-    let ranks = (0..<pp).map { s in (0...count).map { a in (a...count).map { b in rank(s, a..<b) } } }
-    func blocks(_ s: Int, _ a: Int, _ b: Int) -> Int64 {
-      let r = ranks[s][a][b - a]
-      return r.kvAvailable.value > 0 && r.blockBytes > 0
-        ? r.blocks : -1 + r.kvAvailable.value / (1 << 20)  // -1 - MiB short, without negating Int64.min
+    // Each stage's rank memory for every range a..<b at [s][a][b - a], summing the range's contents
+    // as it grows (the same additions, in the same order, as contents(s, a..<b)).
+    let ranks = (0..<pp).map { s in
+      (0...count).map { a in
+        var sum = s == 0 ? VLLMMemory.Contents() + leadingContents : VLLMMemory.Contents()
+        var row: [RankMemory] = []
+        row.reserveCapacity(count - a + 1)
+        for b in a...count {
+          if b > a { sum = sum + decoderContents[b - 1] }
+          let whole = s == pp - 1 ? sum + trailingContents : sum
+          row.append(memory.rank(gpu: gpu(groups[s][0]), tp: tp, contents: whole))
+        }
+        return row
+      }
     }
-    var fewestBlocks = StageBlocks(blocks: blocks)
+    // KV blocks of stage s over decoder layers a..<b at [s][a][b - a]; a stage short of memory counts
+    // -1 - the MiB it lacks (without negating Int64.min).
+    let blockTable = ranks.map { byStart in
+      byStart.map { byLength in
+        byLength.map { r in
+          r.kvAvailable.value > 0 && r.blockBytes > 0 ? r.blocks : -1 + r.kvAvailable.value / (1 << 20)
+        }
+      }
+    }
+    var fewestBlocks = StageBlocks(blocks: blockTable)
     let most = StagePartition(items: count, stages: pp, combine: .max)
-    most.fill(rows: 0...pp, cost: &fewestBlocks)
+    most.fill(rows: 0...pp, cost: &fewestBlocks, everyStageUsed: true)
     let best = Int64(-most.value(stages: pp, items: count))
     let context = min(request.workload.contextTokens, memory.settings.maxModelLen)
     let blocksPerSequence = Int64((context + ServingConfig.blockSize - 1) / ServingConfig.blockSize)
@@ -161,10 +179,10 @@ struct ServingSearch {
     let one = groups.map { stageCost(group: $0, batch: 1, context: context) }
     let loaded = groups.map { stageCost(group: $0, batch: micro, context: context) }
     var seconds = StageSeconds(
-      costs: request.strategy == .latency ? one : loaded, floor: floor, blocks: blocks, stages: pp)
+      costs: request.strategy == .latency ? one : loaded, floor: floor, blocks: blockTable, stages: pp)
     let fastest = StagePartition(
       items: count, stages: pp, combine: request.strategy == .latency ? .sum : .max)
-    fastest.fill(rows: 0...pp, cost: &seconds)
+    fastest.fill(rows: 0...pp, cost: &seconds, everyStageUsed: true)
     let partition = fastest.ranges(stages: pp)
     return estimate(
       groups: groups, partition: partition, rank: rank, context: context, sequences: sequences, one: one,
