@@ -42,19 +42,16 @@ public struct Plan: Sendable, Equatable {
   /// The request as planned.
   public let request: PlanRequest
   public let layout: Layout
-  /// The dtype weights are stored in, the one everything else runs in, the KV cache's, and why.
-  public let weightDType: DType
-  public let computeDType: DType
-  public let kvDType: DType
-  public let dtypeNotes: [String]
-  /// Whether it fits (an engine: whether it starts).
-  public let fits: Bool
-  /// Why it fits or not, in one line.
-  public let verdict: String
-  public let speed: Speed
-  public let remedies: [Remedy]
-  public let warnings: [String]
-  public let notes: [String]
+
+  init(_ request: PlanRequest, deviceMap plan: DeviceMapLayout) {
+    self.request = request
+    layout = .deviceMap(plan)
+  }
+
+  init(_ request: PlanRequest, engine plan: EngineLayout) {
+    self.request = request
+    layout = .engine(plan)
+  }
 
   public var model: ModelGraph { request.model }
   public var gpus: [GPU] { request.gpus }
@@ -63,47 +60,97 @@ public struct Plan: Sendable, Equatable {
   /// The host profile the estimate ran with (the runtime's built-in one or the request's).
   public var profile: RuntimeProfile { request.runtimeProfile }
 
-  init(_ request: PlanRequest, deviceMap plan: DeviceMapLayout) {
-    self.request = request
-    layout = .deviceMap(plan)
-    weightDType = plan.weightDType
-    computeDType = plan.computeDType
-    kvDType = plan.workload.kvDType ?? plan.computeDType
-    dtypeNotes = plan.dtypeNotes
-    fits = plan.fits
-    verdict =
-      plan.fits
-      ? "\(plan.gpuMemory.formatted()) needed on GPUs, \(plan.gpuCapacity.formatted()) usable"
-      : plan.warnings.first ?? "it does not fit"
-    let estimate = plan.estimate
-    speed = Speed(
-      decodeSecondsPerToken: estimate.decodeSecondsPerToken, prefillSeconds: estimate.prefillSeconds,
-      imageSeconds: estimate.imageSeconds, throughputTokensPerSecond: estimate.throughputTokensPerSecond,
-      throughputBatch: plan.workload.batch, bottleneck: estimate.bottleneck(gpus: plan.gpus))
-    remedies = plan.advice.map { Remedy(summary: $0) }
-    warnings = plan.warnings
-    notes = plan.notes
+  // The header, read from the layout (so that it cannot disagree with it).
+
+  /// The dtype weights are stored in, the one everything else runs in, the KV cache's, and why.
+  public var weightDType: DType {
+    switch layout {
+    case .deviceMap(let plan): plan.weightDType
+    case .engine(let plan): plan.weightDType
+    }
   }
 
-  init(_ request: PlanRequest, engine plan: EngineLayout) {
-    self.request = request
-    layout = .engine(plan)
-    weightDType = plan.weightDType
-    computeDType = plan.computeDType
-    kvDType = plan.kvDType
-    dtypeNotes = plan.dtypeNotes
-    fits = plan.starts
-    verdict =
-      plan.refusals.first ?? plan.layout.failure.map { "fails in \($0.phase.description): \($0.message)" }
-      ?? "starts: \(plan.layout.kvTokens) tokens of KV cache"
-    speed = Speed(
-      decodeSecondsPerToken: plan.layout.decodeSecondsPerToken, prefillSeconds: plan.layout.prefillSeconds,
-      imageSeconds: plan.imageSeconds, throughputTokensPerSecond: plan.layout.throughputTokensPerSecond,
-      throughputBatch: plan.layout.throughputBatch, bottleneck: nil)
-    remedies = plan.recommendations.map {
-      Remedy(summary: $0.summary(against: plan.layout), engineSettings: $0)
+  public var computeDType: DType {
+    switch layout {
+    case .deviceMap(let plan): plan.computeDType
+    case .engine(let plan): plan.computeDType
     }
-    warnings = plan.refusals
-    notes = []
+  }
+
+  public var kvDType: DType {
+    switch layout {
+    case .deviceMap(let plan): plan.workload.kvDType ?? plan.computeDType
+    case .engine(let plan): plan.kvDType
+    }
+  }
+
+  public var dtypeNotes: [String] {
+    switch layout {
+    case .deviceMap(let plan): plan.dtypeNotes
+    case .engine(let plan): plan.dtypeNotes
+    }
+  }
+
+  /// Whether it fits (an engine: whether it starts).
+  public var fits: Bool {
+    switch layout {
+    case .deviceMap(let plan): plan.fits
+    case .engine(let plan): plan.starts
+    }
+  }
+
+  /// Why it fits or not, in one line.
+  public var verdict: String {
+    switch layout {
+    case .deviceMap(let plan):
+      plan.fits
+        ? "\(plan.gpuMemory.formatted()) needed on GPUs, \(plan.gpuCapacity.formatted()) usable"
+        : plan.warnings.first ?? "it does not fit"
+    case .engine(let plan):
+      plan.refusals.first ?? plan.layout.failure.map { "fails in \($0.phase.description): \($0.message)" }
+        ?? "starts: \(plan.layout.kvTokens) tokens of KV cache"
+    }
+  }
+
+  /// How fast it runs.
+  public var speed: Speed {
+    switch layout {
+    case .deviceMap(let plan):
+      Speed(
+        decodeSecondsPerToken: plan.estimate.decodeSecondsPerToken,
+        prefillSeconds: plan.estimate.prefillSeconds,
+        imageSeconds: plan.estimate.imageSeconds,
+        throughputTokensPerSecond: plan.estimate.throughputTokensPerSecond,
+        throughputBatch: plan.workload.batch,
+        bottleneck: plan.estimate.bottleneck(gpus: plan.gpus))
+    case .engine(let plan):
+      Speed(
+        decodeSecondsPerToken: plan.layout.decodeSecondsPerToken, prefillSeconds: plan.layout.prefillSeconds,
+        imageSeconds: plan.imageSeconds, throughputTokensPerSecond: plan.layout.throughputTokensPerSecond,
+        throughputBatch: plan.layout.throughputBatch, bottleneck: nil)
+    }
+  }
+
+  /// Where it does not fit, the changes that make it fit, best first.
+  public var remedies: [Remedy] {
+    switch layout {
+    case .deviceMap(let plan): plan.advice.map { Remedy(summary: $0) }
+    case .engine(let plan):
+      plan.recommendations.map { Remedy(summary: $0.summary(against: plan.layout), engineSettings: $0) }
+    }
+  }
+
+  public var warnings: [String] {
+    switch layout {
+    case .deviceMap(let plan): plan.warnings
+    case .engine(let plan): plan.refusals
+    }
+  }
+
+  public var notes: [String] {
+    switch layout {
+    case .deviceMap(let plan): plan.notes
+    case .engine: []
+    }
   }
 }
