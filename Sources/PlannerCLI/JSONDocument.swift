@@ -9,14 +9,7 @@ enum JSONDocument {
 
   /// The document of `kind` holding `items` under `key`.
   static func render(kind: String, key: String, items: some Encodable) -> String {
-    encode(Envelope(kind: kind, key: key, items: items))
-  }
-
-  static func encode(_ value: some Encodable) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-    return String(decoding: data, as: UTF8.self) + "\n"
+    JSONExporter.encode(Envelope(kind: kind, key: key, items: items))
   }
 
   struct Envelope<Items: Encodable>: Encodable {

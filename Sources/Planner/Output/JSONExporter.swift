@@ -181,7 +181,7 @@ public enum JSONExporter {
   public static func render(_ plans: [Plan]) -> String { encode(Comparison(plans: plans.map(document))) }
 
   /// Sorted keys, two-space indentation as `JSONEncoder` prints it, one newline at the end.
-  static func encode(_ value: some Encodable) -> String {
+  public static func encode(_ value: some Encodable) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
