@@ -75,7 +75,7 @@ public enum ServingRenderer {
         Table.field("also", layoutSummary(alternative) + ": " + alternativeSummary(plan, alternative)))
     }
     for fix in plan.recommendations {
-      lines.append(Table.field("fix", recommendationSummary(fix, plan: plan)))
+      lines.append(Table.field("fix", fix.summary(against: plan.layout)))
     }
     if !plan.starts && plan.recommendations.isEmpty && layout.failure?.phase != .configuration {
       lines.append(
@@ -114,10 +114,6 @@ public enum ServingRenderer {
     return "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token, "
       + "\(DurationFormatting.rate(layout.throughputTokensPerSecond)) tokens/s across \(layout.throughputBatch), "
       + "\(concurrency(sequences)) sequences of \(plan.settings.maxModelLen)"
-  }
-
-  static func recommendationSummary(_ fix: ServingRecommendation, plan: EngineLayout) -> String {
-    fix.summary(against: plan.layout)
   }
 
   // MARK: - Pieces
