@@ -99,7 +99,10 @@ struct OptionSpec: Sendable {
     // Required
     OptionSpec(
       name: "--gpus", placeholder: "LIST", kind: .valued, group: .required,
-      help: ["GPUs in device index order: 2xP4,1xT4 or 4090,3090"]
+      help: [
+        "GPUs in device index order: 2xP4,1xT4, 4090,3090, \"2 x P4\", P4x2;",
+        "local: this machine's GPUs (nvidia-smi)",
+      ]
     ) { options, value, _ in options.gpus = value },
     OptionSpec(
       name: "--model", aliases: ["-m"], placeholder: "NAME|DIR", kind: .valued, group: .required,
@@ -180,9 +183,9 @@ struct OptionSpec: Sendable {
     },
     OptionSpec(
       name: "--context", placeholder: "N", kind: .valued, group: .general,
-      help: ["tokens per sequence, prompt and output (default 4096)"]
+      help: ["tokens per sequence, prompt and output (default 4096);", "32k or 32K is 32 x 1024 = 32768"]
     ) { options, value, spelling throws(UsageError) in
-      options.workload.contextTokens = try Options.integer(
+      options.workload.contextTokens = try Options.tokens(
         value, for: spelling, in: 1...Options.maximumContext)
     },
     OptionSpec(

@@ -167,6 +167,26 @@ struct Options: Equatable {
     }
   }
 
+  /// A token count: a whole number, or one followed by `k`/`K` for 1024 tokens (`32k` is 32768,
+  /// as model cards write context lengths).
+  static func tokens(_ text: String, for option: String, in range: ClosedRange<Int>) throws(UsageError) -> Int
+  {
+    guard let last = text.last, last == "k" || last == "K" else {
+      return try integer(text, for: option, in: range)
+    }
+    let digits = text.dropLast()
+    guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+      let thousands = Int(digits),
+      thousands <= range.upperBound / 1024, range.contains(thousands * 1024)
+    else {
+      throw UsageError(
+        description:
+          "bad value '\(EchoedValue(text))' for \(option): use a whole number from \(range.lowerBound) to "
+          + "\(range.upperBound), or thousands of 1024 tokens such as 32k")
+    }
+    return thousands * 1024
+  }
+
   static func integer(_ text: String, for option: String, in range: ClosedRange<Int>) throws(UsageError)
     -> Int
   {
