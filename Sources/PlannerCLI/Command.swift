@@ -2,43 +2,25 @@ import Foundation
 import Planner
 
 enum Command {
-  /// A GGUF file (its header, every shard of a split file, and `mmproj`: ``GGUFImporter``), a
-  /// local Hugging Face directory (config.json and safetensors headers), or a catalog name. A bad
-  /// file or directory is exit 1 with the file, field and reason; an unknown name is a usage error
-  /// with the closest names.
-  static func loadModel(_ name: String, mmproj: String? = nil) -> Result<ModelGraph, Outcome> {
-    let path = NSString(string: name).expandingTildeInPath
-    var isDirectory: ObjCBool = false
-    if GGUFImporter.isGGUF(path) {
-      do {
-        return .success(try GGUFImporter.load(path: path, mmproj: mmproj))
-      } catch {
-        return .failure(Outcome.failure(error.description))
-      }
-    }
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-      do {
-        return .success(try CheckpointImporter.load(directory: path))
-      } catch {
-        return .failure(Outcome.failure(error.description))
-      }
-    }
-    if let entry = ModelCatalog.entry(named: name) { return .success(entry.build()) }
-    if name.contains("/") && !name.hasPrefix("/") && !name.hasPrefix(".") && !name.hasPrefix("~")
-      && name.split(separator: "/").count == 2
-    {
-      let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
+  /// `--model`'s source (``ModelResolver``: a path, the Hugging Face cache, the catalog) and its
+  /// graph. A missing path or a bad file is exit 1 with the file, field and reason; an unknown
+  /// name is a usage error with what was tried and the closest names.
+  static func loadModel(_ name: String, mmproj: String? = nil) -> Result<(ModelSource, ModelGraph), Outcome> {
+    let source: ModelSource
+    do {
+      source = try ModelResolver().resolve(name)
+    } catch {
       return .failure(
-        Outcome.failure(
-          "unknown model '\(EchoedValue(name))': not a local directory nor a catalog name (the planner downloads nothing; "
-            + "pass the directory of a downloaded snapshot); closest known: \(hint)",
-          code: Outcome.usageExitCode))
+        Outcome.failure(error.description, code: error.isUsageError ? Outcome.usageExitCode : 1))
     }
-    let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
-    return .failure(
-      Outcome.failure(
-        "unknown model '\(EchoedValue(name))'; closest known: \(hint) (planner models lists them all, or pass a model directory)",
-        code: Outcome.usageExitCode))
+    if mmproj != nil && !source.isGGUF {
+      return .failure(Outcome.failure("--mmproj needs a GGUF file as --model", code: Outcome.usageExitCode))
+    }
+    do {
+      return .success((source, try source.load(mmproj: mmproj)))
+    } catch {
+      return .failure(Outcome.failure(error.description))
+    }
   }
 
   static let version = "planner 0.1.0"
@@ -139,16 +121,14 @@ enum Command {
     } catch {
       return .failure(error.description, code: Outcome.usageExitCode)
     }
-    if options.mmproj != nil && !GGUFImporter.isGGUF(options.model!) {
-      return .failure("--mmproj needs a GGUF file as --model", code: Outcome.usageExitCode)
-    }
     let model: ModelGraph
+    let source: ModelSource
     switch loadModel(options.model!, mmproj: options.mmproj) {
-    case .success(let loaded): model = loaded
+    case .success(let loaded): (source, model) = loaded
     case .failure(let outcome): return outcome
     }
     // A GGUF file is llama.cpp's: it plans for llama.cpp unless --runtime or --profile says otherwise.
-    if GGUFImporter.isGGUF(options.model!) && !options.runtimeGiven && profile == nil { kind = .llamaCpp }
+    if source.isGGUF && !options.runtimeGiven && profile == nil { kind = .llamaCpp }
     if let caps = options.maxMemory {
       for case .gpu(let index) in caps.devices where index >= gpus.count {
         return .failure(

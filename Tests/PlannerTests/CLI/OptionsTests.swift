@@ -249,7 +249,8 @@ import Testing
     Bad(arguments: required + ["--context", "4.5k"], mentions: ["bad value '4.5k' for --context", "32k"]),
     Bad(arguments: required + ["--context", "k"], mentions: ["bad value 'k' for --context"]),
     Bad(arguments: required + ["--context", "-4k"], mentions: ["bad value '-4k' for --context"]),
-    Bad(arguments: required + ["--context", "9766k"], mentions: ["bad value '9766k' for --context", "10000000"]),
+    Bad(
+      arguments: required + ["--context", "9766k"], mentions: ["bad value '9766k' for --context", "10000000"]),
     Bad(arguments: required + ["--context", "99999999999999999999k"], mentions: ["bad value"]),
     Bad(arguments: required + ["--context="], mentions: ["bad value '' for --context"]),
     Bad(arguments: required + ["--batch", "-1"], mentions: ["bad value '-1' for --batch", "1 to 65536"]),
