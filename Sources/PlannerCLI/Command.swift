@@ -102,7 +102,18 @@ enum Command {
     return .success((base, profile))
   }
 
+  /// Plans, then adds what `--gpus local` found worth saying (unknown cards, memory in use) as one
+  /// note line on stderr where the plan succeeded.
   static func plan(_ options: Options) -> Outcome {
+    var notes: [String] = []
+    var outcome = plan(options, notes: &notes)
+    if outcome.exitCode == 0 && outcome.stderr.isEmpty && !notes.isEmpty {
+      outcome.stderr = "planner: note: " + notes.joined(separator: "; ") + "\n"
+    }
+    return outcome
+  }
+
+  static func plan(_ options: Options, notes: inout [String]) -> Outcome {
     let custom: [GPU]
     switch customGPUs(options) {
     case .success(let gpus): custom = gpus
@@ -114,12 +125,20 @@ enum Command {
     case .success(let chosen): (kind, profile) = chosen
     case .failure(let outcome): return outcome
     }
-    let gpus: [GPU]
-    do {
-      // Custom GPUs come first so that a spec can shadow a catalog name.
-      gpus = try GPUList.parse(options.gpus!, catalog: custom + GPUCatalog.all)
-    } catch {
-      return .failure(error.description, code: Outcome.usageExitCode)
+    var gpus: [GPU]
+    var local: LocalGPUs?
+    if options.gpus!.lowercased() == LocalMachine.keyword {
+      switch LocalMachine.gpus(catalog: custom + GPUCatalog.all, freeMemory: options.freeMemory) {
+      case .success(let found): (local, gpus, notes) = (found, found.gpus, found.notes)
+      case .failure(let outcome): return outcome
+      }
+    } else {
+      do {
+        // Custom GPUs come first so that a spec can shadow a catalog name.
+        gpus = try GPUList.parse(options.gpus!, catalog: custom + GPUCatalog.all)
+      } catch {
+        return .failure(error.description, code: Outcome.usageExitCode)
+      }
     }
     let model: ModelGraph
     let source: ModelSource
@@ -136,11 +155,15 @@ enum Command {
           code: Outcome.usageExitCode)
       }
     }
-    var topology: Topology?
+    var topology = local?.topology
     if let link = options.link {
       do {
         let overrides = try Topology.overrides(parsing: link, gpuCount: gpus.count)
-        topology = Topology(gpus: gpus, all: overrides.all, pairs: overrides.pairs)
+        // --link overrides what nvidia-smi topo -m said, pair by pair.
+        let measured = local?.topology.pairs ?? [:]
+        topology = Topology(
+          gpus: gpus, all: overrides.all,
+          pairs: overrides.all == nil ? measured.merging(overrides.pairs) { $1 } : overrides.pairs)
       } catch {
         return .failure(
           "bad --link '\(EchoedValue(link))': \(error.description)", code: Outcome.usageExitCode)

@@ -243,6 +243,10 @@ struct OptionSpec: Sendable {
       }
     },
     OptionSpec(
+      name: "--free-memory", kind: .flag, group: .general,
+      help: ["with --gpus local: plan on the memory free now (total - used)"]
+    ) { options, _, _ in options.freeMemory = true },
+    OptionSpec(
       name: "--gpu-spec", placeholder: "FILE", kind: .repeatable, group: .general,
       help: ["add custom GPUs from a JSON file (see Docs/GPUSpecs.md)"]
     ) { options, value, _ in options.gpuSpecs.append(value) },

@@ -66,6 +66,8 @@ struct Options: Equatable {
   /// `--link`, parsed once the GPU count is known.
   var link: String?
   var compare = false
+  /// `--free-memory`: with `--gpus local`, plan on the memory free now.
+  var freeMemory = false
 
   static let maximumContext = 10_000_000
   static let maximumBatch = 65_536
@@ -158,6 +160,10 @@ struct Options: Equatable {
       }
     } else if let option = servingOptions.first {
       throw UsageError(description: "\(option) is a vLLM setting: add --runtime vllm (or --format vllm)")
+    }
+    if freeMemory && gpus?.lowercased() != "local" {
+      throw UsageError(
+        description: "--free-memory reads the memory in use from nvidia-smi: use it with --gpus local")
     }
     if command == .plan {
       guard gpus != nil else { throw UsageError(description: "missing --gpus (for example --gpus 2xP4)") }

@@ -27,7 +27,8 @@ import Testing
 
   /// The arguments an option is tried with: the required ones, and `--runtime vllm` for vLLM's.
   static func base(_ name: String) throws -> [String] {
-    try spec(name).group == .vllm ? required + ["--runtime", "vllm"] : required
+    if name == "--free-memory" { return required + ["--gpus", "local"] }
+    return try spec(name).group == .vllm ? required + ["--runtime", "vllm"] : required
   }
 
   /// The base arguments and option `name` spelt `spelling`, with a sample value.
