@@ -50,9 +50,9 @@ public enum NvidiaSMI {
   public static func parseQuery(_ text: String) throws(ParseError) -> [Row] {
     var rows: [Row] = []
     for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
-      let trimmed = line.trimmingSpaces
+      let trimmed = Self.trimmed(line)
       guard !trimmed.isEmpty else { continue }
-      let fields = trimmed.split(separator: ",", omittingEmptySubsequences: false).map(\.trimmingSpaces)
+      let fields = trimmed.split(separator: ",", omittingEmptySubsequences: false).map(Self.trimmed)
       func fail(_ reason: String) -> ParseError {
         ParseError(
           description: "nvidia-smi --query-gpu line \(number + 1) '\(EchoedValue(String(line)))': \(reason)")
@@ -140,17 +140,19 @@ public enum NvidiaSMI {
   {
     let lines = text.split(whereSeparator: \.isNewline).map { withoutEscapes(String($0)) }
     guard
-      let header = lines.first(where: { $0.split(separator: "\t").contains { $0.trimmingSpaces == "GPU0" } })
+      let header = lines.first(where: { $0.split(separator: "\t").contains { Self.trimmed($0) == "GPU0" } })
     else { throw ParseError(description: "nvidia-smi topo -m: no GPU0 column") }
-    let columns = header.split(separator: "\t", omittingEmptySubsequences: false).map(\.trimmingSpaces)
+    let columns = header.split(separator: "\t", omittingEmptySubsequences: false).map(Self.trimmed)
     var connections: [Topology.Pair: Connection] = [:]
     for line in lines {
-      let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map(\.trimmingSpaces)
-      guard let first = cells.first, first.hasPrefix("GPU"), let row = Int(first.dropFirst(3)), row < gpuCount
+      let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map(Self.trimmed)
+      guard let first = cells.first, first.hasPrefix("GPU"), let row = Int(first.dropFirst(3)),
+        (0..<gpuCount).contains(row)
       else { continue }
       // The row's cells line up with the header's columns after its leading empty cell.
       for (position, column) in columns.enumerated() where column.hasPrefix("GPU") {
-        guard let other = Int(column.dropFirst(3)), other < gpuCount, other != row, position < cells.count
+        guard let other = Int(column.dropFirst(3)), (0..<gpuCount).contains(other), other != row,
+          position < cells.count
         else { continue }
         guard let connection = Connection(cells[position]) else {
           throw ParseError(
@@ -167,6 +169,11 @@ public enum NvidiaSMI {
       }
     }
     return connections
+  }
+
+  /// The text without leading and trailing spaces and tabs.
+  static func trimmed(_ text: Substring) -> String {
+    String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
   }
 
   /// The text without ANSI escape sequences (`ESC [ 4 m`).

@@ -82,3 +82,25 @@ import Testing
     }
   }
 }
+
+/// Random outputs built from the pieces real ones contain never trap and answer in bounded time.
+@Suite struct NvidiaSMIHostileTests {
+  static let pieces = [
+    "GPU0", "GPU1", "GPU-1", "GPU99999999999999999999", "\t", " X ", "NV18", "NV0", "NV", "PHB", "SYS", "\n",
+    ",", "0", "-1", "24564", "8.9", "9.9.9", "[N/A]", "NVIDIA GeForce RTX 4090", "\u{1B}[4m", "\u{1B}",
+    "CPU Affinity",
+    "NIC0", "", "00000000:01:00.0",
+  ]
+
+  @Test func randomOutputsNeverTrap() {
+    var random = SplitMix64(seed: 12)
+    for _ in 0..<3000 {
+      var text = ""
+      for _ in 0..<Int(random.next() % 40) {
+        text += Self.pieces[Int(random.next() % UInt64(Self.pieces.count))]
+      }
+      _ = try? NvidiaSMI.parseQuery(text)
+      _ = try? NvidiaSMI.parseTopology(text, gpuCount: Int(random.next() % 9))
+    }
+  }
+}

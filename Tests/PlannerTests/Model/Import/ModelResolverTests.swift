@@ -209,4 +209,19 @@ import Testing
       #expect(error.description.contains("is a file"), "\(error.description)")
     }
   }
+
+  /// Odd values resolve or fail with one line, never trap.
+  @Test(arguments: [
+    "", "/", "//", "a/", "/a", "..", "models--", "models--x", "a/b\nc", "Org/Na me",
+    String(repeating: "x/", count: 5000),
+    String(repeating: "q", count: 100_000), "\u{0}", "~", "~nobody/x",
+  ])
+  func oddValuesFailWithOneLine(value: String) throws {
+    let scratch = try Scratch()
+    do {
+      _ = try ModelResolver(variables: ["HF_HUB_CACHE": scratch.home], home: scratch.home).resolve(value)
+    } catch {
+      #expect(!error.description.isEmpty)
+    }
+  }
 }
