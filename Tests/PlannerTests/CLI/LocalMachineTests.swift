@@ -63,6 +63,14 @@ import Testing
     #expect(result.stdout.contains("over NVLink 4"), "\(result.stdout)")
   }
 
+  /// The recorded H200: one GPU, no hop, no note.
+  @Test func aRecordedSingleH200() throws {
+    let result = try run(["--gpus", "local", "--model", "qwen2-7b"], box: "h200-single")
+    #expect(result.exitCode == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("1 x H200 (sm_90"))
+    #expect(result.stderr.isEmpty)
+  }
+
   @Test func anUnknownCardIsPlannedWithANote() throws {
     let result = try run(["--gpus", "local", "--model", "qwen2-7b", "--dtype", "int8"], box: "unknown-card")
     #expect(result.stdout.contains("NVIDIA RTX A4000"))

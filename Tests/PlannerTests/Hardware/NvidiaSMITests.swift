@@ -10,6 +10,23 @@ import Testing
     String(decoding: try Fixtures.data("nvidia-smi/\(box)/\(file)"), as: UTF8.self)
   }
 
+  /// Recorded byte for byte on an H200 (driver 580.159.04): one GPU, a one-cell matrix.
+  @Test func aRecordedH200Parses() throws {
+    let rows = try NvidiaSMI.parseQuery(try recorded("h200-single", "query.csv"))
+    #expect(
+      rows == [
+        NvidiaSMI.Row(
+          index: 0, name: "NVIDIA H200", memoryTotalMiB: 143_771, memoryUsedMiB: 0,
+          pciBusID: "00000000:00:06.0",
+          computeCapability: 90)
+      ])
+    let text = try recorded("h200-single", "topo.txt")
+    #expect(text.contains("\u{1B}[4mGPU0"))
+    #expect(try NvidiaSMI.parseTopology(text, gpuCount: 1).isEmpty)
+    // The catalog's H200 total is this machine's (143771 MiB), so it matches.
+    #expect(LocalGPUs(rows: rows).gpus.map(\.name) == ["H200"])
+  }
+
   @Test func theQueryOfAMixedConsumerBoxParses() throws {
     let rows = try NvidiaSMI.parseQuery(try recorded("consumer-4090-3090", "query.csv"))
     #expect(rows.count == 2)
