@@ -36,6 +36,10 @@ extension ConfigImporter {
     var group = try q.optionalInteger("group_size", in: -1...(1 << 30))
     if try q.bool("load_in_4bit", default: false) { bits = 4 }
     if try q.bool("load_in_8bit", default: false) { bits = 8 }
+    if method == "mxfp4" {
+      // gpt-oss: only the expert matrices are MXFP4, which ConfigImporter+GptOss sizes as stored.
+      return (dtype ?? .bf16, notes)
+    }
     if method == "fp8" {
       (bits, type) = (8, "float")
     }
