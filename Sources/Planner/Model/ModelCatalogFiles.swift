@@ -240,6 +240,63 @@ enum ModelCatalogFiles {
       """#
     ),
     (
+      "gemma-3-12b.json",
+      #"""
+      {
+        "planner": {
+          "name": "gemma-3-12b",
+          "aliases": [
+            "google/gemma-3-12b-it",
+            "google/gemma-3-12b-pt"
+          ],
+          "source": "config.json of google/gemma-3-12b-it: a full copy of its Gemma3Config as a video model's trainer builds its text encoder from it (code-search index file 53185873524: hidden 3840, 48 layers, 16 heads, 8 KV heads of 256, vocabulary 262208)"
+        },
+        "architectures": [
+          "Gemma3ForConditionalGeneration"
+        ],
+        "model_type": "gemma3",
+        "boi_token_index": 255999,
+        "eoi_token_index": 256000,
+        "image_token_index": 262144,
+        "mm_tokens_per_image": 256,
+        "text_config": {
+          "model_type": "gemma3_text",
+          "hidden_size": 3840,
+          "intermediate_size": 15360,
+          "num_hidden_layers": 48,
+          "num_attention_heads": 16,
+          "num_key_value_heads": 8,
+          "head_dim": 256,
+          "vocab_size": 262208,
+          "max_position_embeddings": 131072,
+          "query_pre_attn_scalar": 256,
+          "sliding_window": 1024,
+          "sliding_window_pattern": 6,
+          "rope_local_base_freq": 10000,
+          "rope_theta": 1000000,
+          "rope_scaling": {
+            "factor": 8.0,
+            "rope_type": "linear"
+          },
+          "attention_bias": false,
+          "hidden_activation": "gelu_pytorch_tanh",
+          "rms_norm_eps": 1e-06
+        },
+        "vision_config": {
+          "model_type": "siglip_vision_model",
+          "hidden_size": 1152,
+          "image_size": 896,
+          "intermediate_size": 4304,
+          "num_attention_heads": 16,
+          "num_hidden_layers": 27,
+          "patch_size": 14,
+          "vision_use_head": false
+        },
+        "torch_dtype": "bfloat16"
+      }
+      """#
+    ),
+    (
       "gemma-3-1b.json",
       #"""
       {
@@ -854,6 +911,81 @@ enum ModelCatalogFiles {
       """#
     ),
     (
+      "llava-next-mistral-7b.json",
+      #"""
+      {
+        "planner": {
+          "name": "llava-next-mistral-7b",
+          "aliases": [
+            "llava-hf/llava-v1.6-mistral-7b-hf",
+            "llava-v1.6-mistral-7b",
+            "llava-next"
+          ],
+          "source": "config.json of llava-hf/llava-v1.6-mistral-7b-hf (copy in a TensorRT-LLM test, code-search index file 1843716429, whose note gives the full vision tower's 24 layers); its text_config leaves out the Mistral-7B sizes, which transformers takes from MistralConfig's defaults, as does the importer"
+        },
+        "architectures": [
+          "LlavaNextForConditionalGeneration"
+        ],
+        "model_type": "llava_next",
+        "image_token_index": 32000,
+        "image_grid_pinpoints": [
+          [
+            336,
+            672
+          ],
+          [
+            672,
+            336
+          ],
+          [
+            672,
+            672
+          ],
+          [
+            1008,
+            336
+          ],
+          [
+            336,
+            1008
+          ]
+        ],
+        "projector_hidden_act": "gelu",
+        "use_image_newline_parameter": true,
+        "vision_feature_layer": -2,
+        "vision_feature_select_strategy": "default",
+        "text_config": {
+          "_name_or_path": "mistralai/Mistral-7B-Instruct-v0.2",
+          "architectures": [
+            "MistralForCausalLM"
+          ],
+          "intermediate_size": 14336,
+          "max_position_embeddings": 32768,
+          "model_type": "mistral",
+          "num_key_value_heads": 8,
+          "rms_norm_eps": 1e-05,
+          "rope_theta": 1000000.0,
+          "sliding_window": null,
+          "torch_dtype": "bfloat16",
+          "vocab_size": 32064
+        },
+        "vision_config": {
+          "hidden_size": 1024,
+          "image_size": 336,
+          "intermediate_size": 4096,
+          "model_type": "clip_vision_model",
+          "num_attention_heads": 16,
+          "num_hidden_layers": 24,
+          "patch_size": 14,
+          "projection_dim": 768,
+          "vocab_size": 32000
+        },
+        "torch_dtype": "float16",
+        "tie_word_embeddings": false
+      }
+      """#
+    ),
+    (
       "mistral-7b-v0.3.json",
       #"""
       {
@@ -918,6 +1050,105 @@ enum ModelCatalogFiles {
       """#
     ),
     (
+      "mistral-nemo.json",
+      #"""
+      {
+        "planner": {
+          "name": "mistral-nemo",
+          "aliases": [
+            "mistralai/Mistral-Nemo-Instruct-2407",
+            "mistralai/Mistral-Nemo-Base-2407",
+            "mistral-nemo-12b"
+          ],
+          "source": "config.json of mistralai/Mistral-Nemo-Base-2407: 40 layers, hidden 5120, 128-wide heads, rope base 1e6 and max_position_embeddings 1024000 as NVIDIA NeMo's MistralNeMoConfig12B states them (code-search index file 3874440882, with Mistral 7B's 32 heads, 8 KV heads and 14336 intermediate it inherits); vocabulary 131072 as in the same text model in transformers' Pixtral test (224192540)"
+        },
+        "architectures": [
+          "MistralForCausalLM"
+        ],
+        "model_type": "mistral",
+        "hidden_size": 5120,
+        "intermediate_size": 14336,
+        "num_hidden_layers": 40,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+        "vocab_size": 131072,
+        "max_position_embeddings": 1024000,
+        "tie_word_embeddings": false,
+        "rms_norm_eps": 1e-05,
+        "rope_theta": 1000000.0,
+        "sliding_window": null,
+        "torch_dtype": "bfloat16"
+      }
+      """#
+    ),
+    (
+      "mistral-small-24b.json",
+      #"""
+      {
+        "planner": {
+          "name": "mistral-small-24b",
+          "aliases": [
+            "mistralai/Mistral-Small-24B-Instruct-2501",
+            "mistralai/Mistral-Small-24B-Base-2501",
+            "mistral-small-3"
+          ],
+          "source": "config.json of mistralai/Mistral-Small-24B-Instruct-2501: the text model as two third-party copies agree (code-search index files 52225735317, a snapshot of Mistral-Small-3.2-24B's config, and 59090948446)"
+        },
+        "architectures": [
+          "MistralForCausalLM"
+        ],
+        "model_type": "mistral",
+        "hidden_size": 5120,
+        "intermediate_size": 32768,
+        "num_hidden_layers": 40,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+        "vocab_size": 131072,
+        "max_position_embeddings": 32768,
+        "tie_word_embeddings": false,
+        "rms_norm_eps": 1e-05,
+        "rope_theta": 100000000.0,
+        "sliding_window": null,
+        "torch_dtype": "bfloat16"
+      }
+      """#
+    ),
+    (
+      "mixtral-8x22b.json",
+      #"""
+      {
+        "planner": {
+          "name": "mixtral-8x22b",
+          "aliases": [
+            "mistralai/Mixtral-8x22B-v0.1",
+            "mistralai/Mixtral-8x22B-Instruct-v0.1"
+          ],
+          "source": "config.json of mistralai/Mixtral-8x22B-v0.1: the dimensions as two third-party copies agree (code-search index files 9355144404, 27026152272: hidden 6144, 56 layers, 48 heads, 8 KV heads, 16384 intermediate, vocabulary 32000, 8 experts, top 2); max_position_embeddings 65536 as providers list its context; the Instruct model's vocabulary is 32768"
+        },
+        "architectures": [
+          "MixtralForCausalLM"
+        ],
+        "model_type": "mixtral",
+        "hidden_size": 6144,
+        "intermediate_size": 16384,
+        "num_hidden_layers": 56,
+        "num_attention_heads": 48,
+        "num_key_value_heads": 8,
+        "num_local_experts": 8,
+        "num_experts_per_tok": 2,
+        "vocab_size": 32000,
+        "max_position_embeddings": 65536,
+        "tie_word_embeddings": false,
+        "rms_norm_eps": 1e-05,
+        "rope_theta": 1000000.0,
+        "sliding_window": null,
+        "torch_dtype": "bfloat16"
+      }
+      """#
+    ),
+    (
       "mixtral-8x7b.json",
       #"""
       {
@@ -946,6 +1177,39 @@ enum ModelCatalogFiles {
         "rms_norm_eps": 1e-05,
         "rope_theta": 1000000.0,
         "sliding_window": null,
+        "torch_dtype": "bfloat16"
+      }
+      """#
+    ),
+    (
+      "phi-3-medium.json",
+      #"""
+      {
+        "planner": {
+          "name": "phi-3-medium",
+          "aliases": [
+            "microsoft/Phi-3-medium-4k-instruct",
+            "phi-3-medium-4k-instruct",
+            "phi-3-medium-4k"
+          ],
+          "source": "config.json of microsoft/Phi-3-medium-4k-instruct (a full copy in a test, code-search index file 22133831111; the same dimensions in 62556928605)"
+        },
+        "architectures": [
+          "Phi3ForCausalLM"
+        ],
+        "model_type": "phi3",
+        "hidden_size": 5120,
+        "intermediate_size": 17920,
+        "num_hidden_layers": 40,
+        "num_attention_heads": 40,
+        "num_key_value_heads": 10,
+        "vocab_size": 32064,
+        "max_position_embeddings": 4096,
+        "original_max_position_embeddings": 4096,
+        "tie_word_embeddings": false,
+        "rms_norm_eps": 1e-05,
+        "rope_theta": 10000.0,
+        "sliding_window": 2047,
         "torch_dtype": "bfloat16"
       }
       """#
@@ -1283,6 +1547,68 @@ enum ModelCatalogFiles {
       """#
     ),
     (
+      "qwen2.5-vl-3b.json",
+      #"""
+      {
+        "planner": {
+          "name": "qwen2.5-vl-3b",
+          "aliases": [
+            "Qwen/Qwen2.5-VL-3B-Instruct",
+            "Qwen/Qwen2.5-VL-3B"
+          ],
+          "source": "config.json of Qwen/Qwen2.5-VL-3B-Instruct: a full copy in a model's configuration code (code-search index file 55701591320); the same dimensions in a trimmed copy (52136187002)"
+        },
+        "architectures": [
+          "Qwen2_5_VLForConditionalGeneration"
+        ],
+        "model_type": "qwen2_5_vl",
+        "hidden_size": 2048,
+        "intermediate_size": 11008,
+        "num_hidden_layers": 36,
+        "num_attention_heads": 16,
+        "num_key_value_heads": 2,
+        "vocab_size": 151936,
+        "max_position_embeddings": 128000,
+        "max_window_layers": 70,
+        "rms_norm_eps": 1e-06,
+        "rope_theta": 1000000.0,
+        "rope_scaling": {
+          "type": "mrope",
+          "mrope_section": [
+            16,
+            24,
+            24
+          ]
+        },
+        "sliding_window": 32768,
+        "use_sliding_window": false,
+        "tie_word_embeddings": true,
+        "torch_dtype": "bfloat16",
+        "vision_config": {
+          "depth": 32,
+          "hidden_act": "silu",
+          "hidden_size": 1280,
+          "intermediate_size": 3420,
+          "num_heads": 16,
+          "in_chans": 3,
+          "out_hidden_size": 2048,
+          "patch_size": 14,
+          "spatial_merge_size": 2,
+          "spatial_patch_size": 14,
+          "window_size": 112,
+          "fullatt_block_indexes": [
+            7,
+            15,
+            23,
+            31
+          ],
+          "tokens_per_second": 2,
+          "temporal_patch_size": 2
+        }
+      }
+      """#
+    ),
+    (
       "qwen2.5-vl-7b.json",
       #"""
       {
@@ -1436,6 +1762,44 @@ enum ModelCatalogFiles {
         "attention_bias": false,
         "rms_norm_eps": 1e-06,
         "rope_theta": 1000000,
+        "torch_dtype": "bfloat16"
+      }
+      """#
+    ),
+    (
+      "qwen3-235b-a22b.json",
+      #"""
+      {
+        "planner": {
+          "name": "qwen3-235b-a22b",
+          "aliases": [
+            "Qwen/Qwen3-235B-A22B",
+            "Qwen/Qwen3-235B-A22B-Instruct-2507"
+          ],
+          "source": "config.json of Qwen/Qwen3-235B-A22B: the dimensions as two third-party copies agree (code-search index files 67077597605, 71416535763: hidden 4096, 94 layers, 64 heads and 4 KV heads of 128, 128 experts of 1536, top 8, intermediate 12288, vocabulary 151936); max_position_embeddings 40960 and untied embeddings as in Qwen3-30B-A3B's config"
+        },
+        "architectures": [
+          "Qwen3MoeForCausalLM"
+        ],
+        "model_type": "qwen3_moe",
+        "hidden_size": 4096,
+        "intermediate_size": 12288,
+        "moe_intermediate_size": 1536,
+        "num_hidden_layers": 94,
+        "num_attention_heads": 64,
+        "num_key_value_heads": 4,
+        "head_dim": 128,
+        "num_experts": 128,
+        "num_experts_per_tok": 8,
+        "decoder_sparse_step": 1,
+        "mlp_only_layers": [],
+        "norm_topk_prob": true,
+        "vocab_size": 151936,
+        "max_position_embeddings": 40960,
+        "tie_word_embeddings": false,
+        "attention_bias": false,
+        "rms_norm_eps": 1e-06,
+        "rope_theta": 1000000.0,
         "torch_dtype": "bfloat16"
       }
       """#
