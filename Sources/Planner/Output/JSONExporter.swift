@@ -13,6 +13,14 @@ public enum JSONExporter {
       var parameters: Int64
       var summary: String
       var estimates: [String]
+      /// Present for a pre-quantized checkpoint only.
+      var quantization: QuantizationEntry?
+    }
+    struct QuantizationEntry: Encodable {
+      var method: String
+      var bits: Int
+      var groupSize: Int?
+      var description: String
     }
     struct DTypes: Encodable {
       var weights: String
@@ -203,7 +211,11 @@ public enum JSONExporter {
       fits: plan.fits, verdict: plan.verdict,
       model: .init(
         name: plan.model.name, parameters: plan.model.parameterCount, summary: plan.model.summary,
-        estimates: plan.model.estimates),
+        estimates: plan.model.estimates,
+        quantization: plan.model.quantization.map {
+          .init(
+            method: $0.method.rawValue, bits: $0.bits, groupSize: $0.groupSize, description: $0.description)
+        }),
       gpus: plan.gpus.map(\.name),
       dtype: .init(
         weights: plan.weightDType.rawValue, compute: plan.computeDType.rawValue,

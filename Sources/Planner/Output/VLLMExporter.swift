@@ -18,7 +18,8 @@ public enum VLLMExporter {
         description: "--format vllm: vLLM would fail in \(failure.phase.description): \(failure.message)"
           + (fix ?? ""))
     }
-    if plan.weightDType == .int8 {
+    let prequantized = plan.model.quantization
+    if plan.weightDType == .int8 && prequantized == nil {
       throw Refusal(
         description:
           "--format vllm: vLLM has no int8 weight-only quantization of an unquantized checkpoint; use --dtype fp8 "
@@ -33,8 +34,10 @@ public enum VLLMExporter {
     var flags = [repository]
     if plan.model.serving.remoteCode { flags.append("--trust-remote-code") }
     flags.append("--dtype \(plan.computeDType.torchName)")
-    if plan.weightDType == .int4 { flags.append("--quantization awq") }
-    if plan.weightDType == .fp8 { flags.append("--quantization fp8") }
+    // A pre-quantized checkpoint names its method in config.json, and vLLM picks the fastest kernel
+    // for it (Marlin from sm_80); forcing `--quantization` would pin the slower one.
+    if prequantized == nil && plan.weightDType == .int4 { flags.append("--quantization awq") }
+    if prequantized == nil && plan.weightDType == .fp8 { flags.append("--quantization fp8") }
     if plan.kvDType == .fp8 { flags.append("--kv-cache-dtype fp8") }
     if layout.tensorParallel > 1 { flags.append("--tensor-parallel-size \(layout.tensorParallel)") }
     if layout.pipelineParallel > 1 { flags.append("--pipeline-parallel-size \(layout.pipelineParallel)") }
@@ -63,7 +66,10 @@ public enum VLLMExporter {
         + "sequences of \(s.maxModelLen) tokens at once; "
         + "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token at batch 1",
     ]
-    if plan.weightDType == .int4 {
+    if let prequantized {
+      lines.append(
+        "# \(prequantized) weights as the checkpoint stores them (vLLM reads its quantization_config)")
+    } else if plan.weightDType == .int4 {
       lines.append("# int4 weights: serve an AWQ checkpoint of the model (replace the repository below)")
     }
     if plan.config.encoderAttention != .eager && plan.model.vision != nil {
