@@ -24,6 +24,11 @@ import Testing
       graph.root.descendant(at: "model.layers.0.self_attn.kv_a_proj_with_mqa")?.parameters.first?.shape == [
         576, 7168,
       ])
+    // As shipped, the layers' matrices are block fp8: 1 byte per weight + an fp32 scale per 128 x 128.
+    let kvB = try #require(graph.root.descendant(at: "model.layers.0.self_attn.kv_b_proj")?.parameters.first)
+    #expect(kvB.shape == [32768, 512])
+    #expect(kvB.storedBytes == Int64(32768 * 512 + 256 * 4 * 4))
+    #expect(graph.root.descendant(at: "model.embed_tokens")?.parameters.first?.storedBytes == nil)
     let lite = try model("deepseek-v2-lite")
     #expect(lite.root.descendant(at: "model.layers.0.self_attn.q_proj") != nil)
     #expect(lite.root.descendant(at: "model.layers.0.self_attn.q_a_proj") == nil)

@@ -133,17 +133,46 @@ extension ConfigImporter {
         pinnedTo: tied ? "model.embed_tokens" : nil),
     ]
     let sparseCount = (0..<layerCount).filter(isSparse).count
+    var notes = [
+      "the KV cache is MLA's latent (kv_lora_rank + qk_rope_head_dim per token and layer), as vLLM and SGLang "
+        + "keep it; transformers' own attention caches decompressed keys and values, far more",
+      "decode time counts every expert's bytes as read per token; FLOPs count the \(active) active experts",
+    ]
+    var tree = root
+    if let q = try c.object("quantization_config"), try q.string("quant_method") == "fp8" {
+      let block = try q.integers("weight_block_size", in: 1...(1 << 20))
+      if block.count == 2 {
+        storeAsBlockFP8(&tree, rows: block[0], columns: block[1])
+        notes.append(
+          "the decoder layers' matrices are fp8 as shipped (1 byte each and one fp32 scale per "
+            + "\(block[0]) x \(block[1]) block), whatever dtype the rest is planned in")
+      }
+    }
     return ModelGraph(
       name: name,
       summary: "\(prefix) decoder, \(layerCount) layers (\(sparseCount) MoE), MLA, \(experts) experts "
         + "(top \(active)) + \(shared) shared",
-      root: root, layers: chain, noSplitModuleClasses: [prefix + "DecoderLayer"],
+      root: tree, layers: chain, noSplitModuleClasses: [prefix + "DecoderLayer"],
       tiedParameters: tied ? [["lm_head.weight", "model.embed_tokens.weight"]] : [], nativeDType: .bf16,
-      hiddenSize: hidden, vocabularySize: vocabulary,
-      estimates: [
-        "the KV cache is MLA's latent (kv_lora_rank + qk_rope_head_dim per token and layer), as vLLM and SGLang "
-          + "keep it; transformers' own attention caches decompressed keys and values, far more",
-        "decode time counts every expert's bytes as read per token; FLOPs count the \(active) active experts",
-      ])
+      hiddenSize: hidden, vocabularySize: vocabulary, estimates: notes)
+  }
+
+  /// Sizes every quantizable matrix under `model.layers` as a block-fp8 checkpoint stores it
+  /// (DeepSeek-V3's `weight_block_size` `[128, 128]`): one byte per weight plus a float32
+  /// `weight_scale_inv` per block of `rows` × `columns`. Embeddings, norms, the router and the LM
+  /// head stay 16-bit, as in the checkpoint.
+  static func storeAsBlockFP8(_ causalLM: inout Module, rows: Int64, columns: Int64) {
+    func store(_ module: inout Module) {
+      for index in module.parameters.indices where module.parameters[index].isQuantizable {
+        let shape = module.parameters[index].shape
+        guard shape.count == 2 else { continue }
+        let (out, input) = (shape[0], shape[1])
+        let scales = Int64.saturatingProduct((out + rows - 1) / rows, (input + columns - 1) / columns)
+        module.parameters[index].storedBytes = Int64.saturatingProduct(out, input).saturatingAdd(
+          Int64.saturatingProduct(scales, 4))
+      }
+      for index in module.children.indices { store(&module.children[index]) }
+    }
+    mapChild("model", of: &causalLM) { model in mapChild("layers", of: &model) { store(&$0) } }
   }
 }
