@@ -121,6 +121,8 @@ public enum JSONExporter {
 
   struct EngineLayoutEntry: Encodable {
     struct Settings: Encodable {
+      /// The engine modelled; absent in a remedy (the plan's).
+      var vllmVersion: String?
       var maxModelLen: Int
       var maxNumSeqs: Int
       var maxNumBatchedTokens: Int?
@@ -279,9 +281,11 @@ public enum JSONExporter {
     return EngineLayoutEntry(
       engine: "vllm", nodes: plan.nodes,
       settings: .init(
-        maxModelLen: s.maxModelLen, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens,
+        vllmVersion: s.version.rawValue, maxModelLen: s.maxModelLen, maxNumSeqs: s.maxNumSeqs,
+        maxNumBatchedTokens: s.maxNumBatchedTokens,
         gpuMemoryUtilization: s.gpuMemoryUtilization, enforceEager: s.enforceEager,
-        encoderAttention: plan.config.encoderAttention.rawValue, tensorParallel: layout.tensorParallel,
+        encoderAttention: plan.config.resolvedEncoderAttention.rawValue,
+        tensorParallel: layout.tensorParallel,
         pipelineParallel: layout.pipelineParallel),
       tensorParallel: layout.tensorParallel, pipelineParallel: layout.pipelineParallel,
       partition: layout.partition, kvTokens: layout.kvTokens, blocks: layout.blocks,
@@ -310,7 +314,7 @@ public enum JSONExporter {
 
   static func settings(_ fix: ServingRecommendation) -> EngineLayoutEntry.Settings {
     .init(
-      maxModelLen: fix.maxModelLen, maxNumSeqs: fix.maxNumSeqs, maxNumBatchedTokens: nil,
+      vllmVersion: nil, maxModelLen: fix.maxModelLen, maxNumSeqs: fix.maxNumSeqs, maxNumBatchedTokens: nil,
       gpuMemoryUtilization: fix.gpuMemoryUtilization, enforceEager: fix.enforceEager, encoderAttention: nil,
       tensorParallel: fix.tensorParallel, pipelineParallel: fix.pipelineParallel)
   }

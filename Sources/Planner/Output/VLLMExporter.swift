@@ -46,6 +46,11 @@ public enum VLLMExporter {
     if config.maxNumBatchedTokens != nil { flags.append("--max-num-batched-tokens \(s.maxNumBatchedTokens)") }
     flags.append("--gpu-memory-utilization \(DurationFormatting.fixed(s.gpuMemoryUtilization, decimals: 2))")
     if s.enforceEager { flags.append("--enforce-eager") }
+    if let bytes = s.kvCacheMemoryBytes { flags.append("--kv-cache-memory-bytes \(bytes)") }
+    if s.version == .v1 && plan.model.vision != nil && config.limitMMPerPrompt != nil {
+      flags.append("--limit-mm-per-prompt '{\"image\": \(s.limitMMPerPrompt)}'")
+    }
+    if s.skipMMProfiling { flags.append("--skip-mm-profiling") }
     if plan.nodes > 1 { flags.append("--distributed-executor-backend ray") }
 
     var environment: [String] = []
@@ -72,7 +77,9 @@ public enum VLLMExporter {
     } else if plan.weightDType == .int4 {
       lines.append("# int4 weights: serve an AWQ checkpoint of the model (replace the repository below)")
     }
-    if plan.config.encoderAttention != .eager && plan.model.vision != nil {
+    if plan.config.version == .v0 && plan.config.resolvedEncoderAttention != .eager
+      && plan.model.vision != nil
+    {
       lines.append("# assumes a vLLM whose vision tower uses memory-efficient attention (0.6 or later)")
     }
     let command = (["vllm serve " + flags[0]] + flags.dropFirst().map { "  " + $0 }).joined(
@@ -80,7 +87,8 @@ public enum VLLMExporter {
     if plan.nodes > 1 {
       lines += [
         "# 1. on every node: the same vLLM and model path, the network between nodes reachable (NCCL_SOCKET_IFNAME"
-          + " or GLOO_SOCKET_IFNAME if several interfaces)",
+          + " or GLOO_SOCKET_IFNAME if several interfaces)"
+          + (s.version == .v1 ? "; Ray is not a dependency of vLLM 0.33: pip install ray" : ""),
         "# 2. on the head node (node 0):",
         "ray start --head --port=6379",
         "# 3. on each of the other \(plan.nodes - 1) node(s):",
