@@ -85,7 +85,7 @@ enum CatalogListing {
   }
 
   /// One model in `planner models --format json`; `estimates` lists what the entry assumes (empty
-  /// where every size is published).
+  /// where every size is published), `source` where its numbers come from.
   struct ModelEntry: Encodable {
     var name: String
     var aliases: [String]
@@ -97,6 +97,7 @@ enum CatalogListing {
     var maxPositionEmbeddings: Int64?
     var vision: Bool
     var estimates: [String]
+    var source: String
 
     init(_ entry: ModelCatalog.Entry) {
       let model = entry.build()
@@ -110,6 +111,7 @@ enum CatalogListing {
       maxPositionEmbeddings = model.serving.maxPositions
       vision = model.vision != nil
       estimates = model.estimates
+      source = entry.source
     }
   }
 

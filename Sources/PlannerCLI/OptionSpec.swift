@@ -1,3 +1,4 @@
+import Foundation
 import Planner
 
 /// One command-line option: every spelling the parser accepts, what `--help` says of it, and what
@@ -271,27 +272,44 @@ struct OptionSpec: Sendable {
 
     // vLLM: each needs --runtime vllm (the parser records the spellings given)
     OptionSpec(
-      name: "--max-model-len", placeholder: "N", kind: .valued, group: .vllm,
-      help: ["tokens per sequence (default: the model's max_position_embeddings)"]
+      name: "--vllm-version", placeholder: "V", kind: .valued, group: .vllm,
+      help: ["the vLLM modelled: 0.33 (V1, default) or 0.6 (V0; also 0.5)"]
     ) { options, value, spelling throws(UsageError) in
+      guard let version = VLLMVersion(parsing: value) else {
+        throw UsageError(
+          description:
+            "bad value '\(EchoedValue(value))' for \(spelling): use 0.33 (the V1 engine) or 0.6 (V0)")
+      }
+      options.serving.version = version
+    },
+    OptionSpec(
+      name: "--max-model-len", placeholder: "N", kind: .valued, group: .vllm,
+      help: ["tokens per sequence, or auto (V1: the longest that fits; default: the model's)"]
+    ) { options, value, spelling throws(UsageError) in
+      if value.lowercased() == "auto" {
+        options.serving.autoMaxModelLen = true
+        return
+      }
       options.serving.maxModelLen = try Options.integer(value, for: spelling, in: 1...Options.maximumContext)
     },
     OptionSpec(
       name: "--max-num-seqs", placeholder: "N", kind: .valued, group: .vllm,
-      help: ["sequences scheduled at once (default 256)"]
+      help: ["sequences scheduled at once (default: V1 1024 on 70 GiB GPUs, else 256)"]
     ) { options, value, spelling throws(UsageError) in
       options.serving.maxNumSeqs = try Options.integer(value, for: spelling, in: 1...Options.maximumBatch)
     },
     OptionSpec(
       name: "--max-num-batched-tokens", placeholder: "N", kind: .valued, group: .vllm,
-      help: ["tokens per forward pass (default max(max-model-len, 2048))"]
+      help: [
+        "tokens per forward pass (default: V1 2048/8192/16384 by GPU memory;", "V0 max(max-model-len, 2048))",
+      ]
     ) { options, value, spelling throws(UsageError) in
       options.serving.maxNumBatchedTokens = try Options.integer(
         value, for: spelling, in: 1...Options.maximumContext)
     },
     OptionSpec(
       name: "--gpu-memory-utilization", placeholder: "F", kind: .valued, group: .vllm,
-      help: ["fraction of each GPU's memory vLLM may use (default 0.9)"]
+      help: ["fraction of each GPU's memory vLLM may use (default: V1 0.92, V0 0.9)"]
     ) { options, value, spelling throws(UsageError) in
       guard let fraction = Double(value), fraction > 0, fraction <= 1 else {
         throw UsageError(
@@ -305,6 +323,35 @@ struct OptionSpec: Sendable {
       name: "--enforce-eager", kind: .flag, group: .vllm,
       help: ["no CUDA graphs"]
     ) { options, _, _ in options.serving.enforceEager = true },
+    OptionSpec(
+      name: "--kv-cache-memory-bytes", placeholder: "B", kind: .valued, group: .vllm,
+      help: ["V1: the KV cache per GPU in bytes, instead of what the profile leaves"]
+    ) { options, value, spelling throws(UsageError) in
+      options.serving.kvCacheMemoryBytes = Int64(
+        try Options.integer(value, for: spelling, in: 1...(1 << 50)))
+    },
+    OptionSpec(
+      name: "--limit-mm-per-prompt", placeholder: "N", kind: .valued, group: .vllm,
+      help: ["V1: images per prompt in the profile run: N or vLLM's '{\"image\": N}' (default 1)"]
+    ) { options, value, spelling throws(UsageError) in
+      var text = value
+      if value.hasPrefix("{") {
+        // vLLM's JSON form, image only: {"image": N}.
+        let parts = value.dropFirst().dropLast().split(separator: ":", omittingEmptySubsequences: false)
+        guard value.hasSuffix("}"), parts.count == 2,
+          parts[0].trimmingCharacters(in: .whitespaces) == "\"image\""
+        else {
+          throw UsageError(
+            description: "bad value '\(EchoedValue(value))' for \(spelling): use N or '{\"image\": N}'")
+        }
+        text = parts[1].trimmingCharacters(in: .whitespaces)
+      }
+      options.serving.limitMMPerPrompt = try Options.integer(text, for: spelling, in: 0...1024)
+    },
+    OptionSpec(
+      name: "--skip-mm-profiling", kind: .flag, group: .vllm,
+      help: ["V1: no multimodal step in the profile run"]
+    ) { options, _, _ in options.serving.skipMMProfiling = true },
     OptionSpec(
       name: "--tensor-parallel", aliases: ["--tensor-parallel-size", "-tp"], placeholder: "N", kind: .valued,
       group: .vllm,

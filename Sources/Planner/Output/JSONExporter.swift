@@ -13,6 +13,14 @@ public enum JSONExporter {
       var parameters: Int64
       var summary: String
       var estimates: [String]
+      /// Present for a pre-quantized checkpoint only.
+      var quantization: QuantizationEntry?
+    }
+    struct QuantizationEntry: Encodable {
+      var method: String
+      var bits: Int
+      var groupSize: Int?
+      var description: String
     }
     struct DTypes: Encodable {
       var weights: String
@@ -113,6 +121,8 @@ public enum JSONExporter {
 
   struct EngineLayoutEntry: Encodable {
     struct Settings: Encodable {
+      /// The engine modelled; absent in a remedy (the plan's).
+      var vllmVersion: String?
       var maxModelLen: Int
       var maxNumSeqs: Int
       var maxNumBatchedTokens: Int?
@@ -203,7 +213,11 @@ public enum JSONExporter {
       fits: plan.fits, verdict: plan.verdict,
       model: .init(
         name: plan.model.name, parameters: plan.model.parameterCount, summary: plan.model.summary,
-        estimates: plan.model.estimates),
+        estimates: plan.model.estimates,
+        quantization: plan.model.quantization.map {
+          .init(
+            method: $0.method.rawValue, bits: $0.bits, groupSize: $0.groupSize, description: $0.description)
+        }),
       gpus: plan.gpus.map(\.name),
       dtype: .init(
         weights: plan.weightDType.rawValue, compute: plan.computeDType.rawValue,
@@ -267,9 +281,11 @@ public enum JSONExporter {
     return EngineLayoutEntry(
       engine: "vllm", nodes: plan.nodes,
       settings: .init(
-        maxModelLen: s.maxModelLen, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens,
+        vllmVersion: s.version.rawValue, maxModelLen: s.maxModelLen, maxNumSeqs: s.maxNumSeqs,
+        maxNumBatchedTokens: s.maxNumBatchedTokens,
         gpuMemoryUtilization: s.gpuMemoryUtilization, enforceEager: s.enforceEager,
-        encoderAttention: plan.config.encoderAttention.rawValue, tensorParallel: layout.tensorParallel,
+        encoderAttention: plan.config.resolvedEncoderAttention.rawValue,
+        tensorParallel: layout.tensorParallel,
         pipelineParallel: layout.pipelineParallel),
       tensorParallel: layout.tensorParallel, pipelineParallel: layout.pipelineParallel,
       partition: layout.partition, kvTokens: layout.kvTokens, blocks: layout.blocks,
@@ -298,7 +314,7 @@ public enum JSONExporter {
 
   static func settings(_ fix: ServingRecommendation) -> EngineLayoutEntry.Settings {
     .init(
-      maxModelLen: fix.maxModelLen, maxNumSeqs: fix.maxNumSeqs, maxNumBatchedTokens: nil,
+      vllmVersion: nil, maxModelLen: fix.maxModelLen, maxNumSeqs: fix.maxNumSeqs, maxNumBatchedTokens: nil,
       gpuMemoryUtilization: fix.gpuMemoryUtilization, enforceEager: fix.enforceEager, encoderAttention: nil,
       tensorParallel: fix.tensorParallel, pipelineParallel: fix.pipelineParallel)
   }

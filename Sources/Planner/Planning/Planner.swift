@@ -122,6 +122,9 @@ public enum Planner {
     guard !request.gpus.isEmpty else {
       throw PlanningError.noGPU
     }
+    if let quantization = request.model.quantization {
+      return try QuantizationSupport.dtypes(quantization, request: request)
+    }
     let engine = request.runtime.kind.isEngine
     let native = request.model.nativeDType
     let noBF16 = request.gpus.first { !$0.supportsBF16 }

@@ -199,7 +199,7 @@ import Testing
     let options = try Options(parsing: Self.required + ["--format", "vllm", "--enforce-eager"])
     #expect(options.runtime == .vllm)
     #expect(options.serving.enforceEager)
-    #expect(options.serving.encoderAttention == .eager)
+    #expect(options.serving.encoderAttention == nil)
   }
 
   @Test func shortModelOption() throws {
