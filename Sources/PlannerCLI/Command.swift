@@ -54,6 +54,7 @@ enum Command {
     case .listModels:
       return Outcome(stdout: options.format == .json ? CatalogListing.modelsJSON() : CatalogListing.models())
     case .benchmark: return Outcome(stdout: Benchmark.run(importing: options.model))
+    case .calibrate: return Calibrate.run(options)
     case .plan: return plan(options)
     }
   }

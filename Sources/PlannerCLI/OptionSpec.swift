@@ -161,6 +161,13 @@ struct OptionSpec: Sendable {
       ]
     ) { options, value, _ in options.profile = value },
     OptionSpec(
+      name: "--from-log", placeholder: "FILE", kind: .valued, group: .general,
+      help: [
+        "planner calibrate: a llama.cpp log (its eval time lines) to fit",
+        "a --profile file to (printed on stdout; see Docs/Calibration.md)",
+      ]
+    ) { options, value, _ in options.fromLog = value },
+    OptionSpec(
       name: "--link", placeholder: "KIND", kind: .valued, group: .general,
       help: [
         "links between GPUs: nvlink, pcie, host, network for all pairs,",

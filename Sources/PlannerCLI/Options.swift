@@ -7,6 +7,7 @@ struct Options: Equatable {
     case listGPUs
     case listModels
     case benchmark
+    case calibrate
     case help
     case version
 
@@ -17,6 +18,7 @@ struct Options: Equatable {
       case .plan, .help, .version: Format.allCases
       case .listGPUs, .listModels: [.table, .json]
       case .benchmark: [.table]
+      case .calibrate: [.json]
       }
     }
 
@@ -27,6 +29,7 @@ struct Options: Equatable {
       case .listGPUs: "gpus"
       case .listModels: "models"
       case .benchmark: "benchmark"
+      case .calibrate: "calibrate"
       case .help: "help"
       case .version: "--version"
       }
@@ -59,6 +62,8 @@ struct Options: Equatable {
   var runtimeGiven = false
   /// `--profile FILE`: the runtime's values measured on the user's host (read when planning).
   var profile: String?
+  /// `planner calibrate --from-log FILE`: the runtime's log to fit a profile to.
+  var fromLog: String?
   /// vLLM's engine settings, and the serving options given (which need `--runtime vllm`).
   var serving = ServingConfig()
   var servingOptions: [String] = []
@@ -84,12 +89,17 @@ struct Options: Equatable {
         case "gpus": command = .listGPUs
         case "models": command = .listModels
         case "benchmark": command = .benchmark
+        case "calibrate":
+          command = .calibrate
+          format = .json
+          runtime = .llamaCpp
         case "plan": command = .plan
         case "help": command = .help
         default:
           throw UsageError(
             description:
-              "unknown command '\(EchoedValue(argument))' (commands: plan, gpus, models; see planner --help)")
+              "unknown command '\(EchoedValue(argument))' (commands: plan, gpus, models, calibrate; see planner --help)"
+          )
         }
         continue
       }
@@ -165,7 +175,17 @@ struct Options: Equatable {
       throw UsageError(
         description: "--free-memory reads the memory in use from nvidia-smi: use it with --gpus local")
     }
-    if command == .plan {
+    if command == .calibrate {
+      guard fromLog != nil else {
+        throw UsageError(
+          description: "planner calibrate needs --from-log FILE (a llama.cpp log with its eval time lines)")
+      }
+      if runtimeGiven && runtime != .llamaCpp {
+        throw UsageError(
+          description: "planner calibrate reads llama.cpp logs: leave out --runtime \(runtime.rawValue)")
+      }
+    }
+    if command == .plan || command == .calibrate {
       guard gpus != nil else { throw UsageError(description: "missing --gpus (for example --gpus 2xP4)") }
       guard model != nil else {
         throw UsageError(description: "missing --model (for example --model minicpm-v-2.6)")
