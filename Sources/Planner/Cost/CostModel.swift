@@ -12,7 +12,7 @@ public struct CostModel: Sendable, Hashable {
 
   var runtime: RuntimeProfile { memory.runtime }
   var batch: Double { Double(memory.workload.batch) }
-  var context: Double { Double(memory.workload.contextTokens) }
+  var context: Double { Double(memory.context) }
   var activationBytes: Double { Double(memory.computeDType.bits / 8) }
 
   func timing(flops: Double, bytes: Double, host: Double, on gpu: GPU, encoder: Bool = false) -> Timing {
@@ -55,7 +55,14 @@ public struct CostModel: Sendable, Hashable {
     case .vision:
       let (count, length) = memory.visionSequences
       return (Double(count), Double(length))
-    case .audio: return (batch, Double(MemoryModel.audioTokensPerWindow))
+    case .audio:
+      if memory.media.audioTokens > 0, let input = memory.media.input {
+        // The request's audio: the encoder's frames (before pooling), in attention chunks.
+        let frames = memory.media.audioSeconds * Double(input.audioEncoderTokensPerSecond)
+        let chunk = Double(max(input.audioAttentionChunk, 1))
+        return (batch * max(frames / chunk, 1), min(chunk, frames))
+      }
+      return (batch, Double(MemoryModel.audioTokensPerWindow))
     case .text, .speech: return (0, 0)
     }
   }
@@ -81,7 +88,7 @@ public struct CostModel: Sendable, Hashable {
     switch layer.stream {
     case .text, .speech:
       let perToken = memory.model.hiddenSize * bytes * b
-      return phase == .prefill ? perToken * Int64(memory.workload.contextTokens) : perToken
+      return phase == .prefill ? perToken * memory.context : perToken
     case .vision, .audio:
       let (sequences, length) = encoderWork(layer)
       if layer.kind == .projector {

@@ -119,7 +119,9 @@ public enum TableRenderer {
   static func workloadSummary(_ plan: DeviceMapLayout) -> String {
     let w = plan.workload
     var parts = ["batch \(w.batch)", "context \(w.contextTokens) tokens"]
-    if let vision = plan.model.vision, w.images > 0 {
+    let media = MediaTokens(workload: w, model: plan.model)
+    parts += media.descriptions
+    if let vision = plan.model.vision, w.images > 0, media.video == nil {
       let slices = w.slicesPerImage.map { min(Int64($0), vision.maximumSlices) } ?? vision.maximumSlices
       parts.append("\(w.images) image\(w.images == 1 ? "" : "s") x \(slices) slice\(slices == 1 ? "" : "s")")
     }
