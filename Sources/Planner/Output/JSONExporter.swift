@@ -210,7 +210,8 @@ public enum JSONExporter {
         kvCache: plan.kvDType.rawValue,
         notes: plan.dtypeNotes),
       workload: .init(
-        batch: w.batch, contextTokens: w.contextTokens, images: plan.model.vision == nil ? 0 : w.images,
+        batch: w.batch, contextTokens: Int(clamping: MediaTokens(workload: w, model: plan.model).context),
+        images: plan.model.vision == nil ? 0 : w.images,
         slicesPerImage: slices, attention: w.attention.rawValue),
       runtime: .init(
         name: plan.runtime.name, accelerateMode: plan.runtime.accelerateMode?.rawValue,

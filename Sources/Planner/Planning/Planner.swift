@@ -26,7 +26,7 @@ public enum Planner {
   ///   parallel size.
   public static func plan(_ request: PlanRequest) throws(PlanningError) -> Plan {
     try check(request)
-    let (request, mediaNote) = withMediaContext(request)
+    let mediaNote = mediaContextNote(request)
     if request.runtime.kind.isEngine {
       return Plan(request, engine: try ServingPlanner.plan(request))
     }
@@ -35,18 +35,14 @@ public enum Planner {
     return Plan(request, deviceMap: layout)
   }
 
-  /// The request with its context raised where video and audio tokens need more than
-  /// `--context` (``MediaTokens``), and the note that says so.
-  static func withMediaContext(_ request: PlanRequest) -> (PlanRequest, String?) {
+  /// The note that says the context was raised where video and audio tokens need more than
+  /// `--context` (``MediaTokens/context``: the memory and cost models use the raised one).
+  static func mediaContextNote(_ request: PlanRequest) -> String? {
     let media = MediaTokens(workload: request.workload, model: request.model)
-    guard media.raisesContext else { return (request, nil) }
-    var raised = request
-    raised.workload.contextTokens = Int(clamping: media.context)
-    return (
-      raised,
+    guard media.raisesContext else { return nil }
+    return
       "context raised from \(request.workload.contextTokens) to \(media.context) tokens: the video and audio "
-        + "take \(media.tokens), and \(MediaTokens.textTokensKept) are kept for text"
-    )
+      + "take \(media.tokens), and \(MediaTokens.textTokensKept) are kept for text"
   }
 
   /// Every strategy on the same request and dtypes, for `--compare`: auto, latency, throughput,
@@ -57,7 +53,6 @@ public enum Planner {
   public static func compare(_ request: PlanRequest) throws(PlanningError) -> [Plan] {
     try check(request)
     if request.runtime.kind.isEngine { return [try plan(request)] }
-    let request = withMediaContext(request).0
     let dtypes = try dtypes(for: request)
     return Strategy.allCases.map { strategy in
       // Each plan's request is the one that plans it alone: the objective, or accelerate's mode.
