@@ -16,19 +16,25 @@ import Testing
       var kind: String?
       var attention: String?
       var seconds: Double?
-      var video_tokens: Int64?
-      var prompt_tokens: Int64?
-      var peak_bytes: Int64?
-      var peak_above_start_bytes: Int64?
-      var weights_bytes: Int64?
+      var videoTokens: Int64?
+      var promptTokens: Int64?
+      var peakBytes: Int64?
+      var peakAboveStartBytes: Int64?
+      var weightsBytes: Int64?
     }
     var cases: [Case]
-    var device_total_bytes: Int64
+    var deviceTotalBytes: Int64
   }
+
+  static let decoder: JSONDecoder = {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    return decoder
+  }()
 
   static let measurement: Measurement = {
     guard let data = try? Fixtures.data("measurements/omni-video-h200.json"),
-      let decoded = try? JSONDecoder().decode(Measurement.self, from: data)
+      let decoded = try? Self.decoder.decode(Measurement.self, from: data)
     else { fatalError("fixtures/measurements/omni-video-h200.json is missing or malformed") }
     return decoded
   }()
@@ -52,23 +58,23 @@ import Testing
   static var thinker: [Layer] { model.layers.filter { $0.stream != .speech } }
 
   @Test func videoTokensMatchTheMeasuredGrid() {
-    for entry in Self.measurement.cases where entry.kind == "prefill" && entry.video_tokens != nil {
+    for entry in Self.measurement.cases where entry.kind == "prefill" && entry.videoTokens != nil {
       let media = MediaTokens(
         workload: Self.workload(video: entry.seconds, audio: nil, attention: "sdpa"), model: Self.model)
-      #expect(media.video?.tokens == entry.video_tokens, "\(entry.case)")
+      #expect(media.video?.tokens == entry.videoTokens, "\(entry.case)")
     }
   }
 
   @Test func prefillPeaksWithinTenPercent() {
     var checked = 0
     for entry in Self.measurement.cases where entry.kind == "prefill" && entry.status == "ok" {
-      let isVideo = entry.video_tokens != nil
+      let isVideo = entry.videoTokens != nil
       let workload = Self.workload(
         video: isVideo ? entry.seconds : nil, audio: isVideo ? nil : entry.seconds,
         attention: entry.attention!)
       let breakdown = Self.memory(workload).breakdown(of: Self.thinker, isGPU: true)
       let predicted = Double((breakdown.total - breakdown.reserve).value)
-      let measured = Double(entry.peak_bytes!)
+      let measured = Double(entry.peakBytes!)
       #expect(abs(predicted / measured - 1) < 0.10, "\(entry.case): \(predicted) vs \(measured)")
       checked += 1
     }
@@ -91,11 +97,11 @@ import Testing
       let weights = Self.thinker.reduce(ByteCount.zero) { $0 + memory.weights(of: $1) }
       let encoder = Self.thinker.first { $0.stream == stream && $0.kind != .projector }!
       let predicted = Double((weights + memory.transient(of: encoder)).value)
-      #expect(abs(predicted / Double(entry.peak_bytes!) - 1) < 0.10, "\(entry.case)")
+      #expect(abs(predicted / Double(entry.peakBytes!) - 1) < 0.10, "\(entry.case)")
       if stream == .vision {
         // The activations alone, the harder test: within 10% as well.
         let above = Double(memory.transient(of: encoder).value)
-        #expect(abs(above / Double(entry.peak_above_start_bytes!) - 1) < 0.10, "\(entry.case) activations")
+        #expect(abs(above / Double(entry.peakAboveStartBytes!) - 1) < 0.10, "\(entry.case) activations")
       }
       checked += 1
     }
@@ -111,7 +117,7 @@ import Testing
       let breakdown = Self.memory(Self.workload(video: seconds, audio: nil, attention: String(parts[2])))
         .breakdown(of: Self.thinker, isGPU: true)
       checked += 1
-      #expect(breakdown.total.value > Self.measurement.device_total_bytes, "\(entry.case)")
+      #expect(breakdown.total.value > Self.measurement.deviceTotalBytes, "\(entry.case)")
     }
     #expect(checked == 2)
   }
@@ -119,7 +125,7 @@ import Testing
   @Test func weightsWithinOnePercent() {
     let memory = Self.memory(Workload())
     let weights = Double(Self.thinker.reduce(ByteCount.zero) { $0 + memory.weights(of: $1) }.value)
-    let measured = Double(Self.measurement.cases.first { $0.weights_bytes != nil }!.weights_bytes!)
+    let measured = Double(Self.measurement.cases.first { $0.weightsBytes != nil }!.weightsBytes!)
     #expect(abs(weights / measured - 1) < 0.01)
   }
 
@@ -147,6 +153,6 @@ import Testing
     // The talker's KV cache and prefill transient, without the thinker's kept hidden states.
     let kept = Int64(29) * memory.context * Self.model.hiddenSize * 2
     let predicted = Double(memory.kvCache(of: talker).value + memory.transient(of: talker).value - kept)
-    #expect(abs(predicted / Double(measuredTalker.peak_above_start_bytes!) - 1) < 0.10)
+    #expect(abs(predicted / Double(measuredTalker.peakAboveStartBytes!) - 1) < 0.10)
   }
 }
