@@ -198,6 +198,42 @@ public struct MemoryModel: Sendable, Hashable {
     return ByteCount(.saturatingProduct(Self.residualCopies, tokens, model.hiddenSize, activationBytes))
   }
 
+  /// Where a video's, an audio input's and speech output's memory goes, one line each, for the plan.
+  public var mediaNotes: [String] {
+    var notes: [String] = []
+    if let video = media.video,
+      let vision = model.layers.first(where: { $0.stream == .vision && $0.kind == .visionBlock })
+    {
+      let (sequences, length) = visionSequences
+      notes.append(
+        "video: \(Int64.saturatingProduct(sequences, length)) patches through the vision tower (\(sequences) "
+          + "attention groups of \(length)), \(transient(of: vision).formatted()) of activations on its GPU; "
+          + "\(Int64.saturatingProduct(media.videoCount, video.tokens)) tokens for the thinker")
+    }
+    if media.input?.promptLogits == true && runtime.name == RuntimeProfile.transformers.name {
+      let logits = ByteCount(.saturatingProduct(batch, context, model.vocabularySize, activationBytes))
+      notes.append(
+        "the thinker's prefill computes logits for all \(context) prompt tokens (lm_head on every position): "
+          + "\(logits.formatted()) on the lm_head's GPU, beside \(ByteCount(.saturatingProduct(context, batch, model.layers.reduce(0) { $0 + $1.kvElementsPerToken }, kvBytes)).formatted()) of KV cache"
+      )
+    }
+    if media.audioTokens > 0, let audio = model.layers.first(where: { $0.stream == .audio }) {
+      notes.append(
+        "audio: \(media.audioTokens) tokens, \(transient(of: audio).formatted()) of activations in the audio encoder"
+      )
+    }
+    if let talker = model.layers.first(where: { $0.stream == .speech && $0.flopsPerToken > 0 }) {
+      if workload.speaks {
+        notes.append(
+          "speech output: the talker's KV cache \(kvCache(of: talker).formatted()) and prefill with the thinker's "
+            + "hidden states \(transient(of: talker).formatted()), beside its weights")
+      } else if media.input != nil {
+        notes.append("speech output off: the talker and vocoder are not counted (--audio-output adds them)")
+      }
+    }
+    return notes
+  }
+
   /// The memory a set of layers needs on a GPU (`isGPU`) or in host memory.
   ///
   /// - Complexity: O(*n*) in the number of layers.

@@ -31,7 +31,10 @@ public enum Planner {
       return Plan(request, engine: try ServingPlanner.plan(request))
     }
     var layout = try deviceMap(request)
-    if let mediaNote { layout.notes.insert(mediaNote, at: 0) }
+    let memory = MemoryModel(
+      model: request.model, workload: request.workload, weightDType: layout.weightDType,
+      computeDType: layout.computeDType, runtime: layout.runtime)
+    layout.notes.insert(contentsOf: (mediaNote.map { [$0] } ?? []) + memory.mediaNotes, at: 0)
     return Plan(request, deviceMap: layout)
   }
 
