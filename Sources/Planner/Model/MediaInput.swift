@@ -48,6 +48,10 @@ public struct MediaInput: Sendable, Hashable, Codable {
   public var talkerKVBytesPerToken: Int64
   public var talkerPrefillBytesPerToken: Int64
   public var keptHiddenStates: Int64
+  /// Qwen2-VL-style towers: patches per attention window (112-pixel windows: 8 × 8 patches) and
+  /// the layers that attend over a whole 2-frame group (`fullatt_block_indexes`: 7, 15, 23, 31).
+  public var windowPatches: Int64 = 64
+  public var fullAttentionLayers: Int64 = 4
 
   /// Frames, tokens and vision-tower work for one video.
   public struct Video: Sendable, Hashable {
