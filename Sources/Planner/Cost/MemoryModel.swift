@@ -201,6 +201,14 @@ public struct MemoryModel: Sendable, Hashable {
   /// Where a video's, an audio input's and speech output's memory goes, one line each, for the plan.
   public var mediaNotes: [String] {
     var notes: [String] = []
+    if media.input == nil && (workload.videoSeconds != nil || workload.audioSeconds != nil || workload.speaks)
+    {
+      notes.append(
+        "\(model.name) takes no video or audio the planner knows: --video-seconds, --audio-seconds and --audio-output are ignored"
+      )
+    } else if media.input?.audioTokensPerSecond == 0 && workload.audioSeconds != nil {
+      notes.append("\(model.name) has no audio encoder: --audio-seconds is ignored")
+    }
     if let video = media.video,
       let vision = model.layers.first(where: { $0.stream == .vision && $0.kind == .visionBlock })
     {
