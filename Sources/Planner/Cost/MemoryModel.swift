@@ -225,10 +225,10 @@ public struct MemoryModel: Sendable, Hashable {
           + "\(logits.formatted()) on the lm_head's GPU, beside \(ByteCount(.saturatingProduct(context, batch, model.layers.reduce(0) { $0 + $1.kvElementsPerToken }, kvBytes)).formatted()) of KV cache"
       )
     }
-    if media.audioTokens > 0, let audio = model.layers.first(where: { $0.stream == .audio }) {
+    if media.audioTokens > 0 {
+      let peak = model.layers.filter { $0.stream == .audio }.map { transient(of: $0) }.max() ?? .zero
       notes.append(
-        "audio: \(media.audioTokens) tokens, \(transient(of: audio).formatted()) of activations in the audio encoder"
-      )
+        "audio: \(media.audioTokens) tokens, \(peak.formatted()) of activations in the audio encoder")
     }
     if let talker = model.layers.first(where: { $0.stream == .speech && $0.flopsPerToken > 0 }) {
       if workload.speaks {
