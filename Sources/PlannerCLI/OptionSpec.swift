@@ -215,6 +215,48 @@ struct OptionSpec: Sendable {
       options.workload.slicesPerImage = try Options.integer(value, for: spelling, in: 1...64)
     },
     OptionSpec(
+      name: "--video-seconds", placeholder: "S", kind: .valued, group: .general,
+      help: ["seconds of video per request (Qwen2.5-Omni, MiniCPM-V/o 2.6; Docs/Video.md)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.videoSeconds = try Options.seconds(value, for: spelling, in: 0.1...86_400)
+    },
+    OptionSpec(
+      name: "--fps", placeholder: "F", kind: .valued, group: .general,
+      help: ["video frames sampled per second (default: the model's, 2 for Qwen2.5-Omni)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.videoFPS = try Options.seconds(value, for: spelling, in: 0.01...120)
+    },
+    OptionSpec(
+      name: "--video-resolution", placeholder: "WxH", kind: .valued, group: .general,
+      help: ["video frame size before the processor's resize (default: its largest frame)"]
+    ) { options, value, spelling throws(UsageError) in
+      let sides = value.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+      guard sides.count == 2, let w = Int(sides[0]), let h = Int(sides[1]), (1...32_768).contains(w),
+        (1...32_768).contains(h)
+      else {
+        throw UsageError(
+          description:
+            "bad value '\(EchoedValue(value))' for \(spelling): use WIDTHxHEIGHT in pixels, such as 1280x720")
+      }
+      options.workload.videoResolution = .init(width: w, height: h)
+    },
+    OptionSpec(
+      name: "--videos", placeholder: "N", kind: .valued, group: .general,
+      help: ["videos per request (default 1 with --video-seconds)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.videos = try Options.integer(value, for: spelling, in: 0...Options.maximumImages)
+    },
+    OptionSpec(
+      name: "--audio-seconds", placeholder: "S", kind: .valued, group: .general,
+      help: ["seconds of audio input per request (Qwen2.5-Omni, MiniCPM-o 2.6)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.audioSeconds = try Options.seconds(value, for: spelling, in: 0.1...86_400)
+    },
+    OptionSpec(
+      name: "--audio-output", kind: .flag, group: .general,
+      help: ["speech output: load and run the talker and vocoder (off by default)"]
+    ) { options, _, _ in options.workload.audioOutput = true },
+    OptionSpec(
       name: "--attention", placeholder: "KIND", kind: .valued, group: .general,
       help: ["eager, sdpa (default), flash"],
       choices: Workload.Attention.allCases.map(\.rawValue)

@@ -213,6 +213,18 @@ struct Options: Equatable {
     return thousands * 1024
   }
 
+  static func seconds(_ text: String, for option: String, in range: ClosedRange<Double>) throws(UsageError)
+    -> Double
+  {
+    guard let value = Double(text), value.isFinite, range.contains(value) else {
+      throw UsageError(
+        description:
+          "bad value '\(EchoedValue(text))' for \(option): use a number from \(MediaTokens.number(range.lowerBound)) to \(MediaTokens.number(range.upperBound))"
+      )
+    }
+    return value
+  }
+
   static func integer(_ text: String, for option: String, in range: ClosedRange<Int>) throws(UsageError)
     -> Int
   {

@@ -34,6 +34,20 @@ public enum JSONExporter {
       var images: Int
       var slicesPerImage: Int?
       var attention: String
+      /// Video per request, as the model's processor makes it (absent without video).
+      var video: VideoEntry?
+      var audioSeconds: Double?
+      var audioTokens: Int64?
+      var audioOutput: Bool?
+    }
+    struct VideoEntry: Encodable {
+      var count: Int64
+      var seconds: Double
+      var fps: Double
+      var frames: Int64
+      var width: Int64
+      var height: Int64
+      var tokens: Int64
     }
     /// The host profile file that set some of the runtime's values (absent for a built-in one).
     struct ProfileEntry: Encodable {
@@ -200,6 +214,7 @@ public enum JSONExporter {
 
   static func document(_ plan: Plan) -> Document {
     let w = plan.workload
+    let media = MediaTokens(workload: w, model: plan.model)
     let slices = plan.model.vision.map { vision in
       Int(w.slicesPerImage.map { min(Int64($0), vision.maximumSlices) } ?? vision.maximumSlices)
     }
@@ -224,8 +239,20 @@ public enum JSONExporter {
         kvCache: plan.kvDType.rawValue,
         notes: plan.dtypeNotes),
       workload: .init(
-        batch: w.batch, contextTokens: w.contextTokens, images: plan.model.vision == nil ? 0 : w.images,
-        slicesPerImage: slices, attention: w.attention.rawValue),
+        batch: w.batch, contextTokens: Int(clamping: media.context),
+        images: plan.model.vision == nil || media.video != nil ? 0 : w.images,
+        slicesPerImage: slices, attention: w.attention.rawValue,
+        video: media.video.flatMap { video in
+          media.input.map { input in
+            Document.VideoEntry(
+              count: media.videoCount, seconds: w.videoSeconds ?? 0, fps: w.videoFPS ?? input.defaultFPS,
+              frames: video.frames, width: video.width, height: video.height,
+              tokens: .saturatingProduct(media.videoCount, video.tokens))
+          }
+        },
+        audioSeconds: media.audioTokens > 0 ? media.audioSeconds : nil,
+        audioTokens: media.audioTokens > 0 ? media.audioTokens : nil,
+        audioOutput: media.speaks ? true : nil),
       runtime: .init(
         name: plan.runtime.name, accelerateMode: plan.runtime.accelerateMode?.rawValue,
         profile: profile.source.map { source in
