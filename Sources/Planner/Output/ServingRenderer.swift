@@ -123,7 +123,7 @@ public enum ServingRenderer {
 
   static func gpuSummary(_ gpus: [GPU]) -> String {
     GPUList.runs(gpus).map { group in
-      "\(group.count) x \(group.gpu.name) (sm_\(group.gpu.computeCapability), "
+      "\(group.count) x \(group.gpu.name) (\(group.gpu.targetName), "
         + "\(group.gpu.cudaTotal.formatted()) total)"
     }.joined(separator: " + ")
   }

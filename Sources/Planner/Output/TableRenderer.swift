@@ -115,7 +115,7 @@ public enum TableRenderer {
   static func gpuSummary(_ gpus: [GPU]) -> String {
     GPUList.runs(gpus).map { group in
       let gbps = Int64(group.gpu.bandwidthBytesPerSecond / 1e9)
-      return "\(group.count) x \(group.gpu.name) (sm_\(group.gpu.computeCapability), "
+      return "\(group.count) x \(group.gpu.name) (\(group.gpu.targetName), "
         + "\(group.gpu.usableMemory.formatted()) usable, \(gbps) GB/s)"
     }.joined(separator: " + ")
   }
