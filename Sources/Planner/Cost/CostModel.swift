@@ -1,8 +1,9 @@
 /// The cost model of ../shared/DESIGN.md: seconds for a layer on a GPU, and for a hop on a link.
 ///
 /// A layer takes `max(FLOPs / (peak × compute efficiency), bytes / (bandwidth × memory
-/// efficiency), host time)`. Decode reads every weight once per step whatever the batch, plus
-/// the KV cache of the context for every sequence; prefill is bound by FLOPs; vision and audio
+/// efficiency), host time)`. Decode reads every weight once per step whatever the batch (of a
+/// mixture-of-experts layer, the routed experts the batch routes to: ``Layer/decodeWeightFraction(batch:)``),
+/// plus the KV cache of the context for every sequence; prefill is bound by FLOPs; vision and audio
 /// layers run once per image or clip. Peaks are those of the dtype the card really computes
 /// (``GPU/peakFLOPS(computing:)``).
 public struct CostModel: Sendable, Hashable {
@@ -29,7 +30,8 @@ public struct CostModel: Sendable, Hashable {
   /// The embedding reads only the looked-up rows; every other layer reads all its weights and
   /// its KV cache. Host time per layer applies to decoder layers (the rest is in the per-step time).
   public func decode(_ layer: Layer, on gpu: GPU) -> Timing {
-    let weights = Double(memory.weights(of: layer).value)
+    let weights =
+      Double(memory.weights(of: layer).value) * layer.decodeWeightFraction(batch: memory.workload.batch)
     let kv = Double(memory.kvCache(of: layer).value)
     let bytes =
       layer.kind == .embedding ? batch * Double(memory.model.hiddenSize) * activationBytes : weights + kv

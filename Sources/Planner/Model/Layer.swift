@@ -1,3 +1,5 @@
+import Foundation
+
 /// One unit of the execution chain: the smallest piece a placement puts on a device.
 ///
 /// A layer is a module of the checkpoint (its `module` path is the `device_map` key) with what
@@ -44,6 +46,39 @@ public struct Layer: Sendable, Hashable, Codable {
   /// Encoder blocks this layer stands for (1, or the blocks of a no-split encoder merged into one
   /// layer): the host issues each block's kernels.
   public var encoderBlocks: Int = 1
+  /// The routed experts of a mixture-of-experts layer (`nil` for a dense one): decode reads only
+  /// the experts its tokens route to (``decodeWeightFraction(batch:)``).
+  public var routedExperts: RoutedExperts?
+
+  /// A mixture-of-experts layer's routed experts: how many, how many each token uses, and the
+  /// share of the layer's parameters they hold (filled in by ``ModelGraph`` from the tensors under
+  /// an `experts` module; shared experts, the router and attention are outside it).
+  public struct RoutedExperts: Sendable, Hashable, Codable {
+    public var count: Int
+    public var active: Int
+    public internal(set) var share: Double = 0
+
+    public init(count: Int, active: Int) {
+      self.count = max(count, 1)
+      self.active = min(max(active, 1), max(count, 1))
+    }
+
+    /// Experts `batch` tokens route to, expected, with each token choosing `active` of `count`
+    /// uniformly: `E · (1 − (1 − k/E)^b)` (a uniform router; real routers are skewed, so this is an
+    /// upper bound on the distinct experts).
+    public func distinct(batch: Int) -> Double {
+      let e = Double(count)
+      return e * (1 - pow(1 - Double(active) / e, Double(max(batch, 1))))
+    }
+  }
+
+  /// The fraction of the layer's weight bytes one decode step of `batch` sequences reads: all of a
+  /// dense layer; of a mixture-of-experts layer, everything but the routed experts, and of those
+  /// the ones the batch routes to. Prefill reads every expert (a long prompt routes to all).
+  public func decodeWeightFraction(batch: Int) -> Double {
+    guard let experts = routedExperts, experts.share > 0 else { return 1 }
+    return 1 - experts.share + experts.share * experts.distinct(batch: batch) / Double(experts.count)
+  }
 
   /// Dimension of one attention head (`attentionFLOPsPerContextToken = 4 × heads × head_dim`);
   /// 0 without attention.

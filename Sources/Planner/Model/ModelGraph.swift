@@ -81,12 +81,20 @@ public struct ModelGraph: Sendable, Hashable {
         preconditionFailure("layer \(layer.module) is not in the module tree of \(name)")
       }
       var counted = layer
+      var routed: Int64 = 0
       for (tensorName, tensor) in tensors where !duplicates.contains(tensorName) {
         counted.tally.add(tensor)
         if !tensor.isBuffer {
-          counted.parameterCount = counted.parameterCount.saturatingAdd(
-            tensor.parameterElements ?? tensor.elementCount)
+          let elements = tensor.parameterElements ?? tensor.elementCount
+          counted.parameterCount = counted.parameterCount.saturatingAdd(elements)
+          // Routed experts: `…mlp.experts.N.…` or fused `…mlp.experts.gate_up_proj` (not `shared_experts`).
+          if layer.routedExperts != nil && tensorName.contains(".experts.") {
+            routed = routed.saturatingAdd(elements)
+          }
         }
+      }
+      if counted.routedExperts != nil && counted.parameterCount > 0 {
+        counted.routedExperts!.share = Double(routed) / Double(counted.parameterCount)
       }
       total = total.saturatingAdd(counted.parameterCount)
       return counted

@@ -32,7 +32,7 @@ extension ServingSearch {
       let flops =
         b * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * Double(context))
       let kv = b * Double(context) * Double(memory.kvBytesPerToken(of: layer, tp: tp))
-      let weights = Double(memory.weights(of: layer, tp: tp))
+      let weights = Double(memory.weights(of: layer, tp: tp)) * layer.decodeWeightFraction(batch: batch)
       let bytes = layer.kind == .embedding ? b * Double(model.hiddenSize * activation) : weights + kv
       let host = layer.kind == .decoder ? request.runtimeProfile.hostSecondsPerLayer : 0
       let time = cost.timing(flops: flops / Double(tp), bytes: bytes, host: host, on: card).seconds

@@ -115,7 +115,7 @@ extension ConfigImporter {
     ]
     for index in 0..<layerCount {
       let sparse = isSparse(index)
-      chain.append(
+      var layer =
         Layer(
           module: "model.layers.\(index)", kind: .decoder, stream: .text,
           flopsPerToken: 2 * (attentionElements + (sparse ? sparseElements : 3 * hidden * dense)),
@@ -123,7 +123,8 @@ extension ConfigImporter {
           transientElementsPerToken: DecoderLLM.gatedMLPTransients
             * (sparse ? max(expertWidth, shared * expertWidth) : dense),
           attentionHeads: heads, attentionFLOPsPerContextToken: 2 * heads * (queryDimension + valueDimension))
-      )
+      if sparse { layer.routedExperts = Layer.RoutedExperts(count: Int(experts), active: Int(active)) }
+      chain.append(layer)
     }
     chain += [
       Layer(module: "model.norm", kind: .norm, stream: .text),
@@ -136,7 +137,8 @@ extension ConfigImporter {
     var notes = [
       "the KV cache is MLA's latent (kv_lora_rank + qk_rope_head_dim per token and layer), as vLLM and SGLang "
         + "keep it; transformers' own attention caches decompressed keys and values, far more",
-      "decode time counts every expert's bytes as read per token; FLOPs count the \(active) active experts",
+      "decode reads the routed experts a batch routes to (uniform routing of \(active) of \(experts)), and the "
+        + "shared ones always; FLOPs count the \(active) active experts",
     ]
     var tree = root
     if let q = try c.object("quantization_config"), try q.string("quant_method") == "fp8" {

@@ -56,10 +56,12 @@ extension ConfigImporter {
     let perToken = hidden * (2 * q + 2 * kv) + hidden * experts + active * 3 * hidden * width
     for index in layers.indices where layers[index].kind == .decoder {
       layers[index].flopsPerToken = 2 * perToken
+      layers[index].routedExperts = Layer.RoutedExperts(count: Int(experts), active: Int(active))
       layers[index].transientElementsPerToken = DecoderLLM.gatedMLPTransients * width
     }
     var notes = [
-      "decode time counts every expert's bytes as read per token; FLOPs count the \(active) active experts"
+      "decode reads the experts a batch routes to (uniform routing of \(active) of \(experts)); FLOPs count the "
+        + "\(active) active experts"
     ]
     if let window, layerTypes.contains("sliding_attention") {
       let sliding = layerTypes.filter { $0 == "sliding_attention" }.count

@@ -102,6 +102,7 @@ extension ConfigImporter {
         isSparse(number)
       else { continue }
       layers[index].flopsPerToken = 2 * (attentionElements + sparseElements)
+      layers[index].routedExperts = Layer.RoutedExperts(count: Int(experts), active: Int(active))
       layers[index].transientElementsPerToken = DecoderLLM.gatedMLPTransients * max(expertWidth, sharedWidth)
     }
     let shared = sharedWidth > 0 ? " + shared expert" : ""
@@ -111,9 +112,8 @@ extension ConfigImporter {
       root: module, layers: layers, noSplitModuleClasses: [llm.decoderLayerClass], tiedParameters: tied,
       nativeDType: .bf16, hiddenSize: hidden, vocabularySize: llm.vocabularySize,
       estimates: [
-        "every expert's weights are counted in memory, but decode time also counts every expert's bytes as "
-          + "read per token (Layer has no field for the active experts' bytes); FLOPs count the "
-          + "\(active) active experts"
+        "every expert's weights are counted in memory; decode reads the experts a batch routes to (uniform "
+          + "routing of \(active) of \(experts) per token), prefill all of them; FLOPs count the \(active) active experts"
       ])
   }
 }
