@@ -416,6 +416,21 @@ struct OptionSpec: Sendable {
       options.serving.pipelineParallel = try Options.integer(value, for: spelling, in: 1...1024)
     },
     OptionSpec(
+      name: "--data-parallel-size", aliases: ["-dp"], placeholder: "N", kind: .valued, group: .vllm,
+      help: [
+        "engines side by side, each on its share of the GPUs (default: the planner",
+        "chooses replicas where they serve more tokens per second)",
+      ]
+    ) { options, value, spelling throws(UsageError) in
+      options.serving.dataParallel = try Options.integer(value, for: spelling, in: 1...1024)
+    },
+    OptionSpec(
+      name: "--gpus-per-node", placeholder: "N", kind: .valued, group: .vllm,
+      help: ["GPUs of one server: tensor parallel stays within them (default 8)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.serving.gpusPerNode = try Options.integer(value, for: spelling, in: 1...1024)
+    },
+    OptionSpec(
       name: "--nodes", placeholder: "N", kind: .valued, group: .vllm,
       help: [
         "nodes, each with the GPUs of --gpus, joined by the network",

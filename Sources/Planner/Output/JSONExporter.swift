@@ -174,7 +174,7 @@ public enum JSONExporter {
     var settings: Settings
     var tensorParallel: Int
     var pipelineParallel: Int
-    var dataParallel = 1
+    var dataParallel: Int
     var partition: [Int]
     var kvTokens: Int64
     var blocks: Int64
@@ -315,7 +315,8 @@ public enum JSONExporter {
         tensorParallel: layout.tensorParallel,
         pipelineParallel: layout.pipelineParallel),
       tensorParallel: layout.tensorParallel, pipelineParallel: layout.pipelineParallel,
-      partition: layout.partition, kvTokens: layout.kvTokens, blocks: layout.blocks,
+      dataParallel: plan.dataParallel, partition: layout.partition, kvTokens: layout.kvTokens,
+      blocks: layout.blocks,
       concurrency: DurationFormatting.json(plan.concurrency), failure: layout.failure,
       refusals: plan.refusals,
       stages: layout.stages.map { stage in

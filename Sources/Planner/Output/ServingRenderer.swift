@@ -19,7 +19,11 @@ public enum ServingRenderer {
     lines.append(Table.field("vllm", settingsSummary(plan.settings, kv: plan.kvDType)))
     if let line = profilingSummary(plan) { lines.append(Table.field("", line)) }
     lines.append(
-      Table.field("layout", layoutSummary(plan.layout) + " (" + strategySummary(plan.strategy) + ")"))
+      Table.field(
+        "layout",
+        (plan.dataParallel > 1 ? "data parallel \(plan.dataParallel) x " : "") + layoutSummary(plan.layout)
+          + " ("
+          + strategySummary(plan.strategy) + ")"))
     lines.append("")
     lines.append(
       stageRow(["stage", "gpus", "weights", "profile peak", "non-torch", "kv cache", "budget"]) + "  layers")
@@ -104,6 +108,11 @@ public enum ServingRenderer {
     if let image = plan.imageSeconds { parts.append("images \(DurationFormatting.seconds(image))") }
     if layout.allReduceSeconds > 0 {
       parts.append("all-reduces \(DurationFormatting.seconds(layout.allReduceSeconds))/token")
+    }
+    if plan.dataParallel > 1 {
+      parts.append(
+        "\(plan.dataParallel) replicas: \(DurationFormatting.rate(layout.throughputTokensPerSecond * Double(plan.dataParallel))) "
+          + "tokens/s in all")
     }
     return parts.joined(separator: ", ")
   }

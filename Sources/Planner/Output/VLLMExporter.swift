@@ -41,6 +41,7 @@ public enum VLLMExporter {
     if plan.kvDType == .fp8 { flags.append("--kv-cache-dtype fp8") }
     if layout.tensorParallel > 1 { flags.append("--tensor-parallel-size \(layout.tensorParallel)") }
     if layout.pipelineParallel > 1 { flags.append("--pipeline-parallel-size \(layout.pipelineParallel)") }
+    if plan.dataParallel > 1 { flags.append("--data-parallel-size \(plan.dataParallel)") }
     flags.append("--max-model-len \(s.maxModelLen)")
     flags.append("--max-num-seqs \(s.maxNumSeqs)")
     if config.maxNumBatchedTokens != nil { flags.append("--max-num-batched-tokens \(s.maxNumBatchedTokens)") }
@@ -54,7 +55,7 @@ public enum VLLMExporter {
     if plan.nodes > 1 { flags.append("--distributed-executor-backend ray") }
 
     var environment: [String] = []
-    let used = layout.tensorParallel * layout.pipelineParallel
+    let used = layout.tensorParallel * layout.pipelineParallel * plan.dataParallel
     if plan.nodes == 1 && used < plan.gpus.count {
       environment.append("CUDA_VISIBLE_DEVICES=" + (0..<used).map(String.init).joined(separator: ","))
     }
@@ -65,9 +66,9 @@ public enum VLLMExporter {
 
     var lines = [
       "# vLLM plan for \(plan.model.name): tensor parallel \(layout.tensorParallel) x pipeline parallel "
-        + "\(layout.pipelineParallel) on \(plan.nodes > 1 ? "\(plan.nodes) nodes of " : "")"
+        + "\(layout.pipelineParallel)\(plan.dataParallel > 1 ? " x data parallel \(plan.dataParallel)" : "") on \(plan.nodes > 1 ? "\(plan.nodes) nodes of " : "")"
         + ServingRenderer.gpuSummary(plan.gpus),
-      "# KV cache \(TableRenderer.groupedDigits(layout.kvTokens)) tokens: \(ServingRenderer.concurrency(plan.concurrency)) "
+      "# KV cache \(TableRenderer.groupedDigits(layout.kvTokens)) tokens\(plan.dataParallel > 1 ? " per replica" : ""): \(ServingRenderer.concurrency(plan.concurrency)) "
         + "sequences of \(s.maxModelLen) tokens at once; "
         + "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token at batch 1",
     ]

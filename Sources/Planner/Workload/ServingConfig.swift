@@ -43,6 +43,12 @@ public struct ServingConfig: Sendable, Hashable, Codable {
   /// Nodes, each with the GPUs of `--gpus`: tensor parallelism stays inside a node, pipeline
   /// stages span nodes over the network.
   public var nodes = 1
+  /// GPUs a tensor-parallel group may span: the GPUs of one server (`--gpus-per-node`, 8 by
+  /// default: an HGX/DGX board). `--gpus 64xH100` is eight such servers' worth, never TP 16.
+  public var gpusPerNode = 8
+  /// `--data-parallel-size`: engines serving copies of the model side by side; `nil` lets the
+  /// planner choose (replicas where they serve more tokens per second than one wider engine).
+  public var dataParallel: Int?
   /// The vision tower's attention in the profiling run; `nil` is the version's
   /// (``resolvedEncoderAttention``).
   public var encoderAttention: Workload.Attention?

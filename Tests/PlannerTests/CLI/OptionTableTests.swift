@@ -18,7 +18,7 @@ import Testing
     "--max-model-len": "4096", "--max-num-seqs": "32", "--max-num-batched-tokens": "8192",
     "--gpu-memory-utilization": "0.95", "--tensor-parallel": "2", "--pipeline-parallel": "2", "--nodes": "2",
     "--vllm-version": "0.6", "--kv-cache-memory-bytes": "1000000000", "--limit-mm-per-prompt": "2",
-    "--from-log": "llama.log",
+    "--from-log": "llama.log", "--data-parallel-size": "2", "--gpus-per-node": "4",
   ]
 
   /// Every spelling of every option, with its option.

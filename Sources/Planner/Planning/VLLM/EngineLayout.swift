@@ -24,6 +24,9 @@ public struct EngineLayout: Sendable, Equatable {
   public internal(set) var recommendations: [ServingRecommendation]
   /// Encoding the workload's images through the vision tower (nil without one).
   public internal(set) var imageSeconds: Double?
+  /// Engines side by side (`--data-parallel-size`), each with ``layout`` on its own GPUs: the
+  /// first replica holds devices `0 ..< tp × pp`, the next the following ones.
+  public internal(set) var dataParallel = 1
 
   /// Whether vLLM starts with these settings.
   public var starts: Bool { refusals.isEmpty && layout.starts }
