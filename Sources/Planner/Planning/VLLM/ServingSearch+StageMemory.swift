@@ -1,0 +1,170 @@
+/// The KV blocks one stage of a vLLM layout keeps over any range of decoder layers, in O(1) a range.
+extension ServingSearch {
+  /// The KV blocks of stage `s` over decoder layers `a..<b`, as ``VLLMMemory/rank(gpu:tp:contents:)``
+  /// counts them for the stage's contents (`contents(s, a..<b)`), without summing the range: prefix
+  /// sums of the layers' weights and KV bytes, a sparse table of their widest transients, and the
+  /// activation peak computed once for each transient width a stage can have.
+  ///
+  /// Where a sum of the model's sizes would saturate (hostile sizes), or the decoder layers differ
+  /// in what they run, each range is summed layer by layer and counted by `rank`, as before.
+  ///
+  /// - Complexity: O(*n* log *n* + *s* · *w*) to build for *n* decoder layers, *s* stages and *w*
+  ///   distinct transient widths; O(1) a range.
+  struct StageMemory {
+    let memory: VLLMMemory
+    let tp: Int
+    let stages: Int
+    let cards: [GPU]
+    let leading: VLLMMemory.Contents
+    let trailing: VLLMMemory.Contents
+    let decoders: [VLLMMemory.Contents]
+    /// Whether the prefix sums and cached peaks are exact (else every range is summed).
+    let isExact: Bool
+    /// Whether a stage's blocks only shrink as its range grows: every decoder layer holds KV cache.
+    let isMonotone: Bool
+    /// Weights and KV bytes per token of decoder layers `0..<i` at `[i]`.
+    let weightPrefix: [Int64]
+    let kvPrefix: [Int64]
+    /// The distinct widest transients of the decoder layers, ascending; each layer's index into them,
+    /// and the largest index over `i..<i + 2^k` at `[k × n + i]` (a sparse table).
+    let widths: [Int64]
+    let widthTable: [Int]
+    /// Per stage: its budget, and its activation peak for each of `widths` at `[s × widths + w]`.
+    let budgets: [ByteCount]
+    let peaks: [ByteCount]
+
+    init(
+      memory: VLLMMemory, tp: Int, cards: [GPU], leading: VLLMMemory.Contents, trailing: VLLMMemory.Contents,
+      decoders: [VLLMMemory.Contents]
+    ) {
+      self.memory = memory
+      self.tp = tp
+      self.stages = cards.count
+      self.cards = cards
+      self.leading = leading
+      self.trailing = trailing
+      self.decoders = decoders
+      var exact = true
+      var weights: [Int64] = [0]
+      var kv: [Int64] = [0]
+      weights.reserveCapacity(decoders.count + 1)
+      kv.reserveCapacity(decoders.count + 1)
+      for layer in decoders {
+        let (w, wOverflow) = weights.last!.addingReportingOverflow(layer.weights)
+        let (k, kOverflow) = kv.last!.addingReportingOverflow(layer.kvBytesPerToken)
+        if wOverflow || kOverflow || layer.weights < 0 || layer.kvBytesPerToken < 0
+          || layer.widestTransient < 0
+        {
+          exact = false
+        }
+        weights.append(w)
+        kv.append(k)
+      }
+      // The whole model on one stage must not saturate either: then no range's sum does.
+      for part in [leading, trailing] {
+        if part.weights < 0 || part.kvBytesPerToken < 0 || part.widestTransient < 0 { exact = false }
+      }
+      if exact {
+        let w = weights.last!.addingReportingOverflow(leading.weights)
+        let k = kv.last!.addingReportingOverflow(leading.kvBytesPerToken)
+        if w.overflow || k.overflow || w.partialValue.addingReportingOverflow(trailing.weights).overflow
+          || k.partialValue.addingReportingOverflow(trailing.kvBytesPerToken).overflow
+        {
+          exact = false
+        }
+      }
+      // Every decoder layer must run the same things (text, no head, no vision tower), so that a
+      // stage's flags do not depend on its range.
+      if let first = decoders.first {
+        for layer in decoders
+        where layer.runsText != first.runsText || layer.hasHead != first.hasHead
+          || layer.runsEncoder != first.runsEncoder
+        {
+          exact = false
+        }
+      }
+      self.weightPrefix = weights
+      self.kvPrefix = kv
+      self.isMonotone = decoders.allSatisfy { $0.kvBytesPerToken > 0 }
+      let widths = Array(Set(decoders.map(\.widestTransient))).sorted()
+      self.widths = widths
+      let index = Dictionary(uniqueKeysWithValues: widths.enumerated().map { ($0.element, $0.offset) })
+      let n = decoders.count
+      var table = decoders.map { index[$0.widestTransient]! }
+      var span = 1
+      while widths.count > 1 && 2 * span <= n {
+        let previous = table.count - n
+        table += (0..<n).map { $0 + span < n ? max(table[previous + $0], table[previous + $0 + span]) : 0 }
+        span *= 2
+      }
+      self.widthTable = table
+      var budgets: [ByteCount] = []
+      var peaks: [ByteCount] = []
+      for s in 0..<cards.count {
+        budgets.append(memory.rank(gpu: cards[s], tp: tp, contents: VLLMMemory.Contents()).budget)
+        // The stage's flags with any range of decoder layers; its widest transient without them.
+        var fixed = VLLMMemory.Contents()
+        if s == 0 { fixed = fixed + leading }
+        if s == cards.count - 1 { fixed = fixed + trailing }
+        if let first = decoders.first {
+          var flags = first
+          flags.widestTransient = 0
+          fixed = fixed + flags
+        }
+        peaks.append(
+          contentsOf: widths.map { width in
+            var contents = fixed
+            contents.widestTransient = max(fixed.widestTransient, width)
+            return memory.activationPeak(contents, tp: tp).peak
+          })
+      }
+      self.budgets = budgets
+      self.peaks = peaks
+      self.isExact = exact && !decoders.isEmpty
+    }
+
+    /// What one GPU of stage `s` holds over decoder layers `range`: the stage's fixed layers and the
+    /// range's, added in chain order.
+    func contents(_ s: Int, _ range: Range<Int>) -> VLLMMemory.Contents {
+      var sum = VLLMMemory.Contents()
+      if s == 0 { sum = sum + leading }
+      for i in range { sum = sum + decoders[i] }
+      if s == stages - 1 { sum = sum + trailing }
+      return sum
+    }
+
+    /// The KV blocks of stage `s` over `range` as the partition weighs them: the blocks where the
+    /// stage has memory for KV cache, else -1 minus the MiB it lacks (``ServingSearch/blocks(_:)``).
+    func blocks(_ s: Int, _ range: Range<Int>) -> Int64 {
+      guard isExact && !range.isEmpty else {
+        return ServingSearch.blocks(memory.rank(gpu: cards[s], tp: tp, contents: contents(s, range)))
+      }
+      var weights = weightPrefix[range.upperBound] - weightPrefix[range.lowerBound]
+      var kv = kvPrefix[range.upperBound] - kvPrefix[range.lowerBound]
+      if s == 0 { (weights, kv) = (weights + leading.weights, kv + leading.kvBytesPerToken) }
+      if s == stages - 1 { (weights, kv) = (weights + trailing.weights, kv + trailing.kvBytesPerToken) }
+      var width = 0
+      if widths.count > 1 {
+        let level = Int.bitWidth - 1 - range.count.leadingZeroBitCount
+        let row = level * decoders.count
+        width = max(widthTable[row + range.lowerBound], widthTable[row + range.upperBound - (1 << level)])
+      }
+      // The same subtractions, in the same order, as `rank`.
+      let available =
+        budgets[s] - ByteCount(weights) - peaks[s * widths.count + width] - VLLMMemory.nonTorchBytes
+      let blockBytes = Int64.saturatingProduct(kv, Int64(ServingConfig.blockSize))
+      return ServingSearch.blocks(available: available.value, blockBytes: blockBytes)
+    }
+  }
+
+  /// A stage's KV blocks as the partition weighs them: its blocks where it has memory for KV cache,
+  /// else -1 minus the MiB it lacks (without negating Int64.min), so that a stage short of memory
+  /// ranks below every stage that starts and the one that lacks less ranks higher.
+  static func blocks(_ rank: RankMemory) -> Int64 {
+    blocks(available: rank.kvAvailable.value, blockBytes: rank.blockBytes)
+  }
+
+  static func blocks(available: Int64, blockBytes: Int64) -> Int64 {
+    available > 0 && blockBytes > 0 ? available / blockBytes : -1 + available / (1 << 20)
+  }
+}
