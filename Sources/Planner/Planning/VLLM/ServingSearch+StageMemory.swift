@@ -133,6 +133,15 @@ extension ServingSearch {
       return sum
     }
 
+    /// The weight bytes one GPU of stage `s` holds with decoder layers `range`.
+    func weights(_ s: Int, _ range: Range<Int>) -> Int64 {
+      guard isExact && !range.isEmpty else { return contents(s, range).weights }
+      var weights = weightPrefix[range.upperBound] - weightPrefix[range.lowerBound]
+      if s == 0 { weights += leading.weights }
+      if s == stages - 1 { weights += trailing.weights }
+      return weights
+    }
+
     /// The KV blocks of stage `s` over `range` as the partition weighs them: the blocks where the
     /// stage has memory for KV cache, else -1 minus the MiB it lacks (``ServingSearch/blocks(_:)``).
     func blocks(_ s: Int, _ range: Range<Int>) -> Int64 {

@@ -44,8 +44,29 @@ struct ServingSearch {
     return nil
   }
 
-  /// The layouts, best first by the request's strategy, those that start before those that do not.
-  func layouts() throws(PlanningError) -> [ServingLayout] {
+  /// Whether some layout, partitioned some way, loads the weights on every stage. No engine setting
+  /// changes the weights, so where none does, no settings make vLLM start.
+  ///
+  /// - Complexity: O(*t* · *p* · *n*) for *t* tensor-parallel sizes, *p* stages and *n* decoder layers.
+  func someLayoutLoadsWeights() -> Bool {
+    guard let degrees = try? degrees() else { return true }
+    for (tp, pp) in degrees where tp * pp <= perNode * nodes && pp >= 1 && pp <= decoders.count {
+      guard let groups = groups(tp: tp, pp: pp) else { continue }
+      let stages = StageMemory(
+        memory: memory, tp: tp, cards: groups.map { gpu($0[0]) },
+        leading: memory.contents(of: leading, tp: tp),
+        trailing: memory.contents(of: trailing, tp: tp),
+        decoders: decoders.map { memory.contents(of: [$0], tp: tp) })
+      let loads = StagePartition.covers(items: decoders.count, stages: pp) { s, a, b in
+        ByteCount(stages.weights(s, a..<b)) + VLLMMemory.nonTorchBytes <= stages.cards[s].usableMemory
+      }
+      if loads { return true }
+    }
+    return false
+  }
+
+  /// The tensor x pipeline sizes to plan: the request's, or every tensor-parallel size allowed.
+  func degrees() throws(PlanningError) -> [(tp: Int, pp: Int)] {
     let total = perNode * nodes
     var degrees: [(tp: Int, pp: Int)] = []
     if let tp = request.serving.tensorParallel {
@@ -64,6 +85,13 @@ struct ServingSearch {
     } else {
       degrees = (1...perNode).filter { tensorParallelProblem($0) == nil }.map { ($0, total / $0) }
     }
+    return degrees
+  }
+
+  /// The layouts, best first by the request's strategy, those that start before those that do not.
+  func layouts() throws(PlanningError) -> [ServingLayout] {
+    let total = perNode * nodes
+    let degrees = try degrees()
     var layouts: [ServingLayout] = []
     var reasons: [String] = []
     for (tp, pp) in degrees {
