@@ -165,7 +165,7 @@ enum Accelerate {
   ///   - lowZero: `balanced_low_0`: spread over GPUs 1..n-1 and give GPU 0 only the remainder.
   static func balancedMemory(
     root: Module, tied: [[String]], sizes: ModuleSizes, maxMemory: MaxMemory, noSplit: [String],
-    userSet: Bool, lowZero: Bool
+    userSet: Bool, lowZero: Bool, order: [String]? = nil
   ) -> MaxMemory {
     var memory = maxMemory
     let gpus = memory.entries.filter { $0.device.isGPU && $0.bytes.value > 0 }.map(\.device)
@@ -184,7 +184,7 @@ enum Accelerate {
     // The first module (in size-dict order) of each no-split class; the largest of those.
     var firstOfClass: [String: Int64] = [:]
     let classes = Set(noSplit)
-    let allNames = sizeKeysInOrder(of: root, tied: tied)
+    let allNames = order ?? sizeKeysInOrder(of: root, tied: tied)
     if !classes.isEmpty {
       for name in allNames where !name.isEmpty {
         let className = root.descendant(at: name)?.className ?? "Parameter"
@@ -196,17 +196,20 @@ enum Accelerate {
     }
     let noSplitBuffer = firstOfClass.values.max() ?? 0
 
-    // Leaves twice: the first pass removes the tensors, the second finds the final modules.
-    func leaves(_ names: [String]) -> [String] {
+    // Leaves twice: the first pass removes the tensors, the second finds the final modules. Each
+    // name's parent (up to its last dot) is found once for both passes.
+    let parents = allNames.map { name in name.lastIndex(of: ".").map { String(name[..<$0]) } }
+    func leaves(_ keep: [Bool]) -> [Bool] {
       var childCount: [String: Int] = [:]
-      for name in names where name.contains(".") {
-        let parent = String(name[..<name.lastIndex(of: ".")!])
-        childCount[parent, default: 0] += 1
+      for (index, parent) in parents.enumerated() where keep[index] {
+        if let parent { childCount[parent, default: 0] += 1 }
       }
-      return names.filter { !$0.isEmpty && childCount[$0, default: 0] == 0 }
+      return allNames.indices.map {
+        keep[$0] && !allNames[$0].isEmpty && childCount[allNames[$0], default: 0] == 0
+      }
     }
-    let tensorLeaves = Set(leaves(allNames))
-    let finals = leaves(allNames.filter { !tensorLeaves.contains($0) })
+    let tensorLeaves = Set(zip(allNames, leaves(allNames.map { _ in true })).filter(\.1).map(\.0))
+    let finals = zip(allNames, leaves(allNames.map { !tensorLeaves.contains($0) })).filter(\.1).map(\.0)
     let finalSum = finals.reduce(Int64(0)) { $0 + (sizes[$1] ?? 0) }
     let meanLeaves = Int64(Double(finalSum) / Double(max(finals.count, 1)))
     let buffer = Int64(1.25 * Double(max(noSplitBuffer, meanLeaves)))

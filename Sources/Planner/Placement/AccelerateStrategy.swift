@@ -9,7 +9,7 @@ struct AccelerateStrategy {
     let model = problem.model
     let weight = problem.memory.weightDType
     let compute = problem.memory.computeDType
-    let sizes = Accelerate.moduleSizes(of: model.root, tied: model.tiedParameters) { tensor in
+    let (sizes, order) = Accelerate.moduleSizesInOrder(of: model.root, tied: model.tiedParameters) { tensor in
       weight.isQuantized
         ? tensor.bytes(weight: weight, compute: compute) : Accelerate.acceleratorBytes(tensor, dtype: weight)
     }
@@ -18,7 +18,7 @@ struct AccelerateStrategy {
       budgets = Accelerate.balancedMemory(
         root: model.root, tied: model.tiedParameters, sizes: sizes, maxMemory: budgets,
         noSplit: model.noSplitModuleClasses, userSet: problem.userMaxMemory != nil,
-        lowZero: strategy == .balancedLow0)
+        lowZero: strategy == .balancedLow0, order: order)
     }
     let map = Accelerate.inferAutoDeviceMap(
       root: model.root, tied: model.tiedParameters, sizes: sizes, maxMemory: budgets,
