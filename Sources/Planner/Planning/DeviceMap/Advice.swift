@@ -16,6 +16,8 @@ enum Advice {
     // accelerate's maps depend on the model, the dtypes and the budgets, not on the context or the
     // batch the probes change: each distinct one is placed once and judged under every workload.
     var accelerateMaps: [PlacementKey: Placement] = [:]
+    // Its module sizes depend on the dtypes alone: computed once per pair for every budget probed.
+    var moduleSizes: [[DType]: (sizes: Accelerate.ModuleSizes, order: [String])] = [:]
     func fits(_ changed: PlanRequest) -> DeviceMapLayout? {
       let plan: DeviceMapLayout
       if changed.strategy.isAccelerateParity {
@@ -24,8 +26,16 @@ enum Advice {
         let key = PlacementKey(
           strategy: changed.strategy, weight: dtypes.weight, compute: dtypes.compute,
           budgets: problem.accelerateMaxMemory, userSet: problem.userMaxMemory != nil)
-        let placement = accelerateMaps[key] ?? changed.strategy.place(problem)
-        accelerateMaps[key] = placement
+        let placement: Placement
+        if let known = accelerateMaps[key] {
+          placement = known
+        } else {
+          let pair = [dtypes.weight, dtypes.compute]
+          let sizes = moduleSizes[pair] ?? AccelerateStrategy.moduleSizes(problem)
+          moduleSizes[pair] = sizes
+          placement = AccelerateStrategy(strategy: changed.strategy).place(problem, sizes: sizes)
+          accelerateMaps[key] = placement
+        }
         plan = DeviceMapLayout(
           problem: problem, placement: placement, strategy: changed.strategy, dtypeNotes: dtypes.notes)
       } else {
