@@ -4,7 +4,7 @@ import Planner
 enum CatalogListing {
   static func gpus(_ gpus: [GPU]) -> String {
     var lines = [
-      "name            arch                cc    memory      usable      bandwidth   fp16 TFLOPS  bf16  fp8  aliases"
+      "name            arch                cc      memory      usable      bandwidth   fp16 TFLOPS  bf16  fp8  aliases"
     ]
     for gpu in gpus {
       let bandwidth = "\(Int64(gpu.bandwidthBytesPerSecond / 1e9)) GB/s"
@@ -13,7 +13,7 @@ enum CatalogListing {
         + String(Int64(gpu.fp16FLOPS / 1e12 * 10 + 0.5) % 10)
       lines.append(
         [
-          pad(gpu.name, 15), pad(gpu.architecture, 19), pad(gpu.computeCapabilityString, 5),
+          pad(gpu.name, 15), pad(gpu.architecture, 19), pad(gpu.computeCapabilityString, 7),
           pad(gpu.memory.formatted(), 11), pad(gpu.usableMemory.formatted(), 11), pad(bandwidth, 11),
           pad(tflops, 12), pad(gpu.supportsBF16 ? "yes" : "no", 5), pad(gpu.supportsFP8 ? "yes" : "no", 4),
           gpu.aliases.joined(separator: ", "),
@@ -85,7 +85,7 @@ enum CatalogListing {
   }
 
   /// One model in `planner models --format json`; `estimates` lists what the entry assumes (empty
-  /// where every size is published).
+  /// where every size is published), `source` where its numbers come from.
   struct ModelEntry: Encodable {
     var name: String
     var aliases: [String]
@@ -97,6 +97,7 @@ enum CatalogListing {
     var maxPositionEmbeddings: Int64?
     var vision: Bool
     var estimates: [String]
+    var source: String
 
     init(_ entry: ModelCatalog.Entry) {
       let model = entry.build()
@@ -110,6 +111,7 @@ enum CatalogListing {
       maxPositionEmbeddings = model.serving.maxPositions
       vision = model.vision != nil
       estimates = model.estimates
+      source = entry.source
     }
   }
 

@@ -2,43 +2,25 @@ import Foundation
 import Planner
 
 enum Command {
-  /// A GGUF file (its header, every shard of a split file, and `mmproj`: ``GGUFImporter``), a
-  /// local Hugging Face directory (config.json and safetensors headers), or a catalog name. A bad
-  /// file or directory is exit 1 with the file, field and reason; an unknown name is a usage error
-  /// with the closest names.
-  static func loadModel(_ name: String, mmproj: String? = nil) -> Result<ModelGraph, Outcome> {
-    let path = NSString(string: name).expandingTildeInPath
-    var isDirectory: ObjCBool = false
-    if GGUFImporter.isGGUF(path) {
-      do {
-        return .success(try GGUFImporter.load(path: path, mmproj: mmproj))
-      } catch {
-        return .failure(Outcome.failure(error.description))
-      }
-    }
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-      do {
-        return .success(try CheckpointImporter.load(directory: path))
-      } catch {
-        return .failure(Outcome.failure(error.description))
-      }
-    }
-    if let entry = ModelCatalog.entry(named: name) { return .success(entry.build()) }
-    if name.contains("/") && !name.hasPrefix("/") && !name.hasPrefix(".") && !name.hasPrefix("~")
-      && name.split(separator: "/").count == 2
-    {
-      let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
+  /// `--model`'s source (``ModelResolver``: a path, the Hugging Face cache, the catalog) and its
+  /// graph. A missing path or a bad file is exit 1 with the file, field and reason; an unknown
+  /// name is a usage error with what was tried and the closest names.
+  static func loadModel(_ name: String, mmproj: String? = nil) -> Result<(ModelSource, ModelGraph), Outcome> {
+    let source: ModelSource
+    do {
+      source = try ModelResolver().resolve(name)
+    } catch {
       return .failure(
-        Outcome.failure(
-          "unknown model '\(EchoedValue(name))': not a local directory nor a catalog name (the planner downloads nothing; "
-            + "pass the directory of a downloaded snapshot); closest known: \(hint)",
-          code: Outcome.usageExitCode))
+        Outcome.failure(error.description, code: error.isUsageError ? Outcome.usageExitCode : 1))
     }
-    let hint = ModelCatalog.closestNames(to: name).joined(separator: ", ")
-    return .failure(
-      Outcome.failure(
-        "unknown model '\(EchoedValue(name))'; closest known: \(hint) (planner models lists them all, or pass a model directory)",
-        code: Outcome.usageExitCode))
+    if mmproj != nil && !source.isGGUF {
+      return .failure(Outcome.failure("--mmproj needs a GGUF file as --model", code: Outcome.usageExitCode))
+    }
+    do {
+      return .success((source, try source.load(mmproj: mmproj)))
+    } catch {
+      return .failure(Outcome.failure(error.description))
+    }
   }
 
   static let version = "planner 0.1.0"
@@ -72,6 +54,7 @@ enum Command {
     case .listModels:
       return Outcome(stdout: options.format == .json ? CatalogListing.modelsJSON() : CatalogListing.models())
     case .benchmark: return Outcome(stdout: Benchmark.run(importing: options.model))
+    case .calibrate: return Calibrate.run(options)
     case .plan: return plan(options)
     }
   }
@@ -120,7 +103,18 @@ enum Command {
     return .success((base, profile))
   }
 
+  /// Plans, then adds what `--gpus local` found worth saying (unknown cards, memory in use) as one
+  /// note line on stderr where the plan succeeded.
   static func plan(_ options: Options) -> Outcome {
+    var notes: [String] = []
+    var outcome = plan(options, notes: &notes)
+    if outcome.exitCode == 0 && outcome.stderr.isEmpty && !notes.isEmpty {
+      outcome.stderr = "planner: note: " + notes.joined(separator: "; ") + "\n"
+    }
+    return outcome
+  }
+
+  static func plan(_ options: Options, notes: inout [String]) -> Outcome {
     let custom: [GPU]
     switch customGPUs(options) {
     case .success(let gpus): custom = gpus
@@ -132,23 +126,29 @@ enum Command {
     case .success(let chosen): (kind, profile) = chosen
     case .failure(let outcome): return outcome
     }
-    let gpus: [GPU]
-    do {
-      // Custom GPUs come first so that a spec can shadow a catalog name.
-      gpus = try GPUList.parse(options.gpus!, catalog: custom + GPUCatalog.all)
-    } catch {
-      return .failure(error.description, code: Outcome.usageExitCode)
-    }
-    if options.mmproj != nil && !GGUFImporter.isGGUF(options.model!) {
-      return .failure("--mmproj needs a GGUF file as --model", code: Outcome.usageExitCode)
+    var gpus: [GPU]
+    var local: LocalGPUs?
+    if options.gpus!.lowercased() == LocalMachine.keyword {
+      switch LocalMachine.gpus(catalog: custom + GPUCatalog.all, freeMemory: options.freeMemory) {
+      case .success(let found): (local, gpus, notes) = (found, found.gpus, found.notes)
+      case .failure(let outcome): return outcome
+      }
+    } else {
+      do {
+        // Custom GPUs come first so that a spec can shadow a catalog name.
+        gpus = try GPUList.parse(options.gpus!, catalog: custom + GPUCatalog.all)
+      } catch {
+        return .failure(error.description, code: Outcome.usageExitCode)
+      }
     }
     let model: ModelGraph
+    let source: ModelSource
     switch loadModel(options.model!, mmproj: options.mmproj) {
-    case .success(let loaded): model = loaded
+    case .success(let loaded): (source, model) = loaded
     case .failure(let outcome): return outcome
     }
     // A GGUF file is llama.cpp's: it plans for llama.cpp unless --runtime or --profile says otherwise.
-    if GGUFImporter.isGGUF(options.model!) && !options.runtimeGiven && profile == nil { kind = .llamaCpp }
+    if source.isGGUF && !options.runtimeGiven && profile == nil { kind = .llamaCpp }
     if let caps = options.maxMemory {
       for case .gpu(let index) in caps.devices where index >= gpus.count {
         return .failure(
@@ -156,11 +156,15 @@ enum Command {
           code: Outcome.usageExitCode)
       }
     }
-    var topology: Topology?
+    var topology = local?.topology
     if let link = options.link {
       do {
         let overrides = try Topology.overrides(parsing: link, gpuCount: gpus.count)
-        topology = Topology(gpus: gpus, all: overrides.all, pairs: overrides.pairs)
+        // --link overrides what nvidia-smi topo -m said, pair by pair.
+        let measured = local?.topology.pairs ?? [:]
+        topology = Topology(
+          gpus: gpus, all: overrides.all,
+          pairs: overrides.all == nil ? measured.merging(overrides.pairs) { $1 } : overrides.pairs)
       } catch {
         return .failure(
           "bad --link '\(EchoedValue(link))': \(error.description)", code: Outcome.usageExitCode)

@@ -1,3 +1,4 @@
+import Foundation
 import Planner
 
 /// One command-line option: every spelling the parser accepts, what `--help` says of it, and what
@@ -99,7 +100,10 @@ struct OptionSpec: Sendable {
     // Required
     OptionSpec(
       name: "--gpus", placeholder: "LIST", kind: .valued, group: .required,
-      help: ["GPUs in device index order: 2xP4,1xT4 or 4090,3090"]
+      help: [
+        "GPUs in device index order: 2xP4,1xT4, 4090,3090, \"2 x P4\", P4x2;",
+        "local: this machine's GPUs (nvidia-smi)",
+      ]
     ) { options, value, _ in options.gpus = value },
     OptionSpec(
       name: "--model", aliases: ["-m"], placeholder: "NAME|DIR", kind: .valued, group: .required,
@@ -157,6 +161,13 @@ struct OptionSpec: Sendable {
       ]
     ) { options, value, _ in options.profile = value },
     OptionSpec(
+      name: "--from-log", placeholder: "FILE", kind: .valued, group: .general,
+      help: [
+        "planner calibrate: a llama.cpp log (its eval time lines) to fit",
+        "a --profile file to (printed on stdout; see Docs/Calibration.md)",
+      ]
+    ) { options, value, _ in options.fromLog = value },
+    OptionSpec(
       name: "--link", placeholder: "KIND", kind: .valued, group: .general,
       help: [
         "links between GPUs: nvlink, pcie, host, network for all pairs,",
@@ -180,9 +191,9 @@ struct OptionSpec: Sendable {
     },
     OptionSpec(
       name: "--context", placeholder: "N", kind: .valued, group: .general,
-      help: ["tokens per sequence, prompt and output (default 4096)"]
+      help: ["tokens per sequence, prompt and output (default 4096);", "32k or 32K is 32 x 1024 = 32768"]
     ) { options, value, spelling throws(UsageError) in
-      options.workload.contextTokens = try Options.integer(
+      options.workload.contextTokens = try Options.tokens(
         value, for: spelling, in: 1...Options.maximumContext)
     },
     OptionSpec(
@@ -203,6 +214,48 @@ struct OptionSpec: Sendable {
     ) { options, value, spelling throws(UsageError) in
       options.workload.slicesPerImage = try Options.integer(value, for: spelling, in: 1...64)
     },
+    OptionSpec(
+      name: "--video-seconds", placeholder: "S", kind: .valued, group: .general,
+      help: ["seconds of video per request (Qwen2.5-Omni, MiniCPM-V/o 2.6; Docs/Video.md)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.videoSeconds = try Options.seconds(value, for: spelling, in: 0.1...86_400)
+    },
+    OptionSpec(
+      name: "--fps", placeholder: "F", kind: .valued, group: .general,
+      help: ["video frames sampled per second (default: the model's, 2 for Qwen2.5-Omni)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.videoFPS = try Options.seconds(value, for: spelling, in: 0.01...120)
+    },
+    OptionSpec(
+      name: "--video-resolution", placeholder: "WxH", kind: .valued, group: .general,
+      help: ["video frame size before the processor's resize (default: its largest frame)"]
+    ) { options, value, spelling throws(UsageError) in
+      let sides = value.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+      guard sides.count == 2, let w = Int(sides[0]), let h = Int(sides[1]), (1...32_768).contains(w),
+        (1...32_768).contains(h)
+      else {
+        throw UsageError(
+          description:
+            "bad value '\(EchoedValue(value))' for \(spelling): use WIDTHxHEIGHT in pixels, such as 1280x720")
+      }
+      options.workload.videoResolution = .init(width: w, height: h)
+    },
+    OptionSpec(
+      name: "--videos", placeholder: "N", kind: .valued, group: .general,
+      help: ["videos per request (default 1 with --video-seconds)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.videos = try Options.integer(value, for: spelling, in: 0...Options.maximumImages)
+    },
+    OptionSpec(
+      name: "--audio-seconds", placeholder: "S", kind: .valued, group: .general,
+      help: ["seconds of audio input per request (Qwen2.5-Omni, MiniCPM-o 2.6)"]
+    ) { options, value, spelling throws(UsageError) in
+      options.workload.audioSeconds = try Options.seconds(value, for: spelling, in: 0.1...86_400)
+    },
+    OptionSpec(
+      name: "--audio-output", kind: .flag, group: .general,
+      help: ["speech output: load and run the talker and vocoder (off by default)"]
+    ) { options, _, _ in options.workload.audioOutput = true },
     OptionSpec(
       name: "--attention", placeholder: "KIND", kind: .valued, group: .general,
       help: ["eager, sdpa (default), flash"],
@@ -240,6 +293,10 @@ struct OptionSpec: Sendable {
       }
     },
     OptionSpec(
+      name: "--free-memory", kind: .flag, group: .general,
+      help: ["with --gpus local: plan on the memory free now (total - used)"]
+    ) { options, _, _ in options.freeMemory = true },
+    OptionSpec(
       name: "--gpu-spec", placeholder: "FILE", kind: .repeatable, group: .general,
       help: ["add custom GPUs from a JSON file (see Docs/GPUSpecs.md)"]
     ) { options, value, _ in options.gpuSpecs.append(value) },
@@ -264,27 +321,44 @@ struct OptionSpec: Sendable {
 
     // vLLM: each needs --runtime vllm (the parser records the spellings given)
     OptionSpec(
-      name: "--max-model-len", placeholder: "N", kind: .valued, group: .vllm,
-      help: ["tokens per sequence (default: the model's max_position_embeddings)"]
+      name: "--vllm-version", placeholder: "V", kind: .valued, group: .vllm,
+      help: ["the vLLM modelled: 0.33 (V1, default) or 0.6 (V0; also 0.5)"]
     ) { options, value, spelling throws(UsageError) in
+      guard let version = VLLMVersion(parsing: value) else {
+        throw UsageError(
+          description:
+            "bad value '\(EchoedValue(value))' for \(spelling): use 0.33 (the V1 engine) or 0.6 (V0)")
+      }
+      options.serving.version = version
+    },
+    OptionSpec(
+      name: "--max-model-len", placeholder: "N", kind: .valued, group: .vllm,
+      help: ["tokens per sequence, or auto (V1: the longest that fits; default: the model's)"]
+    ) { options, value, spelling throws(UsageError) in
+      if value.lowercased() == "auto" {
+        options.serving.autoMaxModelLen = true
+        return
+      }
       options.serving.maxModelLen = try Options.integer(value, for: spelling, in: 1...Options.maximumContext)
     },
     OptionSpec(
       name: "--max-num-seqs", placeholder: "N", kind: .valued, group: .vllm,
-      help: ["sequences scheduled at once (default 256)"]
+      help: ["sequences scheduled at once (default: V1 1024 on 70 GiB GPUs, else 256)"]
     ) { options, value, spelling throws(UsageError) in
       options.serving.maxNumSeqs = try Options.integer(value, for: spelling, in: 1...Options.maximumBatch)
     },
     OptionSpec(
       name: "--max-num-batched-tokens", placeholder: "N", kind: .valued, group: .vllm,
-      help: ["tokens per forward pass (default max(max-model-len, 2048))"]
+      help: [
+        "tokens per forward pass (default: V1 2048/8192/16384 by GPU memory;", "V0 max(max-model-len, 2048))",
+      ]
     ) { options, value, spelling throws(UsageError) in
       options.serving.maxNumBatchedTokens = try Options.integer(
         value, for: spelling, in: 1...Options.maximumContext)
     },
     OptionSpec(
       name: "--gpu-memory-utilization", placeholder: "F", kind: .valued, group: .vllm,
-      help: ["fraction of each GPU's memory vLLM may use (default 0.9)"]
+      help: ["fraction of each GPU's memory vLLM may use (default: V1 0.92, V0 0.9)"]
     ) { options, value, spelling throws(UsageError) in
       guard let fraction = Double(value), fraction > 0, fraction <= 1 else {
         throw UsageError(
@@ -298,6 +372,35 @@ struct OptionSpec: Sendable {
       name: "--enforce-eager", kind: .flag, group: .vllm,
       help: ["no CUDA graphs"]
     ) { options, _, _ in options.serving.enforceEager = true },
+    OptionSpec(
+      name: "--kv-cache-memory-bytes", placeholder: "B", kind: .valued, group: .vllm,
+      help: ["V1: the KV cache per GPU in bytes, instead of what the profile leaves"]
+    ) { options, value, spelling throws(UsageError) in
+      options.serving.kvCacheMemoryBytes = Int64(
+        try Options.integer(value, for: spelling, in: 1...(1 << 50)))
+    },
+    OptionSpec(
+      name: "--limit-mm-per-prompt", placeholder: "N", kind: .valued, group: .vllm,
+      help: ["V1: images per prompt in the profile run: N or vLLM's '{\"image\": N}' (default 1)"]
+    ) { options, value, spelling throws(UsageError) in
+      var text = value
+      if value.hasPrefix("{") {
+        // vLLM's JSON form, image only: {"image": N}.
+        let parts = value.dropFirst().dropLast().split(separator: ":", omittingEmptySubsequences: false)
+        guard value.hasSuffix("}"), parts.count == 2,
+          parts[0].trimmingCharacters(in: .whitespaces) == "\"image\""
+        else {
+          throw UsageError(
+            description: "bad value '\(EchoedValue(value))' for \(spelling): use N or '{\"image\": N}'")
+        }
+        text = parts[1].trimmingCharacters(in: .whitespaces)
+      }
+      options.serving.limitMMPerPrompt = try Options.integer(text, for: spelling, in: 0...1024)
+    },
+    OptionSpec(
+      name: "--skip-mm-profiling", kind: .flag, group: .vllm,
+      help: ["V1: no multimodal step in the profile run"]
+    ) { options, _, _ in options.serving.skipMMProfiling = true },
     OptionSpec(
       name: "--tensor-parallel", aliases: ["--tensor-parallel-size", "-tp"], placeholder: "N", kind: .valued,
       group: .vllm,

@@ -7,6 +7,7 @@ struct Options: Equatable {
     case listGPUs
     case listModels
     case benchmark
+    case calibrate
     case help
     case version
 
@@ -17,6 +18,7 @@ struct Options: Equatable {
       case .plan, .help, .version: Format.allCases
       case .listGPUs, .listModels: [.table, .json]
       case .benchmark: [.table]
+      case .calibrate: [.json]
       }
     }
 
@@ -27,6 +29,7 @@ struct Options: Equatable {
       case .listGPUs: "gpus"
       case .listModels: "models"
       case .benchmark: "benchmark"
+      case .calibrate: "calibrate"
       case .help: "help"
       case .version: "--version"
       }
@@ -59,6 +62,8 @@ struct Options: Equatable {
   var runtimeGiven = false
   /// `--profile FILE`: the runtime's values measured on the user's host (read when planning).
   var profile: String?
+  /// `planner calibrate --from-log FILE`: the runtime's log to fit a profile to.
+  var fromLog: String?
   /// vLLM's engine settings, and the serving options given (which need `--runtime vllm`).
   var serving = ServingConfig()
   var servingOptions: [String] = []
@@ -66,6 +71,8 @@ struct Options: Equatable {
   /// `--link`, parsed once the GPU count is known.
   var link: String?
   var compare = false
+  /// `--free-memory`: with `--gpus local`, plan on the memory free now.
+  var freeMemory = false
 
   static let maximumContext = 10_000_000
   static let maximumBatch = 65_536
@@ -82,12 +89,17 @@ struct Options: Equatable {
         case "gpus": command = .listGPUs
         case "models": command = .listModels
         case "benchmark": command = .benchmark
+        case "calibrate":
+          command = .calibrate
+          format = .json
+          runtime = .llamaCpp
         case "plan": command = .plan
         case "help": command = .help
         default:
           throw UsageError(
             description:
-              "unknown command '\(EchoedValue(argument))' (commands: plan, gpus, models; see planner --help)")
+              "unknown command '\(EchoedValue(argument))' (commands: plan, gpus, models, calibrate; see planner --help)"
+          )
         }
         continue
       }
@@ -159,12 +171,58 @@ struct Options: Equatable {
     } else if let option = servingOptions.first {
       throw UsageError(description: "\(option) is a vLLM setting: add --runtime vllm (or --format vllm)")
     }
-    if command == .plan {
+    if freeMemory && gpus?.lowercased() != "local" {
+      throw UsageError(
+        description: "--free-memory reads the memory in use from nvidia-smi: use it with --gpus local")
+    }
+    if command == .calibrate {
+      guard fromLog != nil else {
+        throw UsageError(
+          description: "planner calibrate needs --from-log FILE (a llama.cpp log with its eval time lines)")
+      }
+      if runtimeGiven && runtime != .llamaCpp {
+        throw UsageError(
+          description: "planner calibrate reads llama.cpp logs: leave out --runtime \(runtime.rawValue)")
+      }
+    }
+    if command == .plan || command == .calibrate {
       guard gpus != nil else { throw UsageError(description: "missing --gpus (for example --gpus 2xP4)") }
       guard model != nil else {
         throw UsageError(description: "missing --model (for example --model minicpm-v-2.6)")
       }
     }
+  }
+
+  /// A token count: a whole number, or one followed by `k`/`K` for 1024 tokens (`32k` is 32768,
+  /// as model cards write context lengths).
+  static func tokens(_ text: String, for option: String, in range: ClosedRange<Int>) throws(UsageError) -> Int
+  {
+    guard let last = text.last, last == "k" || last == "K" else {
+      return try integer(text, for: option, in: range)
+    }
+    let digits = text.dropLast()
+    guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+      let thousands = Int(digits),
+      thousands <= range.upperBound / 1024, range.contains(thousands * 1024)
+    else {
+      throw UsageError(
+        description:
+          "bad value '\(EchoedValue(text))' for \(option): use a whole number from \(range.lowerBound) to "
+          + "\(range.upperBound), or thousands of 1024 tokens such as 32k")
+    }
+    return thousands * 1024
+  }
+
+  static func seconds(_ text: String, for option: String, in range: ClosedRange<Double>) throws(UsageError)
+    -> Double
+  {
+    guard let value = Double(text), value.isFinite, range.contains(value) else {
+      throw UsageError(
+        description:
+          "bad value '\(EchoedValue(text))' for \(option): use a number from \(MediaTokens.number(range.lowerBound)) to \(MediaTokens.number(range.upperBound))"
+      )
+    }
+    return value
   }
 
   static func integer(_ text: String, for option: String, in range: ClosedRange<Int>) throws(UsageError)

@@ -12,7 +12,9 @@ import Testing
     let gpus = try GPUList.parse("2xP4")
     let plan = try Planner.plan(PlanRequest(model: model, gpus: gpus))
     print(plan.fits, plan.weightDType, plan.speed.decodeSecondsPerToken)
-    let vllm = try Planner.plan(PlanRequest(model: model, gpus: try GPUList.parse("A6000"), runtime: .vllm()))
+    let a6000 = try GPUList.parse("A6000")
+    let v0 = ServingConfig(version: .v0)  // vLLM 0.6; the default is 0.33 (V1)
+    let vllm = try Planner.plan(PlanRequest(model: model, gpus: a6000, runtime: .vllm(v0)))
     print(vllm.fits, vllm.verdict, vllm.remedies.first?.summary ?? "")
     // README example ends
     #expect(plan.fits && plan.weightDType == .int8)

@@ -12,7 +12,7 @@ public struct CostModel: Sendable, Hashable {
 
   var runtime: RuntimeProfile { memory.runtime }
   var batch: Double { Double(memory.workload.batch) }
-  var context: Double { Double(memory.workload.contextTokens) }
+  var context: Double { Double(memory.context) }
   var activationBytes: Double { Double(memory.computeDType.bits / 8) }
 
   func timing(flops: Double, bytes: Double, host: Double, on gpu: GPU, encoder: Bool = false) -> Timing {
@@ -55,9 +55,38 @@ public struct CostModel: Sendable, Hashable {
     case .vision:
       let (count, length) = memory.visionSequences
       return (Double(count), Double(length))
-    case .audio: return (batch, Double(MemoryModel.audioTokensPerWindow))
+    case .audio:
+      if memory.media.audioTokens > 0, let input = memory.media.input {
+        // The request's audio: the encoder's frames (before pooling), in attention chunks.
+        let frames = memory.media.audioSeconds * Double(input.audioEncoderTokensPerSecond)
+        let chunk = Double(max(input.audioAttentionChunk, 1))
+        return (batch * max(frames / chunk, 1), min(chunk, frames))
+      }
+      return (batch, Double(MemoryModel.audioTokensPerWindow))
     case .text, .speech: return (0, 0)
     }
+  }
+
+  /// Host time of a Qwen2-VL-style vision tower over a video outside flash attention: transformers
+  /// runs one attention call per window (64 patches) in each window layer and per 2-frame group in
+  /// each full-attention layer. Per call, from Qwen2.5-Omni-7B's tower on an H200 (transformers
+  /// 5.17, fixtures/measurements/omni-video-h200.json): sdpa 3.82 s at 60 s (fastest of 3) and
+  /// 1.17 s at 15 s over 80,880 and 20,220 calls: 44 µs a call; eager 10.1 s at 60 s: 115 µs.
+  static let videoSecondsPerAttentionCall = (sdpa: 44e-6, eager: 115e-6)
+
+  func videoChunkSeconds(_ layer: Layer) -> Double {
+    guard layer.stream == .vision, layer.kind == .visionBlock, let video = memory.media.video,
+      let input = memory.media.input, input.frames == .qwenTemporalPatches,
+      memory.workload.attention != .flash
+    else { return 0 }
+    let groups = Double(memory.visionSequences.count)
+    let windows = (Double(video.patchesPerSequence) / Double(input.windowPatches)).rounded(.up)
+    let full = Double(input.fullAttentionLayers)
+    let calls = (Double(max(layer.encoderBlocks, 1)) - full) * windows * groups + full * groups
+    let perCall =
+      memory.workload.attention == .eager
+      ? Self.videoSecondsPerAttentionCall.eager : Self.videoSecondsPerAttentionCall.sdpa
+    return calls * perCall
   }
 
   /// One pass of a vision or audio layer over the request batch's images or audio window.
@@ -69,7 +98,7 @@ public struct CostModel: Sendable, Hashable {
       layer.kind == .visionBlock || layer.kind == .audioBlock ? Double(max(layer.encoderBlocks, 1)) : 0
     return timing(
       flops: flops, bytes: Double(memory.weights(of: layer).value),
-      host: blocks * runtime.hostSecondsPerEncoderLayer,
+      host: blocks * runtime.hostSecondsPerEncoderLayer + videoChunkSeconds(layer),
       on: gpu, encoder: true)
   }
 
@@ -81,7 +110,7 @@ public struct CostModel: Sendable, Hashable {
     switch layer.stream {
     case .text, .speech:
       let perToken = memory.model.hiddenSize * bytes * b
-      return phase == .prefill ? perToken * Int64(memory.workload.contextTokens) : perToken
+      return phase == .prefill ? perToken * memory.context : perToken
     case .vision, .audio:
       let (sequences, length) = encoderWork(layer)
       if layer.kind == .projector {

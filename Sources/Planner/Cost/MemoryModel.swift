@@ -12,6 +12,10 @@ public struct MemoryModel: Sendable, Hashable {
   public var weightDType: DType
   public var computeDType: DType
   public var runtime: RuntimeProfile
+  /// The workload's video and audio tokens for this model, and the context they make.
+  public let media: MediaTokens
+  /// The vision tower's width (Qwen2-VL-style towers: its patch embedding's output), for video.
+  let visionWidth: Int64
 
   public init(
     model: ModelGraph, workload: Workload, weightDType: DType, computeDType: DType, runtime: RuntimeProfile
@@ -21,12 +25,18 @@ public struct MemoryModel: Sendable, Hashable {
     self.weightDType = weightDType
     self.computeDType = computeDType
     self.runtime = runtime
+    media = MediaTokens(workload: workload, model: model)
+    visionWidth =
+      media.video == nil
+      ? 0
+      : model.tensors.first { $0.name.hasSuffix("visual.patch_embed.proj.weight") }?.tensor.shape.first ?? 0
   }
 
   var activationBytes: Int64 { Int64(computeDType.bits / 8) }
   var kvBytes: Int64 { Int64((workload.kvDType ?? computeDType).bits / 8) }
   var batch: Int64 { Int64(workload.batch) }
-  var context: Int64 { Int64(workload.contextTokens) }
+  /// The thinker's context: `--context`, raised where video and audio tokens need more.
+  var context: Int64 { media.context }
 
   /// Bytes per element of fp32 softmax copies and logits (transformers upcasts both).
   static let fp32Bytes: Int64 = 4
@@ -46,8 +56,25 @@ public struct MemoryModel: Sendable, Hashable {
   /// windows of 3000 frames and halves them (transformers `WhisperEncoder`, `max_source_positions`).
   static let audioTokensPerWindow: Int64 = 1500
 
+  /// Video activations of a Qwen2-VL-style vision block per patch and per element of the tower's
+  /// width, with sdpa or flash attention: the block's hidden states, q, k and v, and the fp32 copies
+  /// of q and k that `apply_rotary_pos_emb_vision` makes. Measured: 34.5 (15 s), 34.5 (30 s) and
+  /// 34.5 (60 s) on an H200, Qwen2.5-Omni-7B's tower (width 1280) at 2 fps, 896 × 672 frames, bf16,
+  /// transformers 5.17 (fixtures/measurements/omni-video-h200.json, Scripts/measure_omni_video.py);
+  /// in halves.
+  static let videoPatchHalfBytesPerWidth: Int64 = 69
+  /// What a Qwen2-VL-style block holds per patch beside eager attention's scores in a full-attention
+  /// layer, per element of width: input, normed input, q, k, v and the attention output, bf16
+  /// (6 × 2 bytes). The eager scores are one 2-frame group's `heads × patches²` at a time
+  /// (transformers loops over `cu_seqlens` chunks); 15 s eager measures 2.241 GB against
+  /// 2.217 GB predicted (same file).
+  static let videoEagerBytesPerWidth: Int64 = 12
+
   /// Sequences through the vision tower, and patches per sequence.
   var visionSequences: (count: Int64, length: Int64) {
+    if let video = media.video {
+      return (Int64.saturatingProduct(batch, media.videoCount, video.sequences), video.patchesPerSequence)
+    }
     guard let vision = model.vision else { return (0, 0) }
     let slices = Int64(
       workload.slicesPerImage.map { min(Int64($0), vision.maximumSlices) } ?? vision.maximumSlices)
@@ -55,13 +82,44 @@ public struct MemoryModel: Sendable, Hashable {
   }
 
   /// The weights of one layer.
+  ///
+  /// Speech-output layers (a talker, a vocoder) weigh nothing unless the workload asks for
+  /// speech: transformers' `disable_talker()` (Qwen2.5-Omni) and `init_tts=False` (MiniCPM-o)
+  /// leave them out.
   public func weights(of layer: Layer) -> ByteCount {
-    layer.weightBytes(weight: weightDType, compute: computeDType)
+    if layer.stream == .speech && !workload.speaks { return .zero }
+    return layer.weightBytes(weight: weightDType, compute: computeDType)
   }
 
-  /// The KV cache one layer keeps for the workload.
+  /// The KV cache one layer keeps for the workload (the talker's own cache with speech output).
   public func kvCache(of layer: Layer) -> ByteCount {
-    ByteCount(.saturatingProduct(layer.kvElementsPerToken, kvBytes, context, batch))
+    if layer.stream == .speech && workload.speaks && layer.kind == .speech && layer.flopsPerToken > 0,
+      let input = media.input
+    {
+      return ByteCount(.saturatingProduct(input.talkerKVBytesPerToken, context, batch))
+    }
+    return ByteCount(.saturatingProduct(layer.kvElementsPerToken, kvBytes, context, batch))
+  }
+
+  /// The talker's prefill over the thinker's context, and the thinker's hidden states kept for it.
+  func speechTransient(of layer: Layer) -> Int64 {
+    guard workload.speaks, layer.flopsPerToken > 0, let input = media.input else { return 0 }
+    let talker = Int64.saturatingProduct(input.talkerPrefillBytesPerToken, context, batch)
+    let kept = Int64.saturatingProduct(
+      input.keptHiddenStates, context, batch, model.hiddenSize, activationBytes)
+    return talker.saturatingAdd(kept)
+  }
+
+  /// A Qwen2-VL-style vision tower's peak over the workload's video.
+  func videoTransient(of layer: Layer, sequences: Int64, length: Int64) -> Int64 {
+    let patches = Int64.saturatingProduct(sequences, length)
+    let linear = Int64.saturatingProduct(patches, Self.videoPatchHalfBytesPerWidth, visionWidth) / 2
+    guard workload.attention == .eager, layer.attentionHeads > 0 else { return linear }
+    let scores = Int64.saturatingProduct(
+      layer.attentionHeads, length, length, activationBytes + Self.eagerScoreFP32Copies * Self.fp32Bytes)
+    return max(
+      linear,
+      Int64.saturatingProduct(patches, Self.videoEagerBytesPerWidth, visionWidth).saturatingAdd(scores))
   }
 
   /// The largest transient of one layer while it runs (prefill for text layers, one batch of
@@ -76,9 +134,31 @@ public struct MemoryModel: Sendable, Hashable {
       } else {
         (sequences, length) = (batch, context)
       }
-    case .vision: (sequences, length) = visionSequences
-    case .audio: (sequences, length) = (batch, Self.audioTokensPerWindow)
-    case .speech: (sequences, length) = (0, 0)
+    case .vision:
+      (sequences, length) = visionSequences
+      if media.video?.patchesPerSequence ?? 0 > 0, media.input?.frames == .qwenTemporalPatches,
+        visionWidth > 0,
+        layer.kind == .visionBlock
+      {
+        return ByteCount(videoTransient(of: layer, sequences: sequences, length: length))
+      }
+    case .audio:
+      if media.audioTokens > 0, let input = media.input, input.audioAttentionChunk > 0 {
+        // The whole audio through the encoder at once; attention within chunks.
+        let frames = Int64((media.audioSeconds * Double(input.audioEncoderTokensPerSecond)).rounded(.up))
+        var bytes = Int64.saturatingProduct(batch, frames, layer.transientElementsPerToken, activationBytes)
+        if workload.attention == .eager && layer.attentionHeads > 0 {
+          let chunk = min(input.audioAttentionChunk, frames)
+          bytes = max(
+            bytes,
+            .saturatingProduct(
+              layer.attentionHeads, chunk, chunk, activationBytes + Self.eagerScoreFP32Copies * Self.fp32Bytes
+            ))
+        }
+        return ByteCount(bytes)
+      }
+      (sequences, length) = (batch, Self.audioTokensPerWindow)
+    case .speech: return ByteCount(speechTransient(of: layer))
     }
     var bytes = Int64.saturatingProduct(sequences, length, layer.transientElementsPerToken, activationBytes)
     if workload.attention == .eager && layer.attentionHeads > 0 {
@@ -100,6 +180,13 @@ public struct MemoryModel: Sendable, Hashable {
     }
     if layer.kind == .head {
       bytes = bytes.saturatingAdd(.saturatingProduct(batch, model.vocabularySize, Self.fp32Bytes))
+      if media.input?.promptLogits == true && runtime.name == RuntimeProfile.transformers.name {
+        // Qwen2.5-Omni's thinker applies lm_head to every prompt position (no logits_to_keep in
+        // transformers 5.17): 46,106 × 152,064 bf16 logits are 14.0 GB of the 17.7 GB a 60 s
+        // video's prefill needs above the weights (fixtures/measurements/omni-video-h200.json).
+        bytes = bytes.saturatingAdd(
+          .saturatingProduct(sequences, length, model.vocabularySize, activationBytes))
+      }
     }
     return ByteCount(bytes)
   }
@@ -109,6 +196,50 @@ public struct MemoryModel: Sendable, Hashable {
     let tokens = min(
       Int64.saturatingProduct(batch, context), runtime.prefillChunkTokens.map(Int64.init) ?? .max)
     return ByteCount(.saturatingProduct(Self.residualCopies, tokens, model.hiddenSize, activationBytes))
+  }
+
+  /// Where a video's, an audio input's and speech output's memory goes, one line each, for the plan.
+  public var mediaNotes: [String] {
+    var notes: [String] = []
+    if media.input == nil && (workload.videoSeconds != nil || workload.audioSeconds != nil || workload.speaks)
+    {
+      notes.append(
+        "\(model.name) takes no video or audio the planner knows: --video-seconds, --audio-seconds and --audio-output are ignored"
+      )
+    } else if media.input?.audioTokensPerSecond == 0 && workload.audioSeconds != nil {
+      notes.append("\(model.name) has no audio encoder: --audio-seconds is ignored")
+    }
+    if let video = media.video,
+      let vision = model.layers.first(where: { $0.stream == .vision && $0.kind == .visionBlock })
+    {
+      let (sequences, length) = visionSequences
+      notes.append(
+        "video: \(Int64.saturatingProduct(sequences, length)) patches through the vision tower (\(sequences) "
+          + "attention groups of \(length)), \(transient(of: vision).formatted()) of activations on its GPU; "
+          + "\(Int64.saturatingProduct(media.videoCount, video.tokens)) tokens for the thinker")
+    }
+    if media.input?.promptLogits == true && runtime.name == RuntimeProfile.transformers.name {
+      let logits = ByteCount(.saturatingProduct(batch, context, model.vocabularySize, activationBytes))
+      notes.append(
+        "the thinker's prefill computes logits for all \(context) prompt tokens (lm_head on every position): "
+          + "\(logits.formatted()) on the lm_head's GPU, beside \(ByteCount(.saturatingProduct(context, batch, model.layers.reduce(0) { $0 + $1.kvElementsPerToken }, kvBytes)).formatted()) of KV cache"
+      )
+    }
+    if media.audioTokens > 0 {
+      let peak = model.layers.filter { $0.stream == .audio }.map { transient(of: $0) }.max() ?? .zero
+      notes.append(
+        "audio: \(media.audioTokens) tokens, \(peak.formatted()) of activations in the audio encoder")
+    }
+    if let talker = model.layers.first(where: { $0.stream == .speech && $0.flopsPerToken > 0 }) {
+      if workload.speaks {
+        notes.append(
+          "speech output: the talker's KV cache \(kvCache(of: talker).formatted()) and prefill with the thinker's "
+            + "hidden states \(transient(of: talker).formatted()), beside its weights")
+      } else if media.input != nil {
+        notes.append("speech output off: the talker and vocoder are not counted (--audio-output adds them)")
+      }
+    }
+    return notes
   }
 
   /// The memory a set of layers needs on a GPU (`isGPU`) or in host memory.

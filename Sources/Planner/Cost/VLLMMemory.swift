@@ -5,7 +5,9 @@
 ///   head by vocabulary rows); norms stay whole; key and value projections are replicated when
 ///   the group is larger than the KV heads (`max(1, kv_heads / tp)` heads per GPU); the vision
 ///   tower is whole on every GPU of the first stage (vLLM 0.5/0.6 did not shard MiniCPM-V's).
-/// - Profiling peak (V0 `profile_run`): one forward of `max_num_batched_tokens` tokens spread
+/// - Profiling peak (V1: the text step is the same forward with attention skipped, over
+///   `min(tokens, max_num_seqs)` requests; its dummy multimodal items come from the encoder
+///   budget, ``profileSequences``; CUDA graphs are subtracted before the KV cache. V0 `profile_run`): one forward of `max_num_batched_tokens` tokens spread
 ///   over `max_num_seqs` sequences, each with one dummy image where the model takes images; the
 ///   number of sequences is capped at `max_num_batched_tokens / tokens per image`
 ///   (anchor-runtimes.md §C.4). The text forward holds its widest transient (sharded) and the
@@ -44,12 +46,40 @@ public struct VLLMMemory: Sendable {
   /// sequences of Llama-3's 128,256 tokens, 1.38 GiB for Qwen2's 152,064; vLLM logs 1.26 and
   /// 1.42 GiB with the final hidden states (vllm#10511, #13882; `VLLMLogTests`).
   static let samplerBytesPerLogit: Int64 = 36
+  /// V1's sampler holds far less: its profile run does not sort the vocabulary (V1 samples top-k
+  /// and top-p without a full sort). 6 bytes per logit beside the logits in the compute dtype is
+  /// fitted on one log (Qwen3-32B at tensor parallel 2 on 95 GiB cards, vLLM 0.27.1, 1,024 rows of
+  /// 151,936 logits: the role "design" in fixtures/measurements/vllm-v1-logs.json); the other V1
+  /// logs are held out (`VLLMV1LogTests`). Not derived from the source.
+  static let v1SamplerBytesPerLogit: Int64 = 6
 
   var activationBytes: Int64 { Int64(computeDType.bits / 8) }
 
   /// Sequences in the profiling batch, and the dummy images among them.
+  ///
+  /// - V0: `min(max_num_seqs, max_num_batched_tokens / tokens per image)` sequences, one dummy
+  ///   image each.
+  /// - V1 (`compute_mm_encoder_budget`): `max_num_batched_tokens` spread over
+  ///   `min(tokens, max_num_seqs)` requests; the encoder budget is `max(max_num_batched_tokens,
+  ///   tokens per item)` and the dummy items `max(1, min(budget / tokens per item, max_num_seqs ×
+  ///   max(1, min(limit_mm_per_prompt, max_model_len / tokens per item))))`; none with
+  ///   `--skip-mm-profiling`. Tokens per item are one slice's (the planner's image workload).
   public var profileSequences: (sequences: Int, images: Int) {
     let tokensPerImage = model.vision.map { Int($0.queriesPerSlice) } ?? 0
+    if settings.version == .v1 {
+      let requests = max(1, min(settings.maxNumBatchedTokens, settings.maxNumSeqs))
+      guard tokensPerImage > 0, !settings.skipMMProfiling, settings.limitMMPerPrompt > 0 else {
+        return (requests, 0)
+      }
+      let budget = max(settings.maxNumBatchedTokens, tokensPerImage)
+      let perPrompt = max(1, min(settings.limitMMPerPrompt, settings.maxModelLen / tokensPerImage))
+      let items = max(
+        1,
+        min(
+          budget / tokensPerImage, settings.maxNumSeqs.multipliedReportingOverflow(by: perPrompt).partialValue
+        ))
+      return (requests, items)
+    }
     guard tokensPerImage > 0 else { return (settings.maxNumSeqs, 0) }
     let sequences = max(1, min(settings.maxNumSeqs, settings.maxNumBatchedTokens / tokensPerImage))
     return (sequences, sequences)
@@ -131,9 +161,9 @@ public struct VLLMMemory: Sendable {
       // The sampler runs after the forward: the final hidden states are still held, the layers'
       // transients are not.
       let rows = Int64(profileSequences.sequences)
-      let sampler = Int64.saturatingProduct(
-        rows, model.vocabularySize, activationBytes + Self.samplerBytesPerLogit
-      ).saturatingAdd(.saturatingProduct(tokens, model.hiddenSize, activationBytes))
+      let perLogit = settings.version == .v1 ? Self.v1SamplerBytesPerLogit : Self.samplerBytesPerLogit
+      let sampler = Int64.saturatingProduct(rows, model.vocabularySize, activationBytes + perLogit)
+        .saturatingAdd(.saturatingProduct(tokens, model.hiddenSize, activationBytes))
       textPeak = max(textPeak, sampler)
     }
     guard contents.runsEncoder, let vision = model.vision else { return (ByteCount(textPeak), .zero) }
@@ -160,14 +190,23 @@ public struct VLLMMemory: Sendable {
   /// The accounting of one GPU of a tensor-parallel group of `tp` with `contents`.
   public func rank(gpu: GPU, tp: Int, contents: Contents) -> RankMemory {
     let total = gpu.cudaTotal
-    let budget = ByteCount(Int64(Double(total.value) * settings.gpuMemoryUtilization))
+    // V1 rounds the request up (`request_memory`: `math.ceil`); V0 truncated.
+    let requested = Double(total.value) * settings.gpuMemoryUtilization
+    let budget = ByteCount(Int64(settings.version == .v1 ? requested.rounded(.up) : requested))
     let weights = ByteCount(contents.weights)
     let (peak, encoderPeak) = activationPeak(contents, tp: tp)
-    let available = budget - weights - peak - Self.nonTorchBytes
+    let graphs = settings.enforceEager ? ByteCount.zero : Self.cudaGraphBytes
+    var available = budget - weights - peak - Self.nonTorchBytes
+    if settings.version == .v1 {
+      // V1 captures the CUDA graphs before sizing the KV cache and subtracts them
+      // (`VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS`, on by default); `--kv-cache-memory-bytes`
+      // replaces the figure.
+      available = available - graphs
+      if let fixed = settings.kvCacheMemoryBytes { available = ByteCount(fixed) }
+    }
     let blockBytes = Int64.saturatingProduct(contents.kvBytesPerToken, Int64(ServingConfig.blockSize))
     let blocks = blockBytes > 0 && available.value > 0 ? available.value / blockBytes : 0
     let kv = ByteCount(.saturatingProduct(blocks, blockBytes))
-    let graphs = settings.enforceEager ? ByteCount.zero : Self.cudaGraphBytes
     return RankMemory(
       total: total, budget: budget, weights: weights, activationPeak: peak, encoderPeak: encoderPeak,
       dummyImages: contents.runsEncoder ? profileSequences.images : 0, nonTorch: Self.nonTorchBytes,

@@ -10,7 +10,9 @@ public struct GPU: Sendable, Hashable, Codable {
   public var aliases: [String]
   /// Architecture and die, for people: `"Pascal GP104"`.
   public var architecture: String
-  /// CUDA compute capability as `major * 10 + minor` (61 for sm_61).
+  /// CUDA compute capability as `major * 10 + minor` (61 for sm_61). For an AMD GPU
+  /// (``rocmTarget`` set) it is the CUDA level with the same native types (80: bf16; 90: bf16 and
+  /// fp8), for the dtype checks; no CUDA kernel runs there.
   public var computeCapability: Int
   /// Total device memory as the driver reports it (`nvidia-smi` total, in bytes).
   public var memory: ByteCount
@@ -39,6 +41,15 @@ public struct GPU: Sendable, Hashable, Codable {
   public var supportsPeerToPeer: Bool
   /// Where the numbers came from.
   public var source: String
+  /// The ROCm target of an AMD GPU (`gfx90a`, `gfx942`); `nil` for NVIDIA GPUs. PyTorch's ROCm
+  /// builds (transformers and accelerate), vLLM and llama.cpp (HIP) run on these targets;
+  /// CUDA-only kernels (Marlin, FlashAttention's CUDA build, bitsandbytes' CUDA wheels) do not.
+  public var rocmTarget: String? = nil
+
+  /// Whether the GPU runs ROCm rather than CUDA.
+  public var isROCm: Bool { rocmTarget != nil }
+  /// `sm_61` for an NVIDIA GPU, the ROCm target (`gfx942`) for an AMD GPU.
+  public var targetName: String { rocmTarget ?? "sm_\(computeCapability)" }
 
   /// Whether the card computes bf16 natively (compute capability 8.0 or later).
   public var supportsBF16: Bool { computeCapability >= 80 }
@@ -48,8 +59,10 @@ public struct GPU: Sendable, Hashable, Codable {
   public var cudaContext: ByteCount { GPUSpecFile.cudaContext(computeCapability: computeCapability) }
   /// The total memory CUDA reports (`torch.cuda.mem_get_info()[1]`): usable plus the context.
   public var cudaTotal: ByteCount { usableMemory + cudaContext }
-  /// `"6.1"` for sm_61.
-  public var computeCapabilityString: String { "\(computeCapability / 10).\(computeCapability % 10)" }
+  /// `"6.1"` for sm_61; the ROCm target (`"gfx942"`) for an AMD GPU.
+  public var computeCapabilityString: String {
+    rocmTarget ?? "\(computeCapability / 10).\(computeCapability % 10)"
+  }
 
   /// The peak rate (FLOP/s) at which the card computes `dtype`.
   ///

@@ -141,8 +141,7 @@ public enum GPUCatalog {
     // nvidia-smi total: 32768 MiB (Wan-Video/Wan2.1#5, driver 525). CUDA total 31.74 GiB (PyTorch
     // OOM message on a V100 32GB, liucongg/ChatGLM-Finetuning#73).
     GPU(
-      name: "V100-32G-SXM2",
-      aliases: ["v100-32g", "v100-32gb", "v100-sxm2-32gb", "Tesla V100-SXM2-32GB"],
+      name: "V100-32G-SXM2", aliases: ["v100-32g", "v100-32gb", "v100-sxm2-32gb", "Tesla V100-SXM2-32GB"],
       architecture: "Volta GV100", computeCapability: 70,
       memory: mib(32_768), usableMemory: mib(32_502) - cudaContextVolta,
       bandwidthBytesPerSecond: giga(900),
@@ -187,6 +186,45 @@ public enum GPUCatalog {
 
     // MARK: - Ampere
 
+    // GeForce Ampere rates: the GA102 whitepaper gives the 3080's dense FP16 tensor rate with FP32
+    // accumulate (59.5, half the FP16-accumulate rate on GeForce) and INT8 (238); the 3060 (GA106, 28
+    // SMs at 1777 MHz boost) and 3080 Ti (80 SMs at 1665 MHz) are scaled from the 3090's 71/284 by
+    // SMs × boost clock, so they are derived, not datasheet figures. Bandwidths are memory clock ×
+    // bus width (360, 760, 912 GB/s). No PCIe P2P with the stock GeForce driver (as the 3090).
+    // nvidia-smi totals: the nominal 12/10/12 GiB as the 3090's 24576 under driver 580, estimates;
+    // CUDA totals 512 MiB less, estimates.
+    // The 10 GB card (GA102, 68 SMs): whitepaper figures [M].
+    GPU(
+      name: "RTX3080", aliases: ["3080", "3080-10g", "NVIDIA GeForce RTX 3080"],
+      architecture: "Ampere GA102", computeCapability: 86,
+      memory: mib(10_240), usableMemory: mib(9_728) - cudaContextAmpere,
+      bandwidthBytesPerSecond: giga(760),
+      fp32FLOPS: tera(29.8), fp16FLOPS: tera(59.5), bf16FLOPS: tera(59.5), fp8FLOPS: nil,
+      int8OPS: tera(238),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: false,
+      source: "GA102 whitepaper [M]; smi and cuda estimate"),
+    // GA106, 28 SMs, the 12 GB card (an 8 GB one prints the same name: --gpus local tells them apart
+    // by memory); tensor rates scaled from the 3090 (derived).
+    GPU(
+      name: "RTX3060-12G",
+      aliases: ["3060", "rtx-3060", "3060-12g", "3060-12gb", "rtx3060-12gb", "NVIDIA GeForce RTX 3060"],
+      architecture: "Ampere GA106", computeCapability: 86,
+      memory: mib(12_288), usableMemory: mib(11_776) - cudaContextAmpere,
+      bandwidthBytesPerSecond: giga(360),
+      fp32FLOPS: tera(12.7), fp16FLOPS: tera(25.4), bf16FLOPS: tera(25.4), fp8FLOPS: nil,
+      int8OPS: tera(101.7),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: false,
+      source: "Ampere whitepaper scaled [M] (derived); smi and cuda estimate"),
+    // GA102, 80 SMs; tensor rates scaled from the 3090 (derived).
+    GPU(
+      name: "RTX3080Ti", aliases: ["3080ti", "NVIDIA GeForce RTX 3080 Ti"],
+      architecture: "Ampere GA102", computeCapability: 86,
+      memory: mib(12_288), usableMemory: mib(11_776) - cudaContextAmpere,
+      bandwidthBytesPerSecond: giga(912),
+      fp32FLOPS: tera(34.1), fp16FLOPS: tera(68.0), bf16FLOPS: tera(68.0), fp8FLOPS: nil,
+      int8OPS: tera(272.2),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: false,
+      source: "Ampere whitepaper scaled [M] (derived); smi and cuda estimate"),
     // nvidia-smi total: 23028 MiB (NVML total 24,146,608,128 B, mayooot/detect-gpu#3). CUDA total
     // 21.99 GiB (PyTorch OOM message on a Lambda A10, zai-org/CogVLM#236).
     GPU(
@@ -241,6 +279,19 @@ public enum GPUCatalog {
       fp32FLOPS: tera(19.5), fp16FLOPS: tera(312), bf16FLOPS: tera(312), fp8FLOPS: nil, int8OPS: tera(624),
       pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: true,
       source: "ref §2 [T]; NVLink bridge 600 GB/s [M]; smi and cuda estimate"),
+    // A40 datasheet figures as a third-party table copies them (hmc-tech.com: FP32 37.42, BF16/FP16
+    // tensor 149.67 dense with FP32 accumulate, INT8 299.34; a reseller's copy of the datasheet:
+    // 696 GB/s, NVLink bridge 112.5 GB/s bidirectional, PCIe 4.0, 300 W). nvidia-smi total: 46068 MiB
+    // as the L40S (48 GB, ECC on by default), estimate; CUDA total 512 MiB less, estimate.
+    GPU(
+      name: "A40", aliases: ["nvidia-a40", "a40-48gb"],
+      architecture: "Ampere GA102", computeCapability: 86,
+      memory: mib(46_068), usableMemory: mib(45_556) - cudaContextAmpere,
+      bandwidthBytesPerSecond: giga(696),
+      fp32FLOPS: tera(37.4), fp16FLOPS: tera(149.7), bf16FLOPS: tera(149.7), fp8FLOPS: nil,
+      int8OPS: tera(299.3),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: true,
+      source: "datasheet [T] (hmc-tech.com, reseller copy); NVLink bridge 112.5 GB/s; smi and cuda estimate"),
     // nvidia-smi total: 49140 MiB, estimate (48 GiB less 12 MiB, as the 4090's 24564; ECC is off by
     // default on this workstation card). CUDA total: 512 MiB less, estimate.
     GPU(
@@ -281,6 +332,44 @@ public enum GPUCatalog {
 
     // MARK: - Ada Lovelace
 
+    // GeForce Ada rates: the Ada whitepaper gives the 4090's dense FP16 tensor rate with FP32
+    // accumulate (165.2, half the FP16-accumulate rate) for 128 SMs at 2520 MHz; the 4070 Ti (60 SMs,
+    // 2610 MHz), 4080 (76, 2505) and 4060 Ti (34, 2535) are scaled by SMs × boost clock (derived;
+    // NVIDIA's "AI TOPS" of 641 and 353 for the 4070 Ti and 4060 Ti agree: FP8 sparse with FP16
+    // accumulate is 8 × these). FP8 is twice, INT8 four times the FP16 rate. Bandwidths: 504, 716.8,
+    // 288 GB/s (memory clock × bus). No PCIe P2P with the stock driver (as the 4090). nvidia-smi
+    // totals: 12282, 16376, 16380 MiB [M], estimates; CUDA totals 512 MiB less, estimates.
+    GPU(
+      name: "RTX4070Ti", aliases: ["4070ti", "NVIDIA GeForce RTX 4070 Ti"],
+      architecture: "Ada AD104", computeCapability: 89,
+      memory: mib(12_282), usableMemory: mib(11_770) - cudaContextAda,
+      bandwidthBytesPerSecond: giga(504),
+      fp32FLOPS: tera(40.1), fp16FLOPS: tera(80.2), bf16FLOPS: tera(80.2), fp8FLOPS: tera(160.4),
+      int8OPS: tera(320.8),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: false,
+      source: "Ada whitepaper scaled [M] (derived); smi and cuda estimate"),
+    // AD103, 76 SMs.
+    GPU(
+      name: "RTX4080", aliases: ["4080", "geforce-rtx-4080", "NVIDIA GeForce RTX 4080"],
+      architecture: "Ada AD103", computeCapability: 89,
+      memory: mib(16_376), usableMemory: mib(15_864) - cudaContextAda,
+      bandwidthBytesPerSecond: giga(716.8),
+      fp32FLOPS: tera(48.7), fp16FLOPS: tera(97.5), bf16FLOPS: tera(97.5), fp8FLOPS: tera(195),
+      int8OPS: tera(390),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: false,
+      source: "Ada whitepaper scaled [M] (derived); smi and cuda estimate"),
+    // The 16 GB card (AD106, PCIe 4.0 x8). The 8 GB card prints the same name: `--gpus local` tells
+    // them apart by memory, and `4060ti` here means the 16 GB one.
+    GPU(
+      name: "RTX4060Ti-16G",
+      aliases: ["4060ti-16g", "4060ti-16gb", "rtx-4060-ti-16gb", "4060ti", "NVIDIA GeForce RTX 4060 Ti"],
+      architecture: "Ada AD106", computeCapability: 89,
+      memory: mib(16_380), usableMemory: mib(15_868) - cudaContextAda,
+      bandwidthBytesPerSecond: giga(288),
+      fp32FLOPS: tera(22.1), fp16FLOPS: tera(44.1), bf16FLOPS: tera(44.1), fp8FLOPS: tera(88.2),
+      int8OPS: tera(176.4),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: false,
+      source: "Ada whitepaper scaled [M] (derived); PCIe 4.0 x8; smi and cuda estimate"),
     // nvidia-smi total: 23034 MiB (modal-labs/modal-client#2797). CUDA total: 512 MiB less, estimate.
     GPU(
       name: "L4", aliases: ["nvidia-l4"],
@@ -303,6 +392,30 @@ public enum GPUCatalog {
       int8OPS: tera(660.6),
       pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: false,
       source: "ref §2 [M] (Ada whitepaper); smi RLinf#255; cuda VGen#104"),
+    // L40 datasheet figures as a reseller copies them (mullet.se, L40 beside L40S: FP32 90.5, BF16/FP16
+    // tensor 181.05 dense, FP8 362, INT8 362, 864 GB/s, PCIe 4.0, 300 W, no NVLink). nvidia-smi and CUDA
+    // totals as the L40S (same 48 GB ECC board), estimates.
+    GPU(
+      name: "L40", aliases: ["nvidia-l40"],
+      architecture: "Ada AD102", computeCapability: 89,
+      memory: mib(46_068), usableMemory: mib(45_599) - cudaContextAda,
+      bandwidthBytesPerSecond: giga(864),
+      fp32FLOPS: tera(90.5), fp16FLOPS: tera(181.05), bf16FLOPS: tera(181.05), fp8FLOPS: tera(362),
+      int8OPS: tera(362),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: true,
+      source: "datasheet [T] (mullet.se copy); smi and cuda estimate"),
+    // L20 (China, 48 GB GDDR6, PCIe 4.0 x16: a 2023 report of NVIDIA's export-compliant line, 1cnz.cn):
+    // no public NVIDIA datasheet; FP32 59.8, FP16 tensor 119.5 dense, FP8/INT8 239, 864 GB/s are the
+    // figures reported at launch [M], estimates. nvidia-smi and CUDA totals as the L40, estimates.
+    GPU(
+      name: "L20", aliases: ["nvidia-l20"],
+      architecture: "Ada AD102", computeCapability: 89,
+      memory: mib(46_068), usableMemory: mib(45_599) - cudaContextAda,
+      bandwidthBytesPerSecond: giga(864),
+      fp32FLOPS: tera(59.8), fp16FLOPS: tera(119.5), bf16FLOPS: tera(119.5), fp8FLOPS: tera(239),
+      int8OPS: tera(239),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: true,
+      source: "no datasheet: launch reports [M]; smi and cuda estimate"),
     // nvidia-smi total: 46068 MiB (modal-labs/modal-client#2797). CUDA total 44.53 GiB (PyTorch OOM
     // message, Wan-Video/Wan2.1#205).
     GPU(
@@ -314,6 +427,21 @@ public enum GPUCatalog {
       int8OPS: tera(733),
       pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: true,
       source: "ref §2 [T] (L40S datasheet figures); smi modal-client#2797; cuda Wan2.1#205"),
+
+    // RTX 6000 Ada: 142 SMs, FP32 91.1 and 960 GB/s (grafikkarten.com's copy of NVIDIA's table); the
+    // datasheet's "Tensor performance 1,457 TFLOPS" is FP8 with sparsity, so dense FP16 with FP32
+    // accumulate (full rate on professional cards) is 364.25 and FP8 728.5 [M]. ECC off by default:
+    // nvidia-smi total 49140 MiB as the A6000, estimate; CUDA total 512 MiB less, estimate.
+    GPU(
+      name: "RTX6000Ada", aliases: ["6000ada", "rtx-6000-ada-generation", "NVIDIA RTX 6000 Ada Generation"],
+      architecture: "Ada AD102", computeCapability: 89,
+      memory: mib(49_140), usableMemory: mib(48_628) - cudaContextAda,
+      bandwidthBytesPerSecond: giga(960),
+      fp32FLOPS: tera(91.1), fp16FLOPS: tera(364.25), bf16FLOPS: tera(364.25), fp8FLOPS: tera(728.5),
+      int8OPS: tera(728.5),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: true,
+      source:
+        "datasheet [T]/[M] (grafikkarten.com; tensor from NVIDIA's 1,457 sparse FP8); smi and cuda estimate"),
 
     // MARK: - Hopper
 
@@ -340,6 +468,46 @@ public enum GPUCatalog {
       int8OPS: tera(1513),
       pcieGeneration: 5, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: true,
       source: "ref §2 [T]/[M] (PB-11133); NVLink bridge 600 GB/s [M]; smi and cuda estimate"),
+    // H100 NVL (PCIe card, pairs joined by NVLink bridges, 600 GB/s): 94 GB HBM3 at 3.9 TB/s
+    // (aiminingco.com; grokipedia: 3.93 TB/s, PCIe 5.0, 350-400 W) [T]; FP16 tensor 835 dense, FP8 and
+    // INT8 1671, FP32 60 from NVIDIA's H100 datasheet [M]. nvidia-smi total 95830 MiB [M], estimate;
+    // CUDA total 551 MiB less, as the H100 SXM's measured reserve.
+    GPU(
+      name: "H100-NVL", aliases: ["h100-nvl-94gb", "NVIDIA H100 NVL"],
+      architecture: "Hopper GH100", computeCapability: 90,
+      memory: mib(95_830), usableMemory: mib(95_279) - cudaContextHopper,
+      bandwidthBytesPerSecond: giga(3900),
+      fp32FLOPS: tera(60), fp16FLOPS: tera(835), bf16FLOPS: tera(835), fp8FLOPS: tera(1671),
+      int8OPS: tera(1671),
+      pcieGeneration: 5, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: true,
+      source:
+        "H100 datasheet [M]; memory [T] (aiminingco, grokipedia); NVLink bridge 600 GB/s; smi and cuda estimate"
+    ),
+    // GH200 Grace Hopper, the 96 GB HBM3 module (the 144 GB HBM3e one is a separate product): GPU rates
+    // as the H100 SXM (FP16 990 dense, FP8/INT8 1979), 4 TB/s, NVLink 4 at 900 GB/s to other GH200s
+    // and NVLink-C2C to the Grace CPU, from NVIDIA's GH200 datasheet [M]. nvidia-smi prints
+    // "NVIDIA GH200 480GB" with 97871 MiB [M], estimate; CUDA total 551 MiB less, estimate.
+    GPU(
+      name: "GH200", aliases: ["gh200-96g", "gh200-96gb", "grace-hopper", "NVIDIA GH200 480GB"],
+      architecture: "Hopper GH100", computeCapability: 90,
+      memory: mib(97_871), usableMemory: mib(97_320) - cudaContextHopper,
+      bandwidthBytesPerSecond: giga(4000),
+      fp32FLOPS: tera(67), fp16FLOPS: tera(989), bf16FLOPS: tera(989), fp8FLOPS: tera(1979),
+      int8OPS: tera(1979),
+      pcieGeneration: 5, nvlinkGeneration: 4, nvlinkBytesPerSecond: giga(900), supportsPeerToPeer: true,
+      source: "GH200 datasheet [M]; smi and cuda estimate"),
+    // H20 (China, HGX/SXM): 96 GB HBM3 at 4.0 TB/s, FP16 148 dense, FP8/INT8 296, FP32 44, NVLink 900
+    // GB/s, 400 W (willitrunai.com; zangshuxian.com; 1cnz.cn) [T]; no public NVIDIA datasheet.
+    // nvidia-smi total 97871 MiB as the GH200's 96 GB [M], estimate; CUDA total 551 MiB less, estimate.
+    GPU(
+      name: "H20", aliases: ["nvidia-h20", "h20-96g"],
+      architecture: "Hopper GH100", computeCapability: 90,
+      memory: mib(97_871), usableMemory: mib(97_320) - cudaContextHopper,
+      bandwidthBytesPerSecond: giga(4000),
+      fp32FLOPS: tera(44), fp16FLOPS: tera(148), bf16FLOPS: tera(148), fp8FLOPS: tera(296),
+      int8OPS: tera(296),
+      pcieGeneration: 5, nvlinkGeneration: 4, nvlinkBytesPerSecond: giga(900), supportsPeerToPeer: true,
+      source: "no datasheet: third-party tables [T]; smi and cuda estimate"),
     // nvidia-smi total: 143771 MiB, Reserved 616 MiB; CUDA total 150,109,880,320 B (torch
     // `mem_get_info`), all [meas] on an H200 (driver 580.159.04).
     GPU(
@@ -351,6 +519,57 @@ public enum GPUCatalog {
       int8OPS: tera(1979),
       pcieGeneration: 5, nvlinkGeneration: 4, nvlinkBytesPerSecond: giga(900), supportsPeerToPeer: true,
       source: "ref §2 [T]; smi, cuda and NV18 link [meas]"),
+
+    // MARK: - Blackwell
+
+    // B200 (HGX, 1000 W): FP16/BF16 tensor 2250 dense, FP8 and INT8 4500, FP32 80, 8 TB/s, NVLink 5 at
+    // 1.8 TB/s (glennklockwood.com's table of NVIDIA's figures) [T]. 180 GB per GPU on HGX B200
+    // (192 GB of HBM3e stacks); nvidia-smi total 183359 MiB [M], estimate; CUDA total 551 MiB less, as
+    // Hopper, estimate. PCIe 6.0 capable; hosts run it at 5.0, as modelled. The CUDA context is
+    // Hopper's, estimate.
+    GPU(
+      name: "B200", aliases: ["nvidia-b200", "b200-180g", "b200-sxm"],
+      architecture: "Blackwell GB100", computeCapability: 100,
+      memory: mib(183_359), usableMemory: mib(182_808) - cudaContextHopper,
+      bandwidthBytesPerSecond: giga(8000),
+      fp32FLOPS: tera(80), fp16FLOPS: tera(2250), bf16FLOPS: tera(2250), fp8FLOPS: tera(4500),
+      int8OPS: tera(4500),
+      pcieGeneration: 5, nvlinkGeneration: 5, nvlinkBytesPerSecond: giga(1800), supportsPeerToPeer: true,
+      source: "NVIDIA figures [T] (glennklockwood.com); smi and cuda estimate"),
+
+    // MARK: - AMD CDNA (ROCm)
+
+    // PyTorch's ROCm builds (transformers, accelerate), vLLM and llama.cpp's HIP backend run on both;
+    // `computeCapability` is the CUDA level with the same native types (see GPU). Infinity Fabric
+    // links between modules are not modelled as NVLink: pairs are PCIe peer-to-peer unless --link
+    // says otherwise. The HIP context and driver reserve are unknown: 1 GiB, estimate.
+    //
+    // MI250X: one module is two GCDs, and ROCm (and so PyTorch and vLLM) sees each as a device of
+    // 64 GB, so an entry here is one GCD: half the module's 128 GB HBM2e, 3.2 TB/s, 383 FP16/BF16
+    // and INT8, 47.9 FP32 vector (AMD's table as zexron.com copies it) [T]. 8 x MI250X is 4 modules.
+    GPU(
+      name: "MI250X", aliases: ["mi250x-gcd", "instinct-mi250x", "AMD Instinct MI250X"],
+      architecture: "CDNA2 MI250X GCD", computeCapability: 80,
+      memory: mib(65_536), usableMemory: mib(64_512),
+      bandwidthBytesPerSecond: giga(1600),
+      fp32FLOPS: tera(23.95), fp16FLOPS: tera(191.5), bf16FLOPS: tera(191.5), fp8FLOPS: nil,
+      int8OPS: tera(191.5),
+      pcieGeneration: 4, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: true,
+      source: "AMD table [T] (zexron.com), halved per GCD; memory and context estimate",
+      rocmTarget: "gfx90a"),
+    // MI300X: 192 GB HBM3, 5.3 TB/s, FP16/BF16 1307.4 dense, FP8 and INT8 2614.9, FP32 vector 81.7,
+    // 7 Infinity Fabric links (896 GB/s), PCIe 5.0, 750 W: AMD's datasheet [M]; 192 GB, 5.3 TB/s,
+    // ~1.3 PFLOPS FP16 and ~2.6 FP8 dense also in jaredwatkins.com's summary [T].
+    GPU(
+      name: "MI300X", aliases: ["instinct-mi300x", "mi300x-192g", "AMD Instinct MI300X"],
+      architecture: "CDNA3 MI300X", computeCapability: 90,
+      memory: mib(196_608), usableMemory: mib(195_584),
+      bandwidthBytesPerSecond: giga(5300),
+      fp32FLOPS: tera(81.7), fp16FLOPS: tera(1307.4), bf16FLOPS: tera(1307.4), fp8FLOPS: tera(2614.9),
+      int8OPS: tera(2614.9),
+      pcieGeneration: 5, nvlinkGeneration: nil, nvlinkBytesPerSecond: nil, supportsPeerToPeer: true,
+      source: "AMD datasheet [M]/[T] (jaredwatkins.com); memory and context estimate",
+      rocmTarget: "gfx942"),
   ]
 }
 

@@ -1,31 +1,56 @@
-/// The models the planner knows by name, built from their published hyperparameters.
+/// The models the planner knows by name.
 ///
-/// Sources are in ../shared/reference/models-and-gpus.md §1 (tags [V] verified, [X] cross-checked by
-/// an exact byte total, [T] third-party copy, [M] unverified). Parameter totals that are known
-/// exactly are asserted by the tests; anything else an entry assumes is listed in its
-/// ``ModelGraph/estimates``.
+/// Most are data: a Hugging Face `config.json` in `catalog/models/` (embedded in the library as
+/// ``ModelCatalogFiles``) read by ``ConfigImporter``, the same importer as a user's checkpoint, so
+/// adding a model is adding a file (Docs/Models.md). The models whose composition no
+/// `config.json` states (MiniCPM-V 1.0/2.0 and OmniLMM with timm towers, MiniCPM-o with Whisper
+/// and ChatTTS, Qwen2.5-Omni's talker and token2wav) are built here in Swift from their published
+/// hyperparameters (../shared/reference/models-and-gpus.md §1; tags [V] verified, [X]
+/// cross-checked by an exact byte total, [T] third-party copy, [M] unverified); anything such an
+/// entry assumes is listed in its ``ModelGraph/estimates``.
 public enum ModelCatalog {
-  /// A catalog entry: a canonical name, the names people also type, and how to build the graph.
+  /// A catalog entry: a canonical name, the names people also type, where its numbers come from,
+  /// and how to build the graph.
   public struct Entry: Sendable {
     public var name: String
     public var aliases: [String]
+    /// Where the hyperparameters come from (a config.json and its copy, or the reference notes).
+    public var source: String
+    /// The catalog file the entry is read from (`catalog/models/NAME.json`); `nil` for the
+    /// models built in Swift.
+    public var file: String?
     public var build: @Sendable () -> ModelGraph
 
     /// An entry whose graph carries its repository (the first alias with a `/`) and `serving`.
     init(
-      name: String, aliases: [String], serving: ServingFacts = ServingFacts(),
-      build: @escaping @Sendable () -> ModelGraph
+      name: String, aliases: [String], serving: ServingFacts = ServingFacts(), source: String,
+      file: String? = nil, build: @escaping @Sendable () -> ModelGraph
     ) {
       self.name = name
       self.aliases = aliases
+      self.source = source
+      self.file = file
       var serving = serving
-      serving.repository = aliases.first { $0.contains("/") }
+      serving.repository = serving.repository ?? aliases.first { $0.contains("/") }
       let facts = serving
       self.build = {
         var graph = build()
         graph.serving = facts
         return graph
       }
+    }
+
+    /// This entry with `repository` as its serving repository (the Hugging Face id the user
+    /// typed, so that exports serve exactly those weights).
+    func serving(repository: String) -> Entry {
+      var entry = self
+      let build = self.build
+      entry.build = {
+        var graph = build()
+        graph.serving.repository = repository
+        return graph
+      }
+      return entry
     }
   }
 
@@ -36,70 +61,41 @@ public enum ModelCatalog {
     ServingFacts(maxPositions: positions, remoteCode: remoteCode)
   }
 
-  /// Every entry, in the order `planner models` lists them.
-  public static let entries: [Entry] = [
+  /// The models built in Swift, in the order `planner models` lists them (before the files).
+  static let builtEntries: [Entry] = [
     Entry(
       name: "minicpm-v-2.6", aliases: ["openbmb/MiniCPM-V-2_6", "minicpmv2.6"],
-      serving: facts(32768, remoteCode: true), build: minicpmV26),
+      serving: facts(32768, remoteCode: true), source: reference("§1.1, §1.2"), build: minicpmV26),
     Entry(
       name: "minicpm-o-2.6", aliases: ["openbmb/MiniCPM-o-2_6"], serving: facts(32768, remoteCode: true),
-      build: minicpmO26),
+      source: reference("§1.3"), build: minicpmO26),
     Entry(
       name: "minicpm-v-4.5", aliases: ["openbmb/MiniCPM-V-4_5"], serving: facts(40960, remoteCode: true),
-      build: minicpmV45),
+      source: reference("§1.3"), build: minicpmV45),
     Entry(
       name: "minicpm-llama3-v-2.5", aliases: ["openbmb/MiniCPM-Llama3-V-2_5", "minicpm-v-2.5"],
-      serving: facts(8192, remoteCode: true), build: minicpmV25),
+      serving: facts(8192, remoteCode: true), source: reference("§1.3"), build: minicpmV25),
     Entry(
       name: "minicpm-v-2.0", aliases: ["openbmb/MiniCPM-V-2", "minicpm-v-2"],
-      serving: facts(4096, remoteCode: true), build: { minicpmV1(version: 2) }),
+      serving: facts(4096, remoteCode: true), source: reference("§1.3"), build: { minicpmV1(version: 2) }),
     Entry(
       name: "omnilmm-3b", aliases: ["openbmb/OmniLMM-3B", "minicpm-v-1.0", "openbmb/MiniCPM-V"],
-      serving: facts(4096, remoteCode: true), build: { minicpmV1(version: 1) }),
+      serving: facts(4096, remoteCode: true), source: reference("§1.3"), build: { minicpmV1(version: 1) }),
     Entry(
       name: "omnilmm-12b", aliases: ["openbmb/OmniLMM-12B"], serving: facts(32768, remoteCode: true),
-      build: omnilmm12B),
+      source: reference("§1.4"), build: omnilmm12B),
     Entry(
-      name: "qwen2.5-omni-7b", aliases: ["Qwen/Qwen2.5-Omni-7B"], serving: facts(32768), build: qwen25Omni7B),
-    Entry(
-      name: "qwen2-7b", aliases: ["Qwen/Qwen2-7B", "Qwen/Qwen2-7B-Instruct"], serving: facts(32768),
-      build: { qwen2(name: "qwen2-7b") }),
-    Entry(
-      name: "qwen2.5-7b", aliases: ["Qwen/Qwen2.5-7B", "Qwen/Qwen2.5-7B-Instruct"], serving: facts(32768),
-      build: { qwen2(name: "qwen2.5-7b") }),
-    Entry(
-      name: "qwen2.5-72b", aliases: ["Qwen/Qwen2.5-72B", "Qwen/Qwen2.5-72B-Instruct"], serving: facts(32768),
-      build: qwen25x72B),
-    Entry(
-      name: "llama-3-8b",
-      aliases: ["meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-8B-Instruct", "llama3-8b"],
-      serving: facts(8192), build: { llama3(name: "llama-3-8b", large: false) }),
-    Entry(
-      name: "llama-3-70b",
-      aliases: ["meta-llama/Meta-Llama-3-70B", "meta-llama/Meta-Llama-3-70B-Instruct", "llama3-70b"],
-      serving: facts(8192), build: { llama3(name: "llama-3-70b", large: true) }),
-    Entry(
-      name: "mistral-7b", aliases: ["mistralai/Mistral-7B-v0.1", "mistral-7b-v0.1", "zephyr-7b-beta"],
-      serving: facts(32768), build: mistral7B),
+      name: "qwen2.5-omni-7b", aliases: ["Qwen/Qwen2.5-Omni-7B"], serving: facts(32768),
+      source: reference("§1.5"), build: qwen25Omni7B),
   ]
 
-  /// The entry whose name or alias matches `name` (case, `-`, `_`, `.`, `/` and spaces ignored).
-  ///
-  /// - Complexity: O(*k*) for *k* spellings in the catalog. Ties: the first entry in catalog order.
-  public static func entry(named name: String) -> Entry? {
-    let key = NameMatching.normalized(name)
-    return entries.first { entry in
-      ([entry.name] + entry.aliases).contains { NameMatching.normalized($0) == key }
-    }
+  static func reference(_ sections: String) -> String {
+    "../shared/reference/models-and-gpus.md \(sections)"
   }
 
-  /// Up to three canonical names closest to `name`, for "did you mean" hints.
-  ///
-  /// - Complexity: O(*k* · *m* · *n*) for *k* spellings of length *m* and a name of length *n*. Ties:
-  ///   catalog order.
-  public static func closestNames(to name: String) -> [String] {
-    NameMatching.closest(to: name, among: entries.map { ($0.name, [$0.name] + $0.aliases) })
-  }
+  /// Every entry, in the order `planner models` lists them: the models built in Swift, then the
+  /// catalog files in natural order of their names.
+  public static let entries: [Entry] = builtEntries + fileEntries
 
   // MARK: - Plain LLMs (§1.6)
 

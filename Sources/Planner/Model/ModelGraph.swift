@@ -39,6 +39,9 @@ public struct ModelGraph: Sendable, Hashable {
   /// What a serving runtime needs beyond the tree: where the checkpoint lives and how long a
   /// sequence may be.
   public var serving = ServingFacts()
+  /// How a pre-quantized checkpoint stores its weights (AWQ, GPTQ, bitsandbytes, fp8,
+  /// compressed-tensors); `nil` for a checkpoint stored in a float type.
+  public var quantization: Quantization? = nil
 
   /// Parameters, counted once across tied tensors (buffers excluded).
   public let parameterCount: Int64
@@ -81,7 +84,8 @@ public struct ModelGraph: Sendable, Hashable {
       for (tensorName, tensor) in tensors where !duplicates.contains(tensorName) {
         counted.tally.add(tensor)
         if !tensor.isBuffer {
-          counted.parameterCount = counted.parameterCount.saturatingAdd(tensor.elementCount)
+          counted.parameterCount = counted.parameterCount.saturatingAdd(
+            tensor.parameterElements ?? tensor.elementCount)
         }
       }
       total = total.saturatingAdd(counted.parameterCount)

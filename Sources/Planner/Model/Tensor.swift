@@ -21,6 +21,10 @@ public struct Tensor: Sendable, Hashable, Codable {
   /// and compute dtypes (``bytes(weight:compute:)``, ``TensorTally``, accelerate's sizes). `nil`
   /// (every other tensor) sizes it from its elements and the dtypes.
   public var storedBytes: Int64? = nil
+  /// The parameters of the original (unquantized) model that a stored tensor of a pre-quantized
+  /// checkpoint holds: a packed int4 `qweight` of int32 elements holds 8 per element, a scale or a
+  /// zero point holds none. `nil` (every other tensor) counts its elements.
+  public var parameterElements: Int64? = nil
 
   /// The number of elements (the product of the shape): zero with a zero dimension however large
   /// the others, `Int64.max` where it saturates.

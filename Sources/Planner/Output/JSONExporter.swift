@@ -13,6 +13,14 @@ public enum JSONExporter {
       var parameters: Int64
       var summary: String
       var estimates: [String]
+      /// Present for a pre-quantized checkpoint only.
+      var quantization: QuantizationEntry?
+    }
+    struct QuantizationEntry: Encodable {
+      var method: String
+      var bits: Int
+      var groupSize: Int?
+      var description: String
     }
     struct DTypes: Encodable {
       var weights: String
@@ -26,6 +34,20 @@ public enum JSONExporter {
       var images: Int
       var slicesPerImage: Int?
       var attention: String
+      /// Video per request, as the model's processor makes it (absent without video).
+      var video: VideoEntry?
+      var audioSeconds: Double?
+      var audioTokens: Int64?
+      var audioOutput: Bool?
+    }
+    struct VideoEntry: Encodable {
+      var count: Int64
+      var seconds: Double
+      var fps: Double
+      var frames: Int64
+      var width: Int64
+      var height: Int64
+      var tokens: Int64
     }
     /// The host profile file that set some of the runtime's values (absent for a built-in one).
     struct ProfileEntry: Encodable {
@@ -113,6 +135,8 @@ public enum JSONExporter {
 
   struct EngineLayoutEntry: Encodable {
     struct Settings: Encodable {
+      /// The engine modelled; absent in a remedy (the plan's).
+      var vllmVersion: String?
       var maxModelLen: Int
       var maxNumSeqs: Int
       var maxNumBatchedTokens: Int?
@@ -190,6 +214,7 @@ public enum JSONExporter {
 
   static func document(_ plan: Plan) -> Document {
     let w = plan.workload
+    let media = MediaTokens(workload: w, model: plan.model)
     let slices = plan.model.vision.map { vision in
       Int(w.slicesPerImage.map { min(Int64($0), vision.maximumSlices) } ?? vision.maximumSlices)
     }
@@ -203,15 +228,31 @@ public enum JSONExporter {
       fits: plan.fits, verdict: plan.verdict,
       model: .init(
         name: plan.model.name, parameters: plan.model.parameterCount, summary: plan.model.summary,
-        estimates: plan.model.estimates),
+        estimates: plan.model.estimates,
+        quantization: plan.model.quantization.map {
+          .init(
+            method: $0.method.rawValue, bits: $0.bits, groupSize: $0.groupSize, description: $0.description)
+        }),
       gpus: plan.gpus.map(\.name),
       dtype: .init(
         weights: plan.weightDType.rawValue, compute: plan.computeDType.rawValue,
         kvCache: plan.kvDType.rawValue,
         notes: plan.dtypeNotes),
       workload: .init(
-        batch: w.batch, contextTokens: w.contextTokens, images: plan.model.vision == nil ? 0 : w.images,
-        slicesPerImage: slices, attention: w.attention.rawValue),
+        batch: w.batch, contextTokens: Int(clamping: media.context),
+        images: plan.model.vision == nil || media.video != nil ? 0 : w.images,
+        slicesPerImage: slices, attention: w.attention.rawValue,
+        video: media.video.flatMap { video in
+          media.input.map { input in
+            Document.VideoEntry(
+              count: media.videoCount, seconds: w.videoSeconds ?? 0, fps: w.videoFPS ?? input.defaultFPS,
+              frames: video.frames, width: video.width, height: video.height,
+              tokens: .saturatingProduct(media.videoCount, video.tokens))
+          }
+        },
+        audioSeconds: media.audioTokens > 0 ? media.audioSeconds : nil,
+        audioTokens: media.audioTokens > 0 ? media.audioTokens : nil,
+        audioOutput: media.speaks ? true : nil),
       runtime: .init(
         name: plan.runtime.name, accelerateMode: plan.runtime.accelerateMode?.rawValue,
         profile: profile.source.map { source in
@@ -267,9 +308,11 @@ public enum JSONExporter {
     return EngineLayoutEntry(
       engine: "vllm", nodes: plan.nodes,
       settings: .init(
-        maxModelLen: s.maxModelLen, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens,
+        vllmVersion: s.version.rawValue, maxModelLen: s.maxModelLen, maxNumSeqs: s.maxNumSeqs,
+        maxNumBatchedTokens: s.maxNumBatchedTokens,
         gpuMemoryUtilization: s.gpuMemoryUtilization, enforceEager: s.enforceEager,
-        encoderAttention: plan.config.encoderAttention.rawValue, tensorParallel: layout.tensorParallel,
+        encoderAttention: plan.config.resolvedEncoderAttention.rawValue,
+        tensorParallel: layout.tensorParallel,
         pipelineParallel: layout.pipelineParallel),
       tensorParallel: layout.tensorParallel, pipelineParallel: layout.pipelineParallel,
       partition: layout.partition, kvTokens: layout.kvTokens, blocks: layout.blocks,
@@ -298,7 +341,7 @@ public enum JSONExporter {
 
   static func settings(_ fix: ServingRecommendation) -> EngineLayoutEntry.Settings {
     .init(
-      maxModelLen: fix.maxModelLen, maxNumSeqs: fix.maxNumSeqs, maxNumBatchedTokens: nil,
+      vllmVersion: nil, maxModelLen: fix.maxModelLen, maxNumSeqs: fix.maxNumSeqs, maxNumBatchedTokens: nil,
       gpuMemoryUtilization: fix.gpuMemoryUtilization, enforceEager: fix.enforceEager, encoderAttention: nil,
       tensorParallel: fix.tensorParallel, pipelineParallel: fix.pipelineParallel)
   }

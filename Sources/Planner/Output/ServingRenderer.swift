@@ -136,7 +136,7 @@ public enum ServingRenderer {
   }
 
   static func settingsSummary(_ s: ServingConfig.Resolved, kv: DType) -> String {
-    "max_model_len \(s.maxModelLen), max_num_seqs \(s.maxNumSeqs), max_num_batched_tokens "
+    "vLLM \(s.version.label): max_model_len \(s.maxModelLen), max_num_seqs \(s.maxNumSeqs), max_num_batched_tokens "
       + "\(s.maxNumBatchedTokens), gpu_memory_utilization \(utilization(s.gpuMemoryUtilization)), "
       + (s.enforceEager ? "eager (no CUDA graphs)" : "CUDA graphs")
   }
@@ -147,7 +147,7 @@ public enum ServingRenderer {
     guard images > 0 else { return nil }
     return
       "the profiling run sends \(images) dummy image\(images == 1 ? "" : "s") (\(vision.sliceSize) px) through "
-      + "the vision tower, \(plan.config.encoderAttention.rawValue) attention"
+      + "the vision tower, \(plan.config.resolvedEncoderAttention.rawValue) attention"
   }
 
   static func layoutSummary(_ layout: ServingLayout) -> String {

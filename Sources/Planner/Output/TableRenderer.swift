@@ -64,9 +64,13 @@ public enum TableRenderer {
     let w = plan.workload
     var parts = [
       "decode \(DurationFormatting.seconds(e.decodeSecondsPerToken))/token (\(DurationFormatting.rate(e.tokensPerSecond)) tokens/s)",
-      "prefill of \(w.batch) x \(w.contextTokens) tokens \(DurationFormatting.seconds(e.prefillSeconds))",
+      "prefill of \(w.batch) x \(MediaTokens(workload: w, model: plan.model).context) tokens \(DurationFormatting.seconds(e.prefillSeconds))",
     ]
-    if let image = e.imageSeconds { parts.append("images \(DurationFormatting.seconds(image))") }
+    let media = MediaTokens(workload: w, model: plan.model)
+    if let image = e.imageSeconds {
+      parts.append("\(media.video == nil ? "images" : "video") \(DurationFormatting.seconds(image))")
+    }
+    if let audio = e.audioSeconds { parts.append("audio \(DurationFormatting.seconds(audio))") }
     parts.append(
       "throughput \(DurationFormatting.rate(e.throughputTokensPerSecond)) tokens/s at batch \(w.batch)")
     var lines = [field("estimate", parts.joined(separator: ", "))]
@@ -118,8 +122,10 @@ public enum TableRenderer {
 
   static func workloadSummary(_ plan: DeviceMapLayout) -> String {
     let w = plan.workload
-    var parts = ["batch \(w.batch)", "context \(w.contextTokens) tokens"]
-    if let vision = plan.model.vision, w.images > 0 {
+    let media = MediaTokens(workload: w, model: plan.model)
+    var parts = ["batch \(w.batch)", "context \(media.context) tokens"]
+    parts += media.descriptions
+    if let vision = plan.model.vision, w.images > 0, media.video == nil {
       let slices = w.slicesPerImage.map { min(Int64($0), vision.maximumSlices) } ?? vision.maximumSlices
       parts.append("\(w.images) image\(w.images == 1 ? "" : "s") x \(slices) slice\(slices == 1 ? "" : "s")")
     }

@@ -18,7 +18,8 @@ public enum VLLMExporter {
         description: "--format vllm: vLLM would fail in \(failure.phase.description): \(failure.message)"
           + (fix ?? ""))
     }
-    if plan.weightDType == .int8 {
+    let prequantized = plan.model.quantization
+    if plan.weightDType == .int8 && prequantized == nil {
       throw Refusal(
         description:
           "--format vllm: vLLM has no int8 weight-only quantization of an unquantized checkpoint; use --dtype fp8 "
@@ -33,8 +34,10 @@ public enum VLLMExporter {
     var flags = [repository]
     if plan.model.serving.remoteCode { flags.append("--trust-remote-code") }
     flags.append("--dtype \(plan.computeDType.torchName)")
-    if plan.weightDType == .int4 { flags.append("--quantization awq") }
-    if plan.weightDType == .fp8 { flags.append("--quantization fp8") }
+    // A pre-quantized checkpoint names its method in config.json, and vLLM picks the fastest kernel
+    // for it (Marlin from sm_80); forcing `--quantization` would pin the slower one.
+    if prequantized == nil && plan.weightDType == .int4 { flags.append("--quantization awq") }
+    if prequantized == nil && plan.weightDType == .fp8 { flags.append("--quantization fp8") }
     if plan.kvDType == .fp8 { flags.append("--kv-cache-dtype fp8") }
     if layout.tensorParallel > 1 { flags.append("--tensor-parallel-size \(layout.tensorParallel)") }
     if layout.pipelineParallel > 1 { flags.append("--pipeline-parallel-size \(layout.pipelineParallel)") }
@@ -43,6 +46,11 @@ public enum VLLMExporter {
     if config.maxNumBatchedTokens != nil { flags.append("--max-num-batched-tokens \(s.maxNumBatchedTokens)") }
     flags.append("--gpu-memory-utilization \(DurationFormatting.fixed(s.gpuMemoryUtilization, decimals: 2))")
     if s.enforceEager { flags.append("--enforce-eager") }
+    if let bytes = s.kvCacheMemoryBytes { flags.append("--kv-cache-memory-bytes \(bytes)") }
+    if s.version == .v1 && plan.model.vision != nil && config.limitMMPerPrompt != nil {
+      flags.append("--limit-mm-per-prompt '{\"image\": \(s.limitMMPerPrompt)}'")
+    }
+    if s.skipMMProfiling { flags.append("--skip-mm-profiling") }
     if plan.nodes > 1 { flags.append("--distributed-executor-backend ray") }
 
     var environment: [String] = []
@@ -63,10 +71,15 @@ public enum VLLMExporter {
         + "sequences of \(s.maxModelLen) tokens at once; "
         + "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token at batch 1",
     ]
-    if plan.weightDType == .int4 {
+    if let prequantized {
+      lines.append(
+        "# \(prequantized) weights as the checkpoint stores them (vLLM reads its quantization_config)")
+    } else if plan.weightDType == .int4 {
       lines.append("# int4 weights: serve an AWQ checkpoint of the model (replace the repository below)")
     }
-    if plan.config.encoderAttention != .eager && plan.model.vision != nil {
+    if plan.config.version == .v0 && plan.config.resolvedEncoderAttention != .eager
+      && plan.model.vision != nil
+    {
       lines.append("# assumes a vLLM whose vision tower uses memory-efficient attention (0.6 or later)")
     }
     let command = (["vllm serve " + flags[0]] + flags.dropFirst().map { "  " + $0 }).joined(
@@ -74,7 +87,8 @@ public enum VLLMExporter {
     if plan.nodes > 1 {
       lines += [
         "# 1. on every node: the same vLLM and model path, the network between nodes reachable (NCCL_SOCKET_IFNAME"
-          + " or GLOO_SOCKET_IFNAME if several interfaces)",
+          + " or GLOO_SOCKET_IFNAME if several interfaces)"
+          + (s.version == .v1 ? "; Ray is not a dependency of vLLM 0.33: pip install ray" : ""),
         "# 2. on the head node (node 0):",
         "ray start --head --port=6379",
         "# 3. on each of the other \(plan.nodes - 1) node(s):",

@@ -26,10 +26,26 @@ public enum Planner {
   ///   parallel size.
   public static func plan(_ request: PlanRequest) throws(PlanningError) -> Plan {
     try check(request)
+    let mediaNote = mediaContextNote(request)
     if request.runtime.kind.isEngine {
       return Plan(request, engine: try ServingPlanner.plan(request))
     }
-    return Plan(request, deviceMap: try deviceMap(request))
+    var layout = try deviceMap(request)
+    let memory = MemoryModel(
+      model: request.model, workload: request.workload, weightDType: layout.weightDType,
+      computeDType: layout.computeDType, runtime: layout.runtime)
+    layout.notes.insert(contentsOf: (mediaNote.map { [$0] } ?? []) + memory.mediaNotes, at: 0)
+    return Plan(request, deviceMap: layout)
+  }
+
+  /// The note that says the context was raised where video and audio tokens need more than
+  /// `--context` (``MediaTokens/context``: the memory and cost models use the raised one).
+  static func mediaContextNote(_ request: PlanRequest) -> String? {
+    let media = MediaTokens(workload: request.workload, model: request.model)
+    guard media.raisesContext else { return nil }
+    return
+      "context raised from \(request.workload.contextTokens) to \(media.context) tokens: the video and audio "
+      + "take \(media.tokens), and \(MediaTokens.textTokensKept) are kept for text"
   }
 
   /// Every strategy on the same request and dtypes, for `--compare`: auto, latency, throughput,
@@ -121,6 +137,9 @@ public enum Planner {
   public static func dtypes(for request: PlanRequest) throws(PlanningError) -> DTypes {
     guard !request.gpus.isEmpty else {
       throw PlanningError.noGPU
+    }
+    if let quantization = request.model.quantization {
+      return try QuantizationSupport.dtypes(quantization, request: request)
     }
     let engine = request.runtime.kind.isEngine
     let native = request.model.nativeDType

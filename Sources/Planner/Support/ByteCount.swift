@@ -52,6 +52,9 @@ public struct ByteCount: Sendable, Hashable, Comparable, Codable, AdditiveArithm
     return "\(value) B"
   }
 
+  /// The size in GiB with two decimals and no unit (`"7.45"`), as vLLM prints its memory lines.
+  public var gibibytes: String { (value < 0 ? "-" : "") + Self.fixed2(value.magnitude, per: 1 << 30) }
+
   /// `n / per` with two decimals, rounded half-up, using integers only.
   static func fixed2(_ n: UInt64, per: UInt64) -> String {
     let (hundredths, overflow) = n.multipliedReportingOverflow(by: 100)

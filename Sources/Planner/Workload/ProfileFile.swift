@@ -137,6 +137,29 @@ public enum ProfileFile {
   /// is a mis-measurement that would make every time absurd.
   static let minimumEfficiency = 0.01
 
+  /// A profile file that sets `fields` of `profile` (the format ``parse(_:file:)`` reads), keys in
+  /// the schema's order.
+  public static func render(
+    _ profile: RuntimeProfile, fields: [Field], measuredOn: String?, notes: [String]
+  ) -> String {
+    func quoted(_ text: String) -> String {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.withoutEscapingSlashes]
+      let data = (try? encoder.encode(text)) ?? Data("\"\"".utf8)
+      return String(decoding: data, as: UTF8.self)
+    }
+    var lines = ["  \"runtime\": \(quoted(profile.name))"]
+    if let measuredOn { lines.append("  \"measuredOn\": \(quoted(measuredOn))") }
+    if !notes.isEmpty {
+      lines.append("  \"notes\": [\n" + notes.map { "    " + quoted($0) }.joined(separator: ",\n") + "\n  ]")
+    }
+    for field in Field.allCases where fields.contains(field) {
+      let data = (try? JSONEncoder().encode(field.value(in: profile))) ?? Data("null".utf8)
+      lines.append("  \"\(field.rawValue)\": " + String(decoding: data, as: UTF8.self))
+    }
+    return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
+  }
+
   /// Reads and validates the file.
   public static func load(path: String) throws(Error) -> RuntimeProfile {
     guard let data = FileManager.default.contents(atPath: path) else {

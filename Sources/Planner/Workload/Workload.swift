@@ -30,6 +30,31 @@ public struct Workload: Sendable, Hashable, Codable {
   public var dtype: DTypeChoice = .auto
   /// The KV cache dtype; `nil` means the compute dtype.
   public var kvDType: DType?
+  /// Seconds of video per request (nil: none); a video replaces the request's images.
+  public var videoSeconds: Double?
+  /// Frames sampled per second of video; `nil` means the model's processor default.
+  public var videoFPS: Double?
+  /// Frame size before the processor's resize; `nil` means the processor's largest frame.
+  public var videoResolution: VideoResolution?
+  /// Videos per request.
+  public var videos: Int?
+  /// Seconds of audio input per request (nil: none).
+  public var audioSeconds: Double?
+  /// Speech output (the talker and token2wav loaded and run); off by default.
+  public var audioOutput: Bool?
+
+  /// A video frame size in pixels.
+  public struct VideoResolution: Sendable, Hashable, Codable {
+    public var width: Int
+    public var height: Int
+    public init(width: Int, height: Int) {
+      self.width = width
+      self.height = height
+    }
+  }
+
+  /// Speech output is on.
+  public var speaks: Bool { audioOutput ?? false }
 
   public init(
     batch: Int = 1, contextTokens: Int = 4096, images: Int = 1, slicesPerImage: Int? = nil,

@@ -81,6 +81,10 @@ import Testing
     process.executableURL = productsDirectory.appendingPathComponent("planner")
     process.arguments = arguments
     process.currentDirectoryURL = Fixtures.root
+    // Hub ids resolve in the test cache, whatever the machine's own cache holds.
+    process.environment = ProcessInfo.processInfo.environment.merging(["HF_HUB_CACHE": "fixtures/hf-cache"]) {
+      $1
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

@@ -12,10 +12,13 @@ import Testing
     "--gpus": "T4", "--model": "mistral-7b", "--strategy": "memory", "--runtime": "llama.cpp",
     "--profile": "host.json", "--mmproj": "mmproj.gguf", "--link": "nvlink", "--dtype": "fp16",
     "--context": "8192", "--batch": "4",
-    "--images": "2", "--slices": "5", "--attention": "flash", "--kv-dtype": "fp8",
+    "--images": "2", "--slices": "5", "--video-seconds": "30", "--fps": "1", "--video-resolution": "1280x720",
+    "--videos": "2", "--audio-seconds": "30", "--attention": "flash", "--kv-dtype": "fp8",
     "--max-memory": "0:7GiB", "--gpu-spec": "mine.json", "--format": "device-map",
     "--max-model-len": "4096", "--max-num-seqs": "32", "--max-num-batched-tokens": "8192",
     "--gpu-memory-utilization": "0.95", "--tensor-parallel": "2", "--pipeline-parallel": "2", "--nodes": "2",
+    "--vllm-version": "0.6", "--kv-cache-memory-bytes": "1000000000", "--limit-mm-per-prompt": "2",
+    "--from-log": "llama.log",
   ]
 
   /// Every spelling of every option, with its option.
@@ -27,7 +30,8 @@ import Testing
 
   /// The arguments an option is tried with: the required ones, and `--runtime vllm` for vLLM's.
   static func base(_ name: String) throws -> [String] {
-    try spec(name).group == .vllm ? required + ["--runtime", "vllm"] : required
+    if name == "--free-memory" { return required + ["--gpus", "local"] }
+    return try spec(name).group == .vllm ? required + ["--runtime", "vllm"] : required
   }
 
   /// The base arguments and option `name` spelt `spelling`, with a sample value.

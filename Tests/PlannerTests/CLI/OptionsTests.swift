@@ -107,6 +107,10 @@ import Testing
     Setting(option: "--context", value: "8192") { $0.workload.contextTokens = 8192 },
     Setting(option: "--context", value: "1") { $0.workload.contextTokens = 1 },
     Setting(option: "--context", value: "10000000") { $0.workload.contextTokens = 10_000_000 },
+    // k is 1024 tokens, as model cards write context lengths (32k = 32768).
+    Setting(option: "--context", value: "32k") { $0.workload.contextTokens = 32 * 1024 },
+    Setting(option: "--context", value: "128K") { $0.workload.contextTokens = 131_072 },
+    Setting(option: "--context", value: "9765k") { $0.workload.contextTokens = 9_999_360 },
     Setting(option: "--batch", value: "4") { $0.workload.batch = 4 },
     Setting(option: "--batch", value: "65536") { $0.workload.batch = 65_536 },
     Setting(option: "--images", value: "0") { $0.workload.images = 0 },
@@ -195,7 +199,7 @@ import Testing
     let options = try Options(parsing: Self.required + ["--format", "vllm", "--enforce-eager"])
     #expect(options.runtime == .vllm)
     #expect(options.serving.enforceEager)
-    #expect(options.serving.encoderAttention == .eager)
+    #expect(options.serving.encoderAttention == nil)
   }
 
   @Test func shortModelOption() throws {
@@ -242,7 +246,12 @@ import Testing
       arguments: required + ["--context", "99999999999"],
       mentions: ["bad value '99999999999' for --context"]),
     Bad(arguments: required + ["--context", "10000001"], mentions: ["bad value '10000001' for --context"]),
-    Bad(arguments: required + ["--context", "4k"], mentions: ["bad value '4k' for --context"]),
+    Bad(arguments: required + ["--context", "4.5k"], mentions: ["bad value '4.5k' for --context", "32k"]),
+    Bad(arguments: required + ["--context", "k"], mentions: ["bad value 'k' for --context"]),
+    Bad(arguments: required + ["--context", "-4k"], mentions: ["bad value '-4k' for --context"]),
+    Bad(
+      arguments: required + ["--context", "9766k"], mentions: ["bad value '9766k' for --context", "10000000"]),
+    Bad(arguments: required + ["--context", "99999999999999999999k"], mentions: ["bad value"]),
     Bad(arguments: required + ["--context="], mentions: ["bad value '' for --context"]),
     Bad(arguments: required + ["--batch", "-1"], mentions: ["bad value '-1' for --batch", "1 to 65536"]),
     Bad(arguments: required + ["--batch", "0"], mentions: ["bad value '0' for --batch"]),

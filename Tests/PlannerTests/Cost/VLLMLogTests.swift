@@ -92,7 +92,8 @@ import Testing
 
   static func predict(_ log: Log) throws -> Prediction {
     let model = try model(log)
-    var serving = ServingConfig()
+    // These are V0 (0.5/0.6) logs: V1's are in VLLMV1LogTests.
+    var serving = ServingConfig(version: .v0)
     serving.maxModelLen = log.maxModelLen
     serving.maxNumBatchedTokens = log.maxNumBatchedTokens
     serving.maxNumSeqs = log.maxNumSeqs

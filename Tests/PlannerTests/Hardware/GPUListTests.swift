@@ -118,4 +118,48 @@ import Testing
     let gpus = try GPUList.parse("T4", catalog: [custom] + GPUCatalog.all)
     #expect(gpus.map(\.usableMemory) == [.gibibytes(1)])
   }
+
+  /// The count forms people type: before or after the name, `x`, `X`, `*` or `×`, with spaces.
+  @Test(arguments: [
+    ("2 x P4", ["P4", "P4"]), ("P4x2", ["P4", "P4"]), ("2*P4", ["P4", "P4"]), ("P4 * 2", ["P4", "P4"]),
+    ("2×T4", ["T4", "T4"]), ("T4 X 3", ["T4", "T4", "T4"]), ("1x4090,1x3090", ["RTX4090", "RTX3090"]),
+    ("4090x2", ["RTX4090", "RTX4090"]), ("RTX 4090 x 2", ["RTX4090", "RTX4090"]),
+    ("2 x P4, T4", ["P4", "P4", "T4"]),
+  ])
+  func countsBeforeOrAfterTheName(text: String, expected: [String]) throws {
+    #expect(try names(text) == expected)
+  }
+
+  /// A name that ends in `x` and digits is a name, not a count: `RTX 4090` is one RTX 4090.
+  @Test func aNameIsNotReadAsACount() throws {
+    #expect(try names("RTX 4090") == ["RTX4090"])
+    #expect(try names("rtx 3090") == ["RTX3090"])
+  }
+
+  /// Product names as the vendor writes them match with the vendor words left out.
+  @Test(arguments: [
+    ("NVIDIA GeForce RTX 3090", "RTX3090"), ("GeForce 4090", "RTX4090"), ("nvidia-a10", "A10"),
+    ("Tesla T4", "T4"),
+  ])
+  func vendorWordsAreIgnored(spelling: String, expected: String) {
+    #expect(GPUList.lookup(spelling)?.name == expected)
+  }
+
+  /// A bad count after a known name is refused as a bad count, naming the item.
+  @Test func aBadTrailingCountIsRefused() {
+    let message = error("P4x0")?.description ?? ""
+    #expect(message.contains("bad GPU count '0'"), "\(message)")
+    #expect(error("P4x2000")?.description.contains("1 to 1024") == true)
+  }
+
+  /// Suggestions compare names without vendor words, and only close ones: a name with nothing in
+  /// common with the catalog gets none rather than three unrelated cards.
+  @Test func suggestionsAreCloseOrAbsent() throws {
+    #expect(GPUList.closestNames(to: "rtx-4091").first == "RTX4090")
+    #expect(GPUList.closestNames(to: "NVIDIA GeForce RTX 4091").first == "RTX4090")
+    let far = GPUList.closestNames(to: "Radeon Pro W7900")
+    #expect(!far.contains("P100") && !far.contains("V100-16G-SXM2"), "\(far)")
+    let message = try #require(error("XYZW-9")).description
+    #expect(message.contains("unknown GPU 'XYZW-9'") && message.contains("planner gpus"), "\(message)")
+  }
 }

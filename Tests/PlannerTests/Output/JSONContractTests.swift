@@ -30,6 +30,13 @@ import Testing
       ),
       ("does not fit", ["--gpus", "T4", "--model", "llama-3-70b", "--format", "json"]),
       ("llama.cpp", ["--gpus", "2xP4", "--model", "qwen2-7b", "--runtime", "llama.cpp", "--format", "json"]),
+      (
+        "video and audio",
+        [
+          "--gpus", "H200", "--model", "qwen2.5-omni-7b", "--video-seconds", "30", "--audio-seconds", "30",
+          "--audio-output", "--format", "json",
+        ]
+      ),
     ]
     return cases
   }()

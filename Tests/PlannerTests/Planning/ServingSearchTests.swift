@@ -58,11 +58,9 @@ import Testing
   /// Every layout's search and the memory behind it, for the request.
   static func searches(_ request: PlanRequest) -> (ServingSearch, [[[Int]]])? {
     guard let dtypes = try? Planner.dtypes(for: request) else { return nil }
-    let settings = request.serving.resolved(maxPositions: request.model.serving.maxPositions)
-    let memory = VLLMMemory(
-      model: request.model, settings: settings, encoderAttention: request.serving.encoderAttention,
-      weightDType: dtypes.weight, computeDType: dtypes.compute, kvDType: dtypes.compute)
-    let search = ServingSearch(request: request, memory: memory)
+    let settings = request.serving.resolved(
+      maxPositions: request.model.serving.maxPositions, gpu: request.gpus.first)
+    let search = ServingPlanner.search(request, settings: settings, dtypes: dtypes)
     let total = search.perNode * search.nodes
     let groups = (1...search.perNode).compactMap { tp -> [[Int]]? in
       guard search.tensorParallelProblem(tp) == nil, total / tp <= search.decoders.count else { return nil }

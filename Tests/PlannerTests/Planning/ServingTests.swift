@@ -14,13 +14,14 @@ import Testing
   static func request(
     _ model: ModelGraph, _ gpus: String, _ change: (inout ServingConfig) -> Void = { _ in }
   ) throws -> PlanRequest {
-    var serving = ServingConfig()
+    // These tests hold the V0 model (vLLM 0.5/0.6); V1's are in ServingV1Tests.
+    var serving = ServingConfig(version: .v0)
     change(&serving)
     return PlanRequest(model: model, gpus: try GPUList.parse(gpus), runtime: .vllm(serving))
   }
 
   static func memory(_ model: ModelGraph, _ change: (inout ServingConfig) -> Void = { _ in }) -> VLLMMemory {
-    var serving = ServingConfig()
+    var serving = ServingConfig(version: .v0)
     change(&serving)
     return VLLMMemory(
       model: model, settings: serving.resolved(maxPositions: model.serving.maxPositions),

@@ -59,6 +59,9 @@ enum Advice {
       }
     }
 
+    // Video and audio: attention, video length, frame rate and size, speech output.
+    advice += mediaChanges(request, fits: fits, cost: cost)
+
     // A smaller weight dtype, where the user fixed a larger one.
     if case .fixed(let dtype) = request.workload.dtype {
       for smaller in [DType.int8, .int4] where smaller.bits < dtype.bits {

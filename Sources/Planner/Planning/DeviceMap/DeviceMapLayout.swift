@@ -60,8 +60,13 @@ public struct DeviceMapLayout: Sendable, Equatable {
     var weights: [Device: Int64] = [:]
     var unplaced: [String] = []
     let assigned = placement.assign(model.root)
+    // Speech output off: the talker and vocoder are freed after loading (MemoryModel.weights(of:)).
+    let freed = model.layers.filter { $0.stream == .speech && memoryModel.weights(of: $0) == .zero }
+      .map { $0.module + "." }
     for (index, (name, tensor)) in model.tensors.enumerated() where model.isCounted[index] {
-      let bytes = tensor.bytes(weight: memoryModel.weightDType, compute: memoryModel.computeDType)
+      let bytes =
+        freed.contains(where: name.hasPrefix)
+        ? 0 : tensor.bytes(weight: memoryModel.weightDType, compute: memoryModel.computeDType)
       if let device = assigned[index] { weights[device, default: 0] += bytes } else { unplaced.append(name) }
     }
     let executionGPU: Device? = problem.gpus.isEmpty ? nil : .gpu(0)

@@ -6,8 +6,11 @@ public struct Estimate: Sendable, Hashable {
   public internal(set) var tokensPerSecond: Double
   /// The prefill of `batch` prompts of `context` tokens.
   public internal(set) var prefillSeconds: Double
-  /// Encoding the batch's images through the vision tower (nil without one, or without images).
+  /// Encoding the batch's images, or its video, through the vision tower (nil without one, or
+  /// without images or video).
   public internal(set) var imageSeconds: Double?
+  /// Encoding the batch's audio input through the audio encoder (nil without audio input).
+  public internal(set) var audioSeconds: Double?
   /// Tokens per second across the batch: the whole step, or the slowest stage where the runtime
   /// pipelines stages.
   public internal(set) var throughputTokensPerSecond: Double
@@ -101,7 +104,8 @@ extension Estimate {
 
     // Images: the vision stream, and the hop into the text model.
     var image: Double?
-    if model.vision != nil && problem.memory.workload.images > 0 {
+    let media = problem.memory.media
+    if (model.vision != nil && problem.memory.workload.images > 0) || media.video != nil {
       var total = 0.0
       var last: (layer: Layer, device: Device)?
       for (layer, placed) in zip(model.layers, layerDevices) {
@@ -117,6 +121,16 @@ extension Estimate {
         last = (layer, runsOn)
       }
       image = total
+    }
+
+    // Audio: the audio encoder over the request's audio.
+    var audio: Double?
+    if media.audioTokens > 0 {
+      audio = zip(model.layers, layerDevices).reduce(0.0) { total, pair in
+        guard pair.0.stream == .audio, let placed = pair.1 else { return total }
+        let runsOn: Device = placed.isGPU ? placed : .gpu(0)
+        return total + cost.encode(pair.0, on: problem.gpus[gpuIndex(runsOn)]).seconds
+      }
     }
 
     let hopSeconds = hops.reduce(0) { $0 + $1.seconds }
@@ -157,6 +171,7 @@ extension Estimate {
     }
     let estimate = Estimate(
       decodeSecondsPerToken: step, tokensPerSecond: 1 / step, prefillSeconds: prefill, imageSeconds: image,
+      audioSeconds: audio,
       throughputTokensPerSecond: throughput, bottleneckDevice: device, bottleneckBound: bound,
       stageSeconds: stage)
     return (estimate, hops)

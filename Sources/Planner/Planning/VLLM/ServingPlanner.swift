@@ -27,10 +27,24 @@ enum ServingPlanner {
   static func evaluate(_ request: PlanRequest) throws(PlanningError) -> EngineLayout {
     let dtypes = try Planner.dtypes(for: request)
     let model = request.model
-    let settings = request.serving.resolved(maxPositions: model.serving.maxPositions)
-    let layoutSearch = Self.search(request, settings: settings, dtypes: dtypes)
-    let memory = layoutSearch.memory
-    let layouts = try layoutSearch.layouts()
+    var settings = request.serving.resolved(maxPositions: model.serving.maxPositions, gpu: request.gpus.first)
+    var memory = VLLMMemory(
+      model: model, settings: settings, encoderAttention: request.serving.resolvedEncoderAttention,
+      weightDType: dtypes.weight, computeDType: dtypes.compute,
+      kvDType: request.workload.kvDType ?? dtypes.compute)
+    var layouts = try ServingSearch(request: request, memory: memory).layouts()
+    if request.serving.autoMaxModelLen && settings.version == .v1 && request.serving.maxModelLen == nil {
+      // `--max-model-len auto`: the longest length the KV cache holds, at most the model's (the
+      // cache's size does not depend on the length, so one more search settles it).
+      let longest = min(layouts[0].kvTokens, Int64(settings.maxModelLen))
+      if longest > 0 && longest < Int64(settings.maxModelLen) {
+        var changed = request.serving
+        changed.maxModelLen = Int(longest)
+        settings = changed.resolved(maxPositions: model.serving.maxPositions, gpu: request.gpus.first)
+        memory.settings = settings
+        layouts = try ServingSearch(request: request, memory: memory).layouts()
+      }
+    }
     var best = layouts[0]
     if let failure = configurationFailure(settings, model: model) { best.failure = failure }
     var workload = request.workload
@@ -54,7 +68,7 @@ enum ServingPlanner {
     -> ServingSearch
   {
     let memory = VLLMMemory(
-      model: request.model, settings: settings, encoderAttention: request.serving.encoderAttention,
+      model: request.model, settings: settings, encoderAttention: request.serving.resolvedEncoderAttention,
       weightDType: dtypes.weight, computeDType: dtypes.compute,
       kvDType: request.workload.kvDType ?? dtypes.compute)
     return ServingSearch(request: request, memory: memory)
@@ -69,7 +83,8 @@ enum ServingPlanner {
           "ValueError: User-specified max_model_len (\(settings.maxModelLen)) is greater than the derived "
           + "max_model_len (max_position_embeddings=\(positions) in the model's config.json)")
     }
-    if settings.maxNumBatchedTokens < settings.maxModelLen {
+    // V1 prefills in chunks: fewer batched tokens than the model length are allowed.
+    if settings.version == .v0 && settings.maxNumBatchedTokens < settings.maxModelLen {
       return ServingFailure(
         phase: .configuration, gpu: nil,
         message:

@@ -35,6 +35,19 @@ extension ServingSearch {
     }
     if layout.kvTokens < Int64(settings.maxModelLen) {
       let stage = layout.stages.min { $0.memory.blocks < $1.memory.blocks }!
+      if settings.version == .v1 {
+        // `_check_enough_kv_cache_memory` (`v1/core/kv_cache_planning.py`).
+        let perToken = stage.memory.blockBytes / Int64(ServingConfig.blockSize)
+        let needed = ByteCount(.saturatingProduct(perToken, Int64(settings.maxModelLen)))
+        return ServingFailure(
+          phase: .kvCache, gpu: stage.gpus[0],
+          message:
+            "ValueError: To serve at least one request with the model's max seq len (\(settings.maxModelLen)), "
+            + "(\(needed.gibibytes) GiB KV cache is needed, which is larger than the available KV cache memory "
+            + "(\(stage.memory.kvAvailable.gibibytes) GiB). Based on the available memory, the estimated maximum "
+            + "model length is \(layout.kvTokens). Try increasing `gpu_memory_utilization` or decreasing "
+            + "`max_model_len` when initializing the engine.")
+      }
       return ServingFailure(
         phase: .kvCache, gpu: stage.gpus[0],
         message:

@@ -1,15 +1,16 @@
 /// The KV blocks one stage of a vLLM layout keeps over any range of decoder layers, in O(1) a range.
 extension ServingSearch {
   /// The KV blocks of stage `s` over decoder layers `a..<b`, as ``VLLMMemory/rank(gpu:tp:contents:)``
-  /// counts them for the stage's contents (`contents(s, a..<b)`), without summing the range: prefix
-  /// sums of the layers' weights and KV bytes, a sparse table of their widest transients, and the
-  /// activation peak computed once for each transient width a stage can have.
+  /// counts them for the stage's contents (`contents(s, a..<b)`), without summing the range: the
+  /// contents come from prefix sums of the layers' weights and KV bytes and a sparse table of their
+  /// widest transients, and `rank` counts them (O(1), but for the vision tower's peak on the first
+  /// stage of a model with one: O(its layers)).
   ///
   /// Where a sum of the model's sizes would saturate (hostile sizes), or the decoder layers differ
   /// in what they run, each range is summed layer by layer and counted by `rank`, as before.
   ///
-  /// - Complexity: O(*n* log *n* + *s* · *w*) to build for *n* decoder layers, *s* stages and *w*
-  ///   distinct transient widths; O(1) a range.
+  /// - Complexity: O(*n* log *n* + *s*) to build for *n* decoder layers and *s* stages; O(1) a
+  ///   range (see above).
   struct StageMemory {
     let memory: VLLMMemory
     let tp: Int
@@ -18,7 +19,7 @@ extension ServingSearch {
     let leading: VLLMMemory.Contents
     let trailing: VLLMMemory.Contents
     let decoders: [VLLMMemory.Contents]
-    /// Whether the prefix sums and cached peaks are exact (else every range is summed).
+    /// Whether the prefix sums are exact (else every range is summed).
     let isExact: Bool
     /// Whether a stage's blocks only shrink as its range grows: every decoder layer holds KV cache.
     let isMonotone: Bool
@@ -29,9 +30,9 @@ extension ServingSearch {
     /// and the largest index over `i..<i + 2^k` at `[k × n + i]` (a sparse table).
     let widths: [Int64]
     let widthTable: [Int]
-    /// Per stage: its budget, and its activation peak for each of `widths` at `[s × widths + w]`.
-    let budgets: [ByteCount]
-    let peaks: [ByteCount]
+    /// Per stage: what it holds besides its decoder layers' sizes (flags, the fixed layers' widest
+    /// transient; weights and KV bytes zero where the prefix sums add them).
+    let fixed: [VLLMMemory.Contents]
 
     init(
       memory: VLLMMemory, tp: Int, cards: [GPU], leading: VLLMMemory.Contents, trailing: VLLMMemory.Contents,
@@ -98,28 +99,20 @@ extension ServingSearch {
         span *= 2
       }
       self.widthTable = table
-      var budgets: [ByteCount] = []
-      var peaks: [ByteCount] = []
+      // Each stage's flags with any range of decoder layers, and its widest transient without them.
+      var fixed: [VLLMMemory.Contents] = []
       for s in 0..<cards.count {
-        budgets.append(memory.rank(gpu: cards[s], tp: tp, contents: VLLMMemory.Contents()).budget)
-        // The stage's flags with any range of decoder layers; its widest transient without them.
-        var fixed = VLLMMemory.Contents()
-        if s == 0 { fixed = fixed + leading }
-        if s == cards.count - 1 { fixed = fixed + trailing }
+        var stage = VLLMMemory.Contents()
+        if s == 0 { stage = stage + leading }
+        if s == cards.count - 1 { stage = stage + trailing }
         if let first = decoders.first {
           var flags = first
-          flags.widestTransient = 0
-          fixed = fixed + flags
+          (flags.weights, flags.kvBytesPerToken, flags.widestTransient) = (0, 0, 0)
+          stage = stage + flags
         }
-        peaks.append(
-          contentsOf: widths.map { width in
-            var contents = fixed
-            contents.widestTransient = max(fixed.widestTransient, width)
-            return memory.activationPeak(contents, tp: tp).peak
-          })
+        fixed.append(stage)
       }
-      self.budgets = budgets
-      self.peaks = peaks
+      self.fixed = fixed
       self.isExact = exact && !decoders.isEmpty
     }
 
@@ -148,21 +141,29 @@ extension ServingSearch {
       guard isExact && !range.isEmpty else {
         return ServingSearch.blocks(memory.rank(gpu: cards[s], tp: tp, contents: contents(s, range)))
       }
-      var weights = weightPrefix[range.upperBound] - weightPrefix[range.lowerBound]
-      var kv = kvPrefix[range.upperBound] - kvPrefix[range.lowerBound]
-      if s == 0 { (weights, kv) = (weights + leading.weights, kv + leading.kvBytesPerToken) }
-      if s == stages - 1 { (weights, kv) = (weights + trailing.weights, kv + trailing.kvBytesPerToken) }
-      var width = 0
+      var contents = fixed[s]
+      contents.weights = weightPrefix[range.upperBound] - weightPrefix[range.lowerBound]
+      contents.kvBytesPerToken = kvPrefix[range.upperBound] - kvPrefix[range.lowerBound]
+      if s == 0 {
+        (contents.weights, contents.kvBytesPerToken) = (
+          contents.weights + leading.weights, contents.kvBytesPerToken + leading.kvBytesPerToken
+        )
+      }
+      if s == stages - 1 {
+        (contents.weights, contents.kvBytesPerToken) = (
+          contents.weights + trailing.weights, contents.kvBytesPerToken + trailing.kvBytesPerToken
+        )
+      }
       if widths.count > 1 {
         let level = Int.bitWidth - 1 - range.count.leadingZeroBitCount
         let row = level * decoders.count
-        width = max(widthTable[row + range.lowerBound], widthTable[row + range.upperBound - (1 << level)])
+        let width = max(widthTable[row + range.lowerBound], widthTable[row + range.upperBound - (1 << level)])
+        contents.widestTransient = max(contents.widestTransient, widths[width])
+      } else if let width = widths.first {
+        contents.widestTransient = max(contents.widestTransient, width)
       }
-      // The same subtractions, in the same order, as `rank`.
-      let available =
-        budgets[s] - ByteCount(weights) - peaks[s * widths.count + width] - VLLMMemory.nonTorchBytes
-      let blockBytes = Int64.saturatingProduct(kv, Int64(ServingConfig.blockSize))
-      return ServingSearch.blocks(available: available.value, blockBytes: blockBytes)
+      // vLLM's own accounting of those contents (the same as summing the range layer by layer).
+      return ServingSearch.blocks(memory.rank(gpu: cards[s], tp: tp, contents: contents))
     }
   }
 

@@ -205,8 +205,12 @@ private func byteTotal(_ tensors: [StoredTensor]) -> Int64 { tensors.reduce(0) {
     #expect(buffers == 8)
     #expect(imported.weightBytes(weight: .int4, compute: .fp16) == ByteCount(byteTotal(stored) + 2 * buffers))
     #expect(imported.weightBytes(weight: .fp16, compute: .fp16) == ByteCount(byteTotal(stored) + 2 * buffers))
-    #expect(imported.estimates.contains { $0.hasPrefix("14 configured tensors are stored in another form") })
-    #expect(imported.estimates.contains { $0.contains("group size 32 -> int4") })
+    #expect(
+      imported.estimates.contains { $0.hasPrefix("14 configured weights are stored as gptq int4, group 32") })
+    #expect(imported.parameterCount == configured.parameterCount)
+    // config.json's estimate of the quantized sizes goes: the headers give them.
+    #expect(!imported.estimates.contains { $0.contains("group size 32 -> int4") })
+    #expect(configured.estimates.contains { $0.contains("group size 32 -> int4") })
     #expect(imported.layers.map(\.flopsPerToken) == configured.layers.map(\.flopsPerToken))
   }
 

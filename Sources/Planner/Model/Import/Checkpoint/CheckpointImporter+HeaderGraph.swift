@@ -16,7 +16,8 @@ extension CheckpointImporter {
 
   /// Builds the graph of a checkpoint whose family is unknown, from the tensor names.
   static func headerGraph(
-    tensors: [SafetensorsTensor], paths: [[String]], config: ConfigObject?, name: String, fallback: String?
+    tensors: [SafetensorsTensor], paths: [[String]], config: ConfigObject?, name: String, fallback: String?,
+    quantization: Quantization? = nil
   ) throws(ImportError) -> ModelGraph {
     let file = tensors.first?.file ?? name
     // Blocks first: their ancestors decide how the other tensors group.
@@ -113,7 +114,9 @@ extension CheckpointImporter {
     for (tensor, path) in zip(tensors, paths) {
       var node = root
       for part in path.dropLast() { node = node.child(part) }
-      _ = node.store(tensor, named: path[path.count - 1], quantizable: isQuantizableMatrix(path, tensor))
+      _ = node.store(
+        tensor, named: path[path.count - 1], quantizable: isQuantizableMatrix(path, tensor),
+        role: quantization.flatMap { quantizedRole(path, tensor, $0) })
     }
     for path in blockPaths {
       var node = root

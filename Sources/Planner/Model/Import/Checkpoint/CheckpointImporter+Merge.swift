@@ -5,7 +5,7 @@ import Foundation
 extension CheckpointImporter {
   /// Replaces the configured graph's tensors with the stored ones.
   static func merge(
-    _ graph: ModelGraph, tensors: [SafetensorsTensor], paths: [[String]]
+    _ graph: ModelGraph, tensors: [SafetensorsTensor], paths: [[String]], quantization: Quantization? = nil
   ) throws(ImportError) -> ModelGraph {
     let root = ModuleNode(graph.root)
     var stored: [String: Tensor] = [:]
@@ -17,9 +17,10 @@ extension CheckpointImporter {
         node = node.child(part)
         node.holdsCheckpoint = true
       }
+      let role = quantization.flatMap { quantizedRole(path, tensor, $0) }
       let isNew = node.store(
-        tensor, named: path[path.count - 1], quantizable: isQuantizableMatrix(path, tensor))
-      if isNew { added.append(tensor.name) }
+        tensor, named: path[path.count - 1], quantizable: isQuantizableMatrix(path, tensor), role: role)
+      if isNew && role == nil { added.append(tensor.name) }
       stored[tensor.name] = makeTensor(path[path.count - 1], tensor, quantizable: false)
     }
 
@@ -65,7 +66,12 @@ extension CheckpointImporter {
     var notes = graph.estimates
     notes.append(
       "tensor sizes and dtypes come from the safetensors headers; FLOPs and KV cache from config.json")
-    if !replaced.isEmpty {
+    if let quantization, !replaced.isEmpty {
+      notes.append(
+        "\(replaced.count) configured weights are stored as \(quantization) and are counted as the headers "
+          + "give them: bytes as stored, parameters as the original model's (first: "
+          + "\(ImportError.oneLine(replaced[0])))")
+    } else if !replaced.isEmpty {
       notes.append(
         "\(replaced.count) configured tensors are stored in another form (quantized?) and are counted as the "
           + "headers give them (first: \(ImportError.oneLine(replaced[0])))")

@@ -81,6 +81,13 @@ public enum CheckpointImporter {
         "not found, and the directory has no safetensors file to plan from")
     }
     let paths = try modulePaths(of: tensors)
+    var quantization: Quantization? = nil
+    if let config, var found = try ConfigImporter.quantization(config) {
+      // The dtype of what the quantizer left: the floating-point tensors that are no part of it.
+      found.floatDType = dominantDType(
+        zip(tensors, paths).filter { quantizedRole($0.1, $0.0, found) == nil }.map(\.0))
+      quantization = found
+    }
     var configured: ModelGraph? = nil
     var fallback: String? = nil
     if let config {
@@ -91,13 +98,24 @@ public enum CheckpointImporter {
         fallback = error.description
       }
     }
+    var graph: ModelGraph
     if var configured {
       guard !tensors.isEmpty else {
         configured.estimates.append("sizes come from config.json alone (no safetensors headers)")
+        configured.quantization = quantization
         return configured
       }
-      return try merge(configured, tensors: tensors, paths: paths)
+      if quantization != nil {
+        // The headers give the quantized sizes exactly: config.json's estimate of them goes.
+        configured.estimates.removeAll { $0.hasPrefix("quantization_config: ") }
+      }
+      graph = try merge(configured, tensors: tensors, paths: paths, quantization: quantization)
+    } else {
+      graph = try headerGraph(
+        tensors: tensors, paths: paths, config: config, name: name, fallback: fallback,
+        quantization: quantization)
     }
-    return try headerGraph(tensors: tensors, paths: paths, config: config, name: name, fallback: fallback)
+    graph.quantization = quantization
+    return graph
   }
 }

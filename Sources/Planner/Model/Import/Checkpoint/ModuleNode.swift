@@ -81,7 +81,10 @@ final class ModuleNode {
   /// has no tensor of that name.
   ///
   /// - Returns: whether the tensor is new to the module.
-  func store(_ stored: SafetensorsTensor, named name: String, quantizable: Bool) -> Bool {
+  func store(
+    _ stored: SafetensorsTensor, named name: String, quantizable: Bool,
+    role: CheckpointImporter.QuantizedRole? = nil
+  ) -> Bool {
     seen.insert(name)
     func update(_ tensor: inout Tensor) {
       tensor.shape = stored.shape
@@ -89,13 +92,16 @@ final class ModuleNode {
       tensor.isFloatingPoint = stored.dtype.isFloatingPoint
       tensor.isQuantizable = tensor.isQuantizable && stored.dtype.isFloatingPoint
       tensor.isPersistent = true
+      if let role { CheckpointImporter.apply(role, to: &tensor, stored: stored) }
     }
     switch location(ofTensor: name) {
     case (false, let index)?: update(&parameters[index])
     case (true, let index)?: update(&buffers[index])
     case nil:
       tensorIndex?[name] = (false, parameters.count)
-      parameters.append(CheckpointImporter.makeTensor(name, stored, quantizable: quantizable))
+      var tensor = CheckpointImporter.makeTensor(name, stored, quantizable: quantizable)
+      if let role { CheckpointImporter.apply(role, to: &tensor, stored: stored) }
+      parameters.append(tensor)
       return true
     }
     return false

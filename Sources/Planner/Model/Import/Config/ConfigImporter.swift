@@ -7,8 +7,9 @@ import Foundation
 ///     graph.parameterCount   // 7,615,616,512
 ///
 /// Families (`model_type`): `llama`, `mistral`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `phi3`,
-/// `mixtral`, `qwen2_moe`, `qwen3_moe`, `minicpmv` (MiniCPM-V 2.5, 2.6, 4.0, 4.5) and
-/// `qwen2_5_omni`. Any other `model_type` throws ``ImportError/Kind/unsupported``, which
+/// `mixtral`, `qwen2_moe`, `qwen3_moe`, `deepseek_v2`, `deepseek_v3`, `gpt_oss`, `gemma3_text`,
+/// `gemma3`, `qwen2_5_vl`, `llava`, `llava_next`, `minicpmv` (MiniCPM-V 2.5, 2.6, 4.0, 4.5) and
+/// `qwen2_5_omni`, each in its own `ConfigImporter+Family.swift`. Any other `model_type` throws ``ImportError/Kind/unsupported``, which
 /// ``CheckpointImporter`` answers by planning from the safetensors headers alone.
 ///
 /// Sizes are bounded (widths up to 2^20, 4096 heads, a vocabulary of 2^22, 1024 layers, 1024
@@ -17,6 +18,7 @@ public enum ConfigImporter {
   /// The `model_type` values built from `config.json` alone.
   public static let supportedModelTypes = [
     "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "mixtral", "qwen2_moe", "qwen3_moe",
+    "deepseek_v2", "deepseek_v3", "gpt_oss", "gemma3_text", "gemma3", "qwen2_5_vl", "llava", "llava_next",
     "minicpmv", "qwen2_5_omni",
   ]
 
@@ -59,6 +61,16 @@ public enum ConfigImporter {
       graph = try decoderOnly(config, modelType: modelType, name: name)
     case "mixtral", "qwen2_moe", "qwen3_moe":
       graph = try mixtureOfExperts(config, modelType: modelType, name: name)
+    case "deepseek_v2", "deepseek_v3":
+      graph = try deepSeek(config, modelType: modelType, name: name)
+    case "gpt_oss":
+      graph = try gptOss(config, name: name)
+    case "gemma3_text", "gemma3":
+      graph = try gemma3(config, modelType: modelType, name: name)
+    case "qwen2_5_vl":
+      graph = try qwen25VL(config, name: name)
+    case "llava", "llava_next":
+      graph = try llava(config, modelType: modelType, name: name)
     case "minicpmv":
       graph = try minicpmV(config, name: name)
     case "qwen2_5_omni":

@@ -79,6 +79,22 @@ struct ConfigObject {
     return result
   }
 
+  /// A list of strings (empty where absent).
+  func strings(_ key: String) throws(ImportError) -> [String] {
+    guard let value = value(key) else { return [] }
+    guard case .array(let items) = value else {
+      throw fail(.invalidField, key, "is \(value.kind), not an array")
+    }
+    var result: [String] = []
+    for item in items {
+      guard case .string(let text) = item else {
+        throw fail(.invalidField, key, "holds \(SafetensorsHeader.describe(item)), not a string")
+      }
+      result.append(text)
+    }
+    return result
+  }
+
   /// A Boolean field, `fallback` where absent.
   func bool(_ key: String, default fallback: Bool) throws(ImportError) -> Bool {
     guard let value = value(key) else { return fallback }
