@@ -33,6 +33,11 @@ extension ServingSearch {
     /// Per stage: what it holds besides its decoder layers' sizes (flags, the fixed layers' widest
     /// transient; weights and KV bytes zero where the prefix sums add them).
     let fixed: [VLLMMemory.Contents]
+    /// `rank`'s KV memory with no weights at `[s × widths + w]`, and whether it stays so with any
+    /// weights: `rank` subtracts the weights among non-negative terms, so with weights `W` it leaves
+    /// `base - W` (saturating, in any order), or `base` where a fixed KV cache size replaces it.
+    let base: [Int64]
+    let isFixed: [Bool]
 
     init(
       memory: VLLMMemory, tp: Int, cards: [GPU], leading: VLLMMemory.Contents, trailing: VLLMMemory.Contents,
@@ -113,6 +118,22 @@ extension ServingSearch {
         fixed.append(stage)
       }
       self.fixed = fixed
+      // What `rank` leaves for the KV cache with no weights, per stage and transient width, and
+      // whether the weights change it (not where a fixed KV cache size replaces the figure).
+      var base: [Int64] = []
+      var isFixed: [Bool] = []
+      for s in 0..<cards.count {
+        for width in widths {
+          var contents = fixed[s]
+          contents.widestTransient = max(contents.widestTransient, width)
+          contents.weights = 0
+          let empty = memory.rank(gpu: cards[s], tp: tp, contents: contents).kvAvailable.value
+          contents.weights = 1
+          isFixed.append(memory.rank(gpu: cards[s], tp: tp, contents: contents).kvAvailable.value == empty)
+          base.append(empty)
+        }
+      }
+      (self.base, self.isFixed) = (base, isFixed)
       self.isExact = exact && !decoders.isEmpty
     }
 
@@ -154,16 +175,17 @@ extension ServingSearch {
           contents.weights + trailing.weights, contents.kvBytesPerToken + trailing.kvBytesPerToken
         )
       }
+      var width = 0
       if widths.count > 1 {
         let level = Int.bitWidth - 1 - range.count.leadingZeroBitCount
         let row = level * decoders.count
-        let width = max(widthTable[row + range.lowerBound], widthTable[row + range.upperBound - (1 << level)])
-        contents.widestTransient = max(contents.widestTransient, widths[width])
-      } else if let width = widths.first {
-        contents.widestTransient = max(contents.widestTransient, width)
+        width = max(widthTable[row + range.lowerBound], widthTable[row + range.upperBound - (1 << level)])
       }
-      // vLLM's own accounting of those contents (the same as summing the range layer by layer).
-      return ServingSearch.blocks(memory.rank(gpu: cards[s], tp: tp, contents: contents))
+      let k = s * widths.count + width
+      let available = isFixed[k] ? base[k] : base[k].saturatingSubtract(contents.weights)
+      // `rank`'s block size: 16 tokens of the stage's KV bytes.
+      let blockBytes = Int64.saturatingProduct(contents.kvBytesPerToken, Int64(ServingConfig.blockSize))
+      return ServingSearch.blocks(available: available, blockBytes: blockBytes)
     }
   }
 
