@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Times accelerate's own placement on Qwen2-7B (meta device), for comparison with
-`planner benchmark` on the same machine.
+"""Times accelerate's own placement on Qwen2-7B and on Qwen3-235B-A22B (meta device), for
+comparison with `planner benchmark` on the same machine.
 
 Measures, median of 51 runs after 3 warm-ups: `infer_auto_device_map` alone (sequential budgets),
 and `get_balanced_memory` + `infer_auto_device_map` (device_map="balanced"/"auto"), on 8 GPUs
-of 14 GiB and on 2 of 40 GiB, bf16. Setup: the venv of Scripts/README.md.
+of 14 GiB and on 2 of 40 GiB, bf16; and the same for Qwen3-235B-A22B built by transformers from
+fixtures/models/qwen3-235b-a22b/config.json (transformers 5 fuses each layer's experts into
+`mlp.experts.gate_up_proj` and `down_proj`: 1,037 tensors) on 8 GPUs of 78.86 GiB (an A100-80G's
+usable memory), median of 11 runs. Setup: the venv of Scripts/README.md. Run from the repository root.
 
     .venv-ref/bin/python Scripts/bench_accelerate.py
 """
@@ -50,5 +53,27 @@ def main():
               f"balanced median {balanced[0]:.2f} ms (min {balanced[1]:.2f})")
 
 
+def qwen3_moe():
+    import json
+    from transformers import AutoConfig, AutoModelForCausalLM
+    settings = json.load(open("fixtures/models/qwen3-235b-a22b/config.json"))
+    config = AutoConfig.for_model(settings.pop("model_type"), **settings)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+    no_split = ["Qwen3MoeDecoderLayer"]
+    budgets = {i: int(78.86 * 2**30) for i in range(8)}
+    tensors = sum(1 for _ in model.named_parameters())
+    with ref.cuda_device_count(8):
+        sequential = median_ms(lambda: infer_auto_device_map(
+            model, max_memory=dict(budgets), no_split_module_classes=no_split, dtype=torch.bfloat16), runs=11)
+        balanced = median_ms(lambda: infer_auto_device_map(
+            model, max_memory=get_balanced_memory(model, max_memory=dict(budgets), no_split_module_classes=no_split,
+                                                  dtype=torch.bfloat16),
+            no_split_module_classes=no_split, dtype=torch.bfloat16), runs=11)
+    print(f"Qwen3-235B-A22B ({tensors} tensors), 8 GPUs x 78.86 GiB: sequential median {sequential[0]:.2f} ms "
+          f"(min {sequential[1]:.2f}); balanced median {balanced[0]:.2f} ms (min {balanced[1]:.2f})")
+
+
 if __name__ == "__main__":
     main()
+    qwen3_moe()

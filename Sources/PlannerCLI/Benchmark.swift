@@ -30,7 +30,29 @@ enum Benchmark {
     return graph
   }
 
+  /// Llama-3.1-405B's text dimensions with `layers` decoder layers (126 is the real model). Built
+  /// only for the benchmark.
+  static func llama405B(layers: Int) -> ModelGraph {
+    let llm = DecoderLLM(
+      family: .llama, hiddenSize: 16384, layerCount: layers, headCount: 128, kvHeadCount: 8,
+      intermediateSize: 53248, vocabularySize: 128256)
+    let (module, chain, tied) = llm.build(name: "", path: "")
+    return ModelGraph(
+      name: "llama-405b-\(layers) (benchmark)", summary: "Llama-3.1-405B dimensions, \(layers) layers",
+      root: module,
+      layers: chain, noSplitModuleClasses: [llm.decoderLayerClass], tiedParameters: tied, nativeDType: .bf16,
+      hiddenSize: 16384, vocabularySize: 128256)
+  }
+
+  /// Qwen3-235B-A22B (94 layers x 128 experts, 36,945 tensors) from its config.json
+  /// (`fixtures/models/qwen3-235b-a22b`, run from the repository root), or nil where it is not there.
+  static func qwen3MoE() -> ModelGraph? {
+    try? CheckpointImporter.load(directory: "fixtures/models/qwen3-235b-a22b")
+  }
+
   static func gpus(_ text: String) -> [GPU] { (try? GPUList.parse(text)) ?? [] }
+
+  static let sixtyFour = "16xA100-80G,16xH100,16xH200,16xL40S"
 
   /// Medians of importing `directory` (reading every safetensors header, or a GGUF file's), when
   /// one is given.
@@ -58,7 +80,7 @@ enum Benchmark {
   static func run(importing directory: String? = nil) -> String {
     let qwen = ModelCatalog.entry(named: "qwen2-7b")!.build()
     let minicpm = ModelCatalog.entry(named: "minicpm-v-2.6")!.build()
-    let cases = [
+    var cases = [
       Case(
         name: "seed: minicpm-v-2.6 on 2xP4", model: minicpm, gpus: gpus("2xP4"), strategies: [.auto],
         repeats: 101),
@@ -67,8 +89,23 @@ enum Benchmark {
         gpus: gpus("2xT4,2xA10,2xL4,2xA100-40G-SXM"), strategies: Strategy.allCases, repeats: 101),
       Case(
         name: "vision-405b on 64 GPUs (16xA100-80G,16xH100,16xH200,16xL40S)", model: visionLlama405B(),
-        gpus: gpus("16xA100-80G,16xH100,16xH200,16xL40S"), strategies: Strategy.allCases, repeats: 11),
+        gpus: gpus(sixtyFour), strategies: Strategy.allCases, repeats: 11),
+      Case(
+        name: "llama-405b-1024 (1024 layers) on 64 GPUs (16xA100-80G,16xH100,16xH200,16xL40S)",
+        model: llama405B(layers: 1024), gpus: gpus(sixtyFour),
+        strategies: [.auto, .latency, .throughput, .memory],
+        repeats: 5),
     ]
+    if let moe = qwen3MoE() {
+      cases += [
+        Case(
+          name: "qwen3-235b-a22b (config.json: 94 layers x 128 experts) on 8xA100-80G", model: moe,
+          gpus: gpus("8xA100-80G"), strategies: Strategy.allCases, repeats: 5),
+        Case(
+          name: "qwen3-235b-a22b on 64 GPUs (16xA100-80G,16xH100,16xH200,16xL40S)", model: moe,
+          gpus: gpus(sixtyFour), strategies: Strategy.allCases, repeats: 5),
+      ]
+    }
     var lines = [
       "case / strategy                                                     median      min   (runs)"
     ]
@@ -116,6 +153,16 @@ enum Benchmark {
       (
         "vllm: minicpm-v-2.6 defaults on A6000 (fails: settings search)",
         PlanRequest(model: minicpm, gpus: gpus("A6000"), runtime: .vllm()), 21
+      ),
+      (
+        "vllm: llama-405b (126 layers) on 64 GPUs of 4 kinds (5 layouts)",
+        PlanRequest(model: llama405B(layers: 126), gpus: gpus(sixtyFour), runtime: .vllm()), 11
+      ),
+      (
+        "vllm: llama-405b-1024 (1024 layers, int4) on 64 GPUs of 4 kinds",
+        PlanRequest(
+          model: llama405B(layers: 1024), gpus: gpus(sixtyFour), workload: Workload(dtype: .fixed(.int4)),
+          runtime: .vllm()), 5
       ),
     ]
     var lines: [String] = []

@@ -27,10 +27,79 @@ enum Accelerate {
   /// `compute_module_sizes(model, dtype)`: a tensor counts once (tied copies after the first are
   /// skipped, as `named_parameters()` skips them) at `bytes(tensor)`.
   ///
-  /// - Complexity: O(*t* · *d*) for *t* tensors of depth *d*.
+  /// - Complexity: O(*t* + *m*) for *t* tensors and *m* modules.
   static func moduleSizes(of root: Module, tied: [[String]], bytes: (Tensor) -> Int64) -> ModuleSizes {
+    moduleSizesInOrder(of: root, tied: tied, bytes: bytes).sizes
+  }
+
+  /// The names in the order `compute_module_sizes` first touches them (its dict's insertion order).
+  static func sizeKeysInOrder(of root: Module, tied: [[String]]) -> [String] {
+    moduleSizesInOrder(of: root, tied: tied) { _ in 0 }.order
+  }
+
+  /// ``moduleSizes(of:tied:bytes:)`` and ``sizeKeysInOrder(of:tied:)`` in one walk of the tree:
+  /// each module's size summed from its subtree on the way back up, instead of every tensor's size
+  /// added to each prefix of its dotted name. Where a name is empty or holds a dot (so that
+  /// splitting full names would not give the tree's paths), by splitting names, as accelerate does.
+  ///
+  /// - Complexity: O(*t* + *m*) for *t* tensors and *m* modules.
+  static func moduleSizesInOrder(of root: Module, tied: [[String]], bytes: (Tensor) -> Int64) -> (
+    sizes: ModuleSizes, order: [String]
+  ) {
     let skipped = ModelGraph.duplicateTiedNames(root: root, tied: tied)
     var sizes: ModuleSizes = [:]
+    var order = [""]
+    var seen: Set<String> = [""]
+    var isPlain = true
+    // The modules on the path walked whose names are not in `order` yet (a module's name is first
+    // touched with the first counted tensor under it, after its ancestors').
+    var untouched: [String] = []
+    func walk(_ module: Module, _ path: String, buffers: Bool) -> (size: Int64, count: Int) {
+      let mark = untouched.count
+      if !path.isEmpty { untouched.append(path) }
+      let dot = path.isEmpty ? "" : path + "."
+      var total: Int64 = 0
+      var count = 0
+      for tensor in buffers ? module.buffers : module.parameters {
+        if tensor.name.isEmpty || tensor.name.contains(".") { isPlain = false }
+        let name = dot + tensor.name
+        if skipped.contains(name) { continue }
+        for ancestor in untouched where seen.insert(ancestor).inserted { order.append(ancestor) }
+        untouched.removeAll(keepingCapacity: true)
+        if seen.insert(name).inserted { order.append(name) }
+        let size = bytes(tensor)
+        sizes[name, default: 0] += size
+        total += size
+        count += 1
+      }
+      for child in module.children {
+        if child.name.isEmpty || child.name.contains(".") { isPlain = false }
+        let (size, tensors) = walk(child, dot + child.name, buffers: buffers)
+        total += size
+        count += tensors
+      }
+      if untouched.count > mark { untouched.removeLast() }
+      if count > 0 && !path.isEmpty { sizes[path, default: 0] += total }
+      return (total, count)
+    }
+    let parameters = walk(root, "", buffers: false)
+    let buffers = walk(root, "", buffers: true)
+    if parameters.count > 0 { sizes["", default: 0] += parameters.size }
+    if buffers.count > 0 { sizes["", default: 0] += buffers.size }
+    guard isPlain else { return moduleSizesBySplitting(of: root, skipped: skipped, bytes: bytes) }
+    return (sizes, order)
+  }
+
+  /// `compute_module_sizes` as accelerate computes it: every tensor's size added to each prefix of
+  /// its full name split at the dots.
+  ///
+  /// - Complexity: O(*t* · *d*) for *t* tensors of depth *d*.
+  static func moduleSizesBySplitting(of root: Module, skipped: Set<String>, bytes: (Tensor) -> Int64) -> (
+    sizes: ModuleSizes, order: [String]
+  ) {
+    var sizes: ModuleSizes = [:]
+    var seen: Set<String> = [""]
+    var order = [""]
     for (name, tensor) in root.namedTensors() where !skipped.contains(name) {
       let size = bytes(tensor)
       sizes["", default: 0] += size
@@ -38,24 +107,10 @@ enum Accelerate {
       for part in name.split(separator: ".") {
         prefix += prefix.isEmpty ? String(part) : "." + part
         sizes[prefix, default: 0] += size
-      }
-    }
-    return sizes
-  }
-
-  /// The names in the order `compute_module_sizes` first touches them (its dict's insertion order).
-  static func sizeKeysInOrder(of root: Module, tied: [[String]]) -> [String] {
-    let skipped = ModelGraph.duplicateTiedNames(root: root, tied: tied)
-    var seen: Set<String> = [""]
-    var order = [""]
-    for (name, _) in root.namedTensors() where !skipped.contains(name) {
-      var prefix = ""
-      for part in name.split(separator: ".") {
-        prefix += prefix.isEmpty ? String(part) : "." + part
         if seen.insert(prefix).inserted { order.append(prefix) }
       }
     }
-    return order
+    return (sizes, order)
   }
 
   /// accelerate's size of one tensor converted to a float `dtype`: integer tensors keep their
@@ -110,7 +165,7 @@ enum Accelerate {
   ///   - lowZero: `balanced_low_0`: spread over GPUs 1..n-1 and give GPU 0 only the remainder.
   static func balancedMemory(
     root: Module, tied: [[String]], sizes: ModuleSizes, maxMemory: MaxMemory, noSplit: [String],
-    userSet: Bool, lowZero: Bool
+    userSet: Bool, lowZero: Bool, order: [String]? = nil
   ) -> MaxMemory {
     var memory = maxMemory
     let gpus = memory.entries.filter { $0.device.isGPU && $0.bytes.value > 0 }.map(\.device)
@@ -129,8 +184,9 @@ enum Accelerate {
     // The first module (in size-dict order) of each no-split class; the largest of those.
     var firstOfClass: [String: Int64] = [:]
     let classes = Set(noSplit)
+    let allNames = order ?? sizeKeysInOrder(of: root, tied: tied)
     if !classes.isEmpty {
-      for name in sizeKeysInOrder(of: root, tied: tied) where !name.isEmpty {
+      for name in allNames where !name.isEmpty {
         let className = root.descendant(at: name)?.className ?? "Parameter"
         if classes.contains(className), firstOfClass[className] == nil {
           firstOfClass[className] = sizes[name]
@@ -140,18 +196,20 @@ enum Accelerate {
     }
     let noSplitBuffer = firstOfClass.values.max() ?? 0
 
-    // Leaves twice: the first pass removes the tensors, the second finds the final modules.
-    func leaves(_ names: [String]) -> [String] {
+    // Leaves twice: the first pass removes the tensors, the second finds the final modules. Each
+    // name's parent (up to its last dot) is found once for both passes.
+    let parents = allNames.map { name in name.lastIndex(of: ".").map { String(name[..<$0]) } }
+    func leaves(_ keep: [Bool]) -> [Bool] {
       var childCount: [String: Int] = [:]
-      for name in names where name.contains(".") {
-        let parent = String(name[..<name.lastIndex(of: ".")!])
-        childCount[parent, default: 0] += 1
+      for (index, parent) in parents.enumerated() where keep[index] {
+        if let parent { childCount[parent, default: 0] += 1 }
       }
-      return names.filter { !$0.isEmpty && childCount[$0, default: 0] == 0 }
+      return allNames.indices.map {
+        keep[$0] && !allNames[$0].isEmpty && childCount[allNames[$0], default: 0] == 0
+      }
     }
-    let allNames = sizeKeysInOrder(of: root, tied: tied)
-    let tensorLeaves = Set(leaves(allNames))
-    let finals = leaves(allNames.filter { !tensorLeaves.contains($0) })
+    let tensorLeaves = Set(zip(allNames, leaves(allNames.map { _ in true })).filter(\.1).map(\.0))
+    let finals = zip(allNames, leaves(allNames.map { !tensorLeaves.contains($0) })).filter(\.1).map(\.0)
     let finalSum = finals.reduce(Int64(0)) { $0 + (sizes[$1] ?? 0) }
     let meanLeaves = Int64(Double(finalSum) / Double(max(finals.count, 1)))
     let buffer = Int64(1.25 * Double(max(noSplitBuffer, meanLeaves)))

@@ -5,20 +5,33 @@
 struct AccelerateStrategy {
   var strategy: Strategy
 
-  func place(_ problem: PlacementProblem) -> Placement {
+  func place(_ problem: PlacementProblem) -> Placement { place(problem, sizes: Self.moduleSizes(problem)) }
+
+  /// The module sizes the placement weighs, and their keys in accelerate's order: they depend on
+  /// the model and the dtypes only, so a caller placing the same model under other budgets may
+  /// keep them.
+  static func moduleSizes(_ problem: PlacementProblem) -> (sizes: Accelerate.ModuleSizes, order: [String]) {
     let model = problem.model
     let weight = problem.memory.weightDType
     let compute = problem.memory.computeDType
-    let sizes = Accelerate.moduleSizes(of: model.root, tied: model.tiedParameters) { tensor in
+    return Accelerate.moduleSizesInOrder(of: model.root, tied: model.tiedParameters) { tensor in
       weight.isQuantized
         ? tensor.bytes(weight: weight, compute: compute) : Accelerate.acceleratorBytes(tensor, dtype: weight)
     }
+  }
+
+  /// Places the problem's model with its ``moduleSizes(_:)``.
+  func place(_ problem: PlacementProblem, sizes known: (sizes: Accelerate.ModuleSizes, order: [String]))
+    -> Placement
+  {
+    let model = problem.model
+    let (sizes, order) = known
     var budgets = problem.accelerateMaxMemory
     if strategy != .sequential {
       budgets = Accelerate.balancedMemory(
         root: model.root, tied: model.tiedParameters, sizes: sizes, maxMemory: budgets,
         noSplit: model.noSplitModuleClasses, userSet: problem.userMaxMemory != nil,
-        lowZero: strategy == .balancedLow0)
+        lowZero: strategy == .balancedLow0, order: order)
     }
     let map = Accelerate.inferAutoDeviceMap(
       root: model.root, tied: model.tiedParameters, sizes: sizes, maxMemory: budgets,

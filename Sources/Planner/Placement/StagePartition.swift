@@ -139,4 +139,43 @@ final class StagePartition {
     for j in stride(from: stages, to: 0, by: -1) { bounds.insert(start[j * width + bounds[0]], at: 0) }
     return (0..<stages).map { bounds[$0]..<bounds[$0 + 1] }
   }
+  /// Whether items `0..<items` split into exactly `stages` non-empty contiguous ranges, stage `s`
+  /// (0-based, in order) over a range `a..<b` that `admits(s, a, b)` accepts. `admits` must accept
+  /// every non-empty sub-range of a range it accepts (a stage's memory and time only grow with its
+  /// range), so that each start's longest admitted range is found by one pointer moving forward.
+  ///
+  /// With a threshold in `admits` this finds the best bottleneck value by bisection, or a bound on it
+  /// that lets ``fill(rows:cost:everyStageUsed:abandon:)`` stop every range early.
+  ///
+  /// - Complexity: O(*s* · *n*) calls of `admits` for *s* stages and *n* items.
+  static func covers(items n: Int, stages: Int, admits: (Int, Int, Int) -> Bool) -> Bool {
+    guard stages >= 1 && n >= stages else { return false }
+    // reachable[i]: items 0..<i split into the stages so far.
+    var reachable = [Bool](repeating: false, count: n + 1)
+    reachable[0] = true
+    var marks = [Int](repeating: 0, count: n + 2)
+    for s in 0..<stages {
+      for i in marks.indices { marks[i] = 0 }
+      // Invariant: `end` > a implies a..<end is admitted (it was, from an earlier start, and this
+      // one is a sub-range of it).
+      var end = 0
+      var any = false
+      for a in 0..<n where reachable[a] {
+        end = Swift.max(end, a)
+        while end < n && admits(s, a, end + 1) { end += 1 }
+        if end > a {
+          marks[a + 1] += 1
+          marks[end + 1] -= 1
+          any = true
+        }
+      }
+      guard any else { return false }
+      var open = 0
+      for i in 0...n {
+        open += marks[i]
+        reachable[i] = open > 0
+      }
+    }
+    return reachable[n]
+  }
 }

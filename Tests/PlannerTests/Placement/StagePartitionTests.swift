@@ -84,4 +84,20 @@ import Testing
       #expect((combine == .sum ? values.reduce(0, +) : values.max()!) == best.value, "seed \(seed)")
     }
   }
+
+  /// `covers` against every composition: per stage a random capacity and per item a random size on
+  /// that stage, a range admitted while its sizes fit (so every sub-range of an admitted range is).
+  @Test(arguments: 0..<300)
+  func coversMatchesBruteForce(seed: Int) {
+    var random = SplitMix64(seed: UInt64(seed) &+ 7)
+    let items = 1 + seed % 7
+    let stages = 1 + (seed / 7) % 5
+    let sizes = (0..<stages).map { _ in (0..<items).map { _ in Int(random.next() % 5) } }
+    let capacities = (0..<stages).map { _ in Int(random.next() % 9) }
+    func admits(_ s: Int, _ a: Int, _ b: Int) -> Bool { sizes[s][a..<b].reduce(0, +) <= capacities[s] }
+    let expected = Self.compositions(items: items, stages: stages).contains { ranges in
+      ranges.enumerated().allSatisfy { admits($0.offset, $0.element.lowerBound, $0.element.upperBound) }
+    }
+    #expect(StagePartition.covers(items: items, stages: stages, admits: admits) == expected, "seed \(seed)")
+  }
 }

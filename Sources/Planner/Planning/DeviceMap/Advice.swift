@@ -13,9 +13,36 @@ enum Advice {
   /// - Complexity: a few dozen plans (a binary search over the context and the batch).
   static func changes(thatFit request: PlanRequest, dtypes: Planner.DTypes) -> [String] {
     var advice: [String] = []
+    // accelerate's maps depend on the model, the dtypes and the budgets, not on the context or the
+    // batch the probes change: each distinct one is placed once and judged under every workload.
+    var accelerateMaps: [PlacementKey: Placement] = [:]
+    // Its module sizes depend on the dtypes alone: computed once per pair for every budget probed.
+    var moduleSizes: [[DType]: (sizes: Accelerate.ModuleSizes, order: [String])] = [:]
     func fits(_ changed: PlanRequest) -> DeviceMapLayout? {
-      guard let plan = try? Planner.plan(withoutAdvice: changed), plan.fits else { return nil }
-      return plan
+      let plan: DeviceMapLayout
+      if changed.strategy.isAccelerateParity {
+        guard let dtypes = try? Planner.dtypes(for: changed) else { return nil }
+        let problem = Planner.problem(changed, weight: dtypes.weight, compute: dtypes.compute)
+        let key = PlacementKey(
+          strategy: changed.strategy, weight: dtypes.weight, compute: dtypes.compute,
+          budgets: problem.accelerateMaxMemory, userSet: problem.userMaxMemory != nil)
+        let placement: Placement
+        if let known = accelerateMaps[key] {
+          placement = known
+        } else {
+          let pair = [dtypes.weight, dtypes.compute]
+          let sizes = moduleSizes[pair] ?? AccelerateStrategy.moduleSizes(problem)
+          moduleSizes[pair] = sizes
+          placement = AccelerateStrategy(strategy: changed.strategy).place(problem, sizes: sizes)
+          accelerateMaps[key] = placement
+        }
+        plan = DeviceMapLayout(
+          problem: problem, placement: placement, strategy: changed.strategy, dtypeNotes: dtypes.notes)
+      } else {
+        guard let planned = try? Planner.plan(withoutAdvice: changed) else { return nil }
+        plan = planned
+      }
+      return plan.fits ? plan : nil
     }
     func cost(_ plan: DeviceMapLayout) -> String {
       "\(plan.weightDType) weights, \(DurationFormatting.seconds(plan.estimate.decodeSecondsPerToken))/token, "
@@ -121,6 +148,15 @@ enum Advice {
       }
     }
     return advice
+  }
+
+  /// What accelerate's placement of one model depends on (``AccelerateStrategy``).
+  struct PlacementKey: Hashable {
+    var strategy: Strategy
+    var weight: DType
+    var compute: DType
+    var budgets: MaxMemory
+    var userSet: Bool
   }
 
   /// `2xP4,1xT4` for a GPU list.

@@ -109,6 +109,17 @@ enum ServingPlanner {
       imageSeconds: image)
   }
 
+  /// The layout search for the request with `settings`.
+  static func search(_ request: PlanRequest, settings: ServingConfig.Resolved, dtypes: Planner.DTypes)
+    -> ServingSearch
+  {
+    let memory = VLLMMemory(
+      model: request.model, settings: settings, encoderAttention: request.serving.resolvedEncoderAttention,
+      weightDType: dtypes.weight, computeDType: dtypes.compute,
+      kvDType: request.workload.kvDType ?? dtypes.compute)
+    return ServingSearch(request: request, memory: memory)
+  }
+
   /// The errors vLLM raises on the settings alone, before loading anything.
   static func configurationFailure(_ settings: ServingConfig.Resolved, model: ModelGraph) -> ServingFailure? {
     if let positions = model.serving.maxPositions, Int64(settings.maxModelLen) > positions {
@@ -154,6 +165,13 @@ enum ServingPlanner {
   static func recommendations(for request: PlanRequest, plan: EngineLayout) -> [ServingRecommendation] {
     if plan.layout.failure?.phase == .configuration { return [] }
     let asked = plan.settings
+    // Settings do not change the weights: where no layout loads them, no settings start (and the
+    // search below would plan up to 45 settings for nothing).
+    if plan.layout.failure?.phase == .loading, let dtypes = try? Planner.dtypes(for: request),
+      !search(request, settings: asked, dtypes: dtypes).someLayoutLoadsWeights()
+    {
+      return []
+    }
     let lengths = ([asked.maxModelLen] + [16384, 8192, 4096, 2048]).filter { $0 <= asked.maxModelLen }
     let counts = ([asked.maxNumSeqs] + [128, 64, 32, 16, 8, 4, 2, 1]).filter { $0 <= asked.maxNumSeqs }
     var found: [ServingRecommendation] = []

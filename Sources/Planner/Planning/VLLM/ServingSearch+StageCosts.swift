@@ -52,32 +52,45 @@ extension ServingSearch {
   /// A stage's KV blocks as a ``StagePartition`` cost (their negation, so that the slowest stage
   /// is the one with the fewest blocks).
   struct StageBlocks: StageCost {
-    /// KV blocks at `[stage][start][count]`.
-    let blocks: [[[Int64]]]
+    let memory: StageMemory
     var stage = 0
     var start = 0
 
+    init(memory: StageMemory) { self.memory = memory }
+
     mutating func begin(stage: Int, start: Int) { (self.stage, self.start) = (stage, start) }
     func extend(to last: Int) -> (value: Double, secondary: Double)? {
-      (-Double(blocks[stage][start][last + 1 - start]), 0)
+      (-Double(memory.blocks(stage, start..<(last + 1))), 0)
     }
   }
 
   /// A stage's decode seconds as a ``StagePartition`` cost; a range that leaves fewer than `floor`
-  /// KV blocks is infinitely slow (the scan goes on: a longer range is not assumed to be worse).
+  /// KV blocks is infinitely slow. Where `stopsShort` (a stage's blocks only shrink as its range
+  /// grows), such a range ends the scan, and so does one slower than `bound`: no longer range can
+  /// be on a best path when `bound` is at or above the best partition's slowest stage (the DP keeps
+  /// the first of equal values, and every cell on that path is at most `bound`).
   struct StageSeconds: StageCost {
     let costs: [StageTime]
     let floor: Int64
-    /// KV blocks at `[stage][start][count]`.
-    let blocks: [[[Int64]]]
+    let memory: StageMemory
     let stages: Int
+    let stopsShort: Bool
+    let bound: Double
     var stage = 0
     var start = 0
 
+    init(costs: [StageTime], floor: Int64, memory: StageMemory, stages: Int, stopsShort: Bool, bound: Double)
+    {
+      (self.costs, self.floor, self.memory, self.stages) = (costs, floor, memory, stages)
+      (self.stopsShort, self.bound) = (stopsShort, bound)
+    }
+
     mutating func begin(stage: Int, start: Int) { (self.stage, self.start) = (stage, start) }
     func extend(to last: Int) -> (value: Double, secondary: Double)? {
-      guard blocks[stage][start][last + 1 - start] >= floor else { return (.infinity, .infinity) }
-      return (costs[stage].seconds(start..<(last + 1), first: stage == 0, last: stage == stages - 1), 0)
+      let range = start..<(last + 1)
+      guard memory.blocks(stage, range) >= floor else { return stopsShort ? nil : (.infinity, .infinity) }
+      let seconds = costs[stage].seconds(range, first: stage == 0, last: stage == stages - 1)
+      return seconds > bound ? nil : (seconds, 0)
     }
   }
 }

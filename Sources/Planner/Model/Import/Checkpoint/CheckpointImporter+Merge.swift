@@ -58,7 +58,8 @@ extension CheckpointImporter {
       return fresh
     }
     let newLayers = try coverNewTensors(tensors: tensors, paths: paths, layers: &layers)
-    let existing = Set(module.namedTensors().map(\.name))
+    // The tied groups whose every member is still in the tree (no walk where there are none).
+    let existing = graph.tiedParameters.isEmpty ? [] : Set(module.namedTensors().map(\.name))
     let tied = graph.tiedParameters.filter { $0.allSatisfy(existing.contains) }
     try checkCoverage(root: module, layers: layers, file: tensors.first?.file ?? graph.name)
 

@@ -7,9 +7,14 @@ final class ModuleNode {
   var parameters: [Tensor]
   var buffers: [Tensor]
   var children: [ModuleNode] = []
-  var childIndex: [String: Int] = [:]
-  /// Where each direct tensor is: in `buffers` or `parameters`, at which index.
-  var tensorIndex: [String: (isBuffer: Bool, index: Int)] = [:]
+  /// The first child of each name, built on the first lookup among more than ``scanLimit``
+  /// children (most modules have a handful: a scan is cheaper than a dictionary per module).
+  private var childIndex: [String: Int]?
+  /// Where each direct tensor is: in `buffers` or `parameters`, at which index (the last parameter
+  /// of a name, else the last buffer), built on the first lookup among more than ``scanLimit``.
+  private var tensorIndex: [String: (isBuffer: Bool, index: Int)]?
+  /// Children or tensors up to this many are found by scanning.
+  static let scanLimit = 8
   /// Whether this module or a descendant holds a stored tensor.
   var holdsCheckpoint = false
   /// Children the builder gave the module (0 for a leaf or an opaque placeholder).
@@ -22,8 +27,6 @@ final class ModuleNode {
     self.className = className
     self.parameters = parameters
     self.buffers = buffers
-    for (index, tensor) in buffers.enumerated() { tensorIndex[tensor.name] = (true, index) }
-    for (index, tensor) in parameters.enumerated() { tensorIndex[tensor.name] = (false, index) }
   }
 
   convenience init(_ module: Module) {
@@ -34,13 +37,41 @@ final class ModuleNode {
   }
 
   func append(_ child: ModuleNode) {
-    if childIndex[child.name] == nil { childIndex[child.name] = children.count }
+    if childIndex != nil && childIndex![child.name] == nil { childIndex![child.name] = children.count }
     children.append(child)
+  }
+
+  /// The index of the first child of that name.
+  func indexOfChild(_ name: String) -> Int? {
+    if children.count <= Self.scanLimit { return children.firstIndex { $0.name == name } }
+    if childIndex == nil {
+      var index: [String: Int] = [:]
+      for (position, child) in children.enumerated() where index[child.name] == nil {
+        index[child.name] = position
+      }
+      childIndex = index
+    }
+    return childIndex![name]
+  }
+
+  /// Where the direct tensor of that name is.
+  func location(ofTensor name: String) -> (isBuffer: Bool, index: Int)? {
+    if parameters.count + buffers.count <= Self.scanLimit {
+      if let index = parameters.lastIndex(where: { $0.name == name }) { return (false, index) }
+      return buffers.lastIndex { $0.name == name }.map { (true, $0) }
+    }
+    if tensorIndex == nil {
+      var index: [String: (isBuffer: Bool, index: Int)] = [:]
+      for (position, tensor) in buffers.enumerated() { index[tensor.name] = (true, position) }
+      for (position, tensor) in parameters.enumerated() { index[tensor.name] = (false, position) }
+      tensorIndex = index
+    }
+    return tensorIndex![name]
   }
 
   /// The child of that name, created (class `ImportedModule`) where absent.
   func child(_ name: String) -> ModuleNode {
-    if let index = childIndex[name] { return children[index] }
+    if let index = indexOfChild(name) { return children[index] }
     let node = ModuleNode(name: name, className: "ImportedModule")
     append(node)
     return node
@@ -63,11 +94,11 @@ final class ModuleNode {
       tensor.isPersistent = true
       if let role { CheckpointImporter.apply(role, to: &tensor, stored: stored) }
     }
-    switch tensorIndex[name] {
+    switch location(ofTensor: name) {
     case (false, let index)?: update(&parameters[index])
     case (true, let index)?: update(&buffers[index])
     case nil:
-      tensorIndex[name] = (false, parameters.count)
+      tensorIndex?[name] = (false, parameters.count)
       var tensor = CheckpointImporter.makeTensor(name, stored, quantizable: quantizable)
       if let role { CheckpointImporter.apply(role, to: &tensor, stored: stored) }
       parameters.append(tensor)
@@ -80,6 +111,7 @@ final class ModuleNode {
   /// to keep, or `nil` to drop it. Buffers are offered too.
   func prune(prefix: String, _ decide: (String, Tensor, ModuleNode) -> Tensor?) {
     let dot = prefix.isEmpty ? "" : prefix + "."
+    tensorIndex = nil
     parameters = parameters.compactMap { decide(dot + $0.name, $0, self) }
     buffers = buffers.compactMap { decide(dot + $0.name, $0, self) }
     for child in children { child.prune(prefix: dot + child.name, decide) }
