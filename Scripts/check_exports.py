@@ -13,7 +13,7 @@
   (`python -m sglang.launch_server ...` / `vllm serve ...`, environment and comments dropped), and
   parses it with the engine's own argument parser inside the given interpreter: SGLang's
   `ServerArgs.add_cli_args` on an `argparse.ArgumentParser`; vLLM's `FlexibleArgumentParser` with
-  the `model_tag` positional and `make_arg_parser` (what `vllm serve` builds). A flag the engine
+  `make_arg_parser` (what `vllm serve` builds, the `model_tag` positional included). A flag the engine
   does not know, or a value it rejects, is a failure. The result goes to
   fixtures/measurements/export-checks-<part>.json.
 - llama: downloads the llama-cpp-python sdist (`pip download llama-cpp-python==0.3.36
@@ -70,9 +70,7 @@ try:
     from vllm.entrypoints.common.cli_args import make_arg_parser  # 0.33
 except ImportError:
     from vllm.entrypoints.openai.cli_args import make_arg_parser
-parser = FlexibleArgumentParser()
-parser.add_argument("model_tag", nargs="?")
-parser = make_arg_parser(parser)
+parser = make_arg_parser(FlexibleArgumentParser())  # adds the `model_tag` positional itself
 results = []
 for argv in json.loads(sys.stdin.read()):
     try:
