@@ -185,9 +185,19 @@ enum Command {
           code: Outcome.usageExitCode)
       }
       planned = .vllm(options.serving)
+    case .sglang:
+      if mode != nil {
+        return .failure(
+          "--strategy \(options.strategy.rawValue) is accelerate's device_map; SGLang takes auto",
+          code: Outcome.usageExitCode)
+      }
+      planned = .sglang(options.sglang)
     default:
       if options.format == .vllm {
         return .failure("--format vllm needs --runtime vllm", code: Outcome.usageExitCode)
+      }
+      if options.format == .sglang {
+        return .failure("--format sglang needs --runtime sglang", code: Outcome.usageExitCode)
       }
       planned = mode.flatMap { Runtime(kind, accelerate: $0) } ?? Runtime(kind)
     }
@@ -195,7 +205,7 @@ enum Command {
       model: model, gpus: gpus, workload: options.workload, runtime: planned,
       objective: options.strategy.objective ?? .auto, maxMemory: options.maxMemory,
       profile: profile, topology: topology)
-    if options.compare && !kind.isEngine {
+    if options.compare && !kind.isEngine && kind != .sglang {
       let plans: [Plan]
       do {
         plans = try Planner.compare(request)
@@ -222,6 +232,12 @@ enum Command {
     case (.json, _): text = JSONExporter.render(plan)
     case (.deviceMap, .deviceMap(let layout)): text = DeviceMapExporter.render(layout)
     case (.llamaCpp, .deviceMap(let layout)): return llamaCpp(layout)
+    case (.sglang, .sglang(let layout)):
+      do {
+        return Outcome(stdout: try SGLangExporter.render(layout))
+      } catch {
+        return .failure(error.description)
+      }
     case (.vllm, .engine(let layout)):
       do {
         return Outcome(stdout: try VLLMExporter.render(layout))
@@ -234,7 +250,9 @@ enum Command {
         code: Outcome.usageExitCode)
     }
     guard plan.fits else {
-      let what = plan.runtime.kind.isEngine ? "vLLM would not start" : "does not fit"
+      let what =
+        plan.runtime.kind.isEngine
+        ? "vLLM would not start" : plan.runtime.kind == .sglang ? "SGLang would not start" : "does not fit"
       return Outcome(stdout: text, stderr: "planner: \(what): \(plan.verdict)\n", exitCode: 1)
     }
     return Outcome(stdout: text)

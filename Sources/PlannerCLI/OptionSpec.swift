@@ -305,7 +305,8 @@ struct OptionSpec: Sendable {
       help: [
         "table (default), json, device-map, llama-cpp (the llama-server",
         "command; implies --runtime llama.cpp), vllm (the vllm serve",
-        "command; implies --runtime vllm); planner gpus, planner models",
+        "command; implies --runtime vllm), sglang (the sglang.launch_server",
+        "command; implies --runtime sglang); planner gpus, planner models",
         "and --compare print table or json",
       ],
       choices: Options.Format.allCases.map(\.rawValue)
@@ -317,6 +318,22 @@ struct OptionSpec: Sendable {
         )
       }
       options.format = parsed
+    },
+
+    OptionSpec(
+      name: "--mem-fraction-static", placeholder: "F", kind: .valued, group: .general,
+      help: [
+        "SGLang (--runtime sglang): weights + KV pool as a fraction of GPU", "memory (default: SGLang's own)",
+      ]
+    ) { options, value, spelling throws(UsageError) in
+      guard let fraction = Double(value), fraction > 0, fraction < 1 else {
+        throw UsageError(
+          description:
+            "bad value '\(EchoedValue(value))' for \(spelling): use a fraction above 0 and below 1, for example 0.85"
+        )
+      }
+      options.sglang.memFractionStatic = fraction
+      options.sglangGiven = spelling
     },
 
     // vLLM: each needs --runtime vllm (the parser records the spellings given)

@@ -44,6 +44,7 @@ struct Options: Equatable {
     case deviceMap = "device-map"
     case llamaCpp = "llama-cpp"
     case vllm
+    case sglang
   }
 
   var command: Command = .plan
@@ -57,6 +58,9 @@ struct Options: Equatable {
   var maxMemory: MaxMemory?
   var workload = Workload()
   var runtime: Runtime.Kind = .transformers
+  /// SGLang's settings (`--runtime sglang`); `sglangGiven`: an SGLang option was typed.
+  var sglang = SGLangConfig()
+  var sglangGiven: String?
   /// Whether `--runtime` was given: a format may imply a runtime only where it was not, and a
   /// `--profile` file for another runtime is a usage error.
   var runtimeGiven = false
@@ -159,6 +163,18 @@ struct Options: Equatable {
             "--format vllm plans for vLLM; drop --runtime \(runtime.rawValue) or use --runtime vllm")
       }
       runtime = .vllm
+    }
+    if format == .sglang {
+      if runtimeGiven && runtime != .sglang {
+        throw UsageError(
+          description:
+            "--format sglang plans for SGLang; drop --runtime \(runtime.rawValue) or use --runtime sglang")
+      }
+      runtime = .sglang
+    }
+    if let option = sglangGiven, runtime != .sglang {
+      throw UsageError(
+        description: "\(option) is an SGLang setting: add --runtime sglang (or --format sglang)")
     }
     if runtime == .vllm {
       if attentionGiven { serving.encoderAttention = workload.attention }

@@ -6,6 +6,9 @@
 ///   plus the residual stream where text layers run, plus fp32 logits `batch × vocab × 4` where
 ///   the LM head runs.
 /// - Reserve: the runtime's fixed reserve on every GPU that holds anything.
+/// - llama.cpp: the text layers' activations are llama-server's compute buffer
+///   (``LlamaCppMemory``: the widest layer step over one micro-batch plus the attention mask);
+///   an mmproj on the same GPU counts as the larger of its transient and that buffer.
 public struct MemoryModel: Sendable, Hashable {
   public var model: ModelGraph
   public var workload: Workload
@@ -98,7 +101,8 @@ public struct MemoryModel: Sendable, Hashable {
     {
       return ByteCount(.saturatingProduct(input.talkerKVBytesPerToken, context, batch))
     }
-    return ByteCount(.saturatingProduct(layer.kvElementsPerToken, kvBytes, context, batch))
+    let cells = llamaCpp == nil ? context : llamaSlotContext
+    return ByteCount(.saturatingProduct(layer.kvElementsPerToken, kvBytes, cells, batch))
   }
 
   /// The talker's prefill over the thinker's context, and the thinker's hidden states kept for it.
@@ -122,9 +126,26 @@ public struct MemoryModel: Sendable, Hashable {
       Int64.saturatingProduct(patches, Self.videoEagerBytesPerWidth, visionWidth).saturatingAdd(scores))
   }
 
+  /// llama-server's buffers, where the runtime is llama.cpp: its compute buffer replaces the
+  /// transients (f32 activations of one micro-batch; the logits are in host memory).
+  var llamaCpp: LlamaCppMemory? {
+    runtime.name == RuntimeProfile.llamaCpp.name ? LlamaCppMemory() : nil
+  }
+
+  /// llama.cpp's KV cells per slot (`-c` is the context of all slots).
+  var llamaSlotContext: Int64 {
+    LlamaCppMemory.slotContext(contextTokens: .saturatingProduct(context, batch), parallel: batch)
+  }
+
   /// The largest transient of one layer while it runs (prefill for text layers, one batch of
   /// slices for vision layers, one 30 s window for audio layers), logits included for the head.
   public func transient(of layer: Layer) -> ByteCount {
+    if let llamaCpp, layer.stream == .text {
+      // llama.cpp: a decoder layer's step over one micro-batch; the mask is the residual stream's
+      // term, the logits are in host memory, the input layer never on a GPU.
+      return ByteCount(
+        llamaCpp.step(of: layer, hiddenSize: model.hiddenSize, slotContext: llamaSlotContext) ?? 0)
+    }
     let (sequences, length): (Int64, Int64)
     switch layer.stream {
     case .text:
@@ -193,6 +214,7 @@ public struct MemoryModel: Sendable, Hashable {
 
   /// The residual stream of the text model during prefill, held on every device that runs text layers.
   public var residualStream: ByteCount {
+    if let llamaCpp { return llamaCpp.maskBytes(slotContext: llamaSlotContext) }
     let tokens = min(
       Int64.saturatingProduct(batch, context), runtime.prefillChunkTokens.map(Int64.init) ?? .max)
     return ByteCount(.saturatingProduct(Self.residualCopies, tokens, model.hiddenSize, activationBytes))

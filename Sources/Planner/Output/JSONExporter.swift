@@ -93,13 +93,31 @@ public enum JSONExporter {
   enum LayoutEntry: Encodable {
     case deviceMap(DeviceMapLayoutEntry)
     case engine(EngineLayoutEntry)
+    case sglang(SGLangLayoutEntry)
 
     func encode(to encoder: any Encoder) throws {
       switch self {
       case .deviceMap(let entry): try entry.encode(to: encoder)
       case .engine(let entry): try entry.encode(to: encoder)
+      case .sglang(let entry): try entry.encode(to: encoder)
       }
     }
+  }
+
+  /// An SGLang server's layout: `kind` `"sglang"`.
+  struct SGLangLayoutEntry: Encodable {
+    var kind = "sglang"
+    var tensorParallel: Int
+    var dataParallel: Int
+    var memFractionStatic: Double
+    var memFractionReserveMiB: Double?
+    var chunkedPrefillSize: Int
+    var cudaGraphMaxBatch: Int
+    var contextLength: Int
+    var weightsPerGPU: Int64
+    var kvPoolPerGPU: Int64
+    var kvTokens: Int64
+    var failure: String?
   }
 
   struct DeviceMapLayoutEntry: Encodable {
@@ -223,6 +241,15 @@ public enum JSONExporter {
       switch plan.layout {
       case .deviceMap(let map): .deviceMap(entry(map))
       case .engine(let engine): .engine(entry(engine))
+      case .sglang(let server):
+        .sglang(
+          .init(
+            tensorParallel: server.tensorParallel, dataParallel: server.dataParallel,
+            memFractionStatic: DurationFormatting.json(server.memFractionStatic),
+            memFractionReserveMiB: server.reserveMiB,
+            chunkedPrefillSize: server.chunkedPrefill, cudaGraphMaxBatch: server.decodeMaxBatch,
+            contextLength: server.contextLength, weightsPerGPU: server.weightsPerGPU.value,
+            kvPoolPerGPU: server.kvPool.value, kvTokens: server.kvTokens, failure: server.failure))
       }
     return Document(
       fits: plan.fits, verdict: plan.verdict,

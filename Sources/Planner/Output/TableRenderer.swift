@@ -10,6 +10,7 @@ public enum TableRenderer {
     switch plan.layout {
     case .deviceMap(let layout): render(layout)
     case .engine(let layout): ServingRenderer.render(layout)
+    case .sglang(let layout): SGLangExporter.summary(layout)
     }
   }
 

@@ -10,9 +10,12 @@ public struct Plan: Sendable, Equatable {
     case deviceMap(DeviceMapLayout)
     /// An engine: tensor x pipeline parallel groups with the engine's settings (vLLM).
     case engine(EngineLayout)
+    /// An SGLang server: a tensor-parallel group and its data-parallel replicas.
+    case sglang(SGLangLayout)
 
     public var deviceMap: DeviceMapLayout? { if case .deviceMap(let layout) = self { layout } else { nil } }
     public var engine: EngineLayout? { if case .engine(let layout) = self { layout } else { nil } }
+    public var sglang: SGLangLayout? { if case .sglang(let layout) = self { layout } else { nil } }
   }
 
   /// How fast the plan runs, for every runtime alike.
@@ -53,6 +56,11 @@ public struct Plan: Sendable, Equatable {
     layout = .engine(plan)
   }
 
+  init(_ request: PlanRequest, sglang plan: SGLangLayout) {
+    self.request = request
+    layout = .sglang(plan)
+  }
+
   public var model: ModelGraph { request.model }
   public var gpus: [GPU] { request.gpus }
   public var workload: Workload { request.workload }
@@ -67,6 +75,7 @@ public struct Plan: Sendable, Equatable {
     switch layout {
     case .deviceMap(let plan): plan.weightDType
     case .engine(let plan): plan.weightDType
+    case .sglang(let plan): plan.weightDType
     }
   }
 
@@ -74,6 +83,7 @@ public struct Plan: Sendable, Equatable {
     switch layout {
     case .deviceMap(let plan): plan.computeDType
     case .engine(let plan): plan.computeDType
+    case .sglang(let plan): plan.computeDType
     }
   }
 
@@ -81,6 +91,7 @@ public struct Plan: Sendable, Equatable {
     switch layout {
     case .deviceMap(let plan): plan.workload.kvDType ?? plan.computeDType
     case .engine(let plan): plan.kvDType
+    case .sglang(let plan): plan.kvDType
     }
   }
 
@@ -88,6 +99,7 @@ public struct Plan: Sendable, Equatable {
     switch layout {
     case .deviceMap(let plan): plan.dtypeNotes
     case .engine(let plan): plan.dtypeNotes
+    case .sglang(let plan): plan.dtypeNotes
     }
   }
 
@@ -96,6 +108,7 @@ public struct Plan: Sendable, Equatable {
     switch layout {
     case .deviceMap(let plan): plan.fits
     case .engine(let plan): plan.starts
+    case .sglang(let plan): plan.starts
     }
   }
 
@@ -109,6 +122,10 @@ public struct Plan: Sendable, Equatable {
     case .engine(let plan):
       plan.refusals.first ?? plan.layout.failure.map { "fails in \($0.phase.description): \($0.message)" }
         ?? "starts: \(plan.layout.kvTokens) tokens of KV cache"
+    case .sglang(let plan):
+      plan.failure.map { "fails at startup: \($0)" }
+        ?? "starts: \(plan.kvTokens) tokens of KV cache per replica (mem_fraction_static "
+        + "\(SGLangPlanner.format(plan.memFractionStatic)))"
     }
   }
 
@@ -128,6 +145,12 @@ public struct Plan: Sendable, Equatable {
         decodeSecondsPerToken: plan.layout.decodeSecondsPerToken, prefillSeconds: plan.layout.prefillSeconds,
         imageSeconds: plan.imageSeconds, throughputTokensPerSecond: plan.layout.throughputTokensPerSecond,
         throughputBatch: plan.layout.throughputBatch, bottleneck: nil)
+    case .sglang(let plan):
+      Speed(
+        decodeSecondsPerToken: plan.decodeSecondsPerToken, prefillSeconds: plan.prefillSeconds,
+        imageSeconds: nil,
+        throughputTokensPerSecond: plan.throughputTokensPerSecond,
+        throughputBatch: max(1, plan.workload.batch) * plan.dataParallel, bottleneck: nil)
     }
   }
 
@@ -137,6 +160,7 @@ public struct Plan: Sendable, Equatable {
     case .deviceMap(let plan): plan.advice.map { Remedy(summary: $0) }
     case .engine(let plan):
       plan.recommendations.map { Remedy(summary: $0.summary(against: plan.layout), engineSettings: $0) }
+    case .sglang: []
     }
   }
 
@@ -144,13 +168,19 @@ public struct Plan: Sendable, Equatable {
     switch layout {
     case .deviceMap(let plan): plan.warnings
     case .engine(let plan): plan.refusals
+    case .sglang(let plan):
+      plan.starts && !plan.holdsContext
+        ? [
+          "the KV cache holds \(plan.kvTokens) tokens, fewer than one request of the context length "
+            + "(\(plan.contextLength))"
+        ] : []
     }
   }
 
   public var notes: [String] {
     switch layout {
     case .deviceMap(let plan): plan.notes
-    case .engine: []
+    case .engine, .sglang: []
     }
   }
 }

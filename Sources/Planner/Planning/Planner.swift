@@ -26,6 +26,9 @@ public enum Planner {
   ///   parallel size.
   public static func plan(_ request: PlanRequest) throws(PlanningError) -> Plan {
     try check(request)
+    if case .sglang(let config) = request.runtime {
+      return Plan(request, sglang: try SGLangPlanner.plan(request, config: config))
+    }
     let mediaNote = mediaContextNote(request)
     if request.runtime.kind.isEngine {
       return Plan(request, engine: try ServingPlanner.plan(request))
@@ -55,7 +58,7 @@ public enum Planner {
   /// - Complexity: seven device maps (no remedies searched), or one engine plan.
   public static func compare(_ request: PlanRequest) throws(PlanningError) -> [Plan] {
     try check(request)
-    if request.runtime.kind.isEngine { return [try plan(request)] }
+    if request.runtime.kind.isEngine || request.runtime.kind == .sglang { return [try plan(request)] }
     let dtypes = try dtypes(for: request)
     return Strategy.allCases.map { strategy in
       // Each plan's request is the one that plans it alone: the objective, or accelerate's mode.
@@ -141,7 +144,7 @@ public enum Planner {
     if let quantization = request.model.quantization {
       return try QuantizationSupport.dtypes(quantization, request: request)
     }
-    let engine = request.runtime.kind.isEngine
+    let engine = request.runtime.kind.isEngine || request.runtime.kind == .sglang
     let native = request.model.nativeDType
     let noBF16 = request.gpus.first { !$0.supportsBF16 }
     var notes: [String] = []

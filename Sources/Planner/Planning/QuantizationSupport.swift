@@ -27,7 +27,7 @@ enum QuantizationSupport {
       return nil
     case .llamaCpp:
       return Requirement(minimum: nil, kernels: "llama.cpp loads GGUF files, not safetensors")
-    case .vllm:
+    case .vllm, .sglang:
       switch quantization.method {
       case .awq: return Requirement(minimum: 75, kernels: "vLLM's AWQ kernels")
       case .gptq: return Requirement(minimum: 70, kernels: "vLLM's GPTQ kernels")

@@ -14,12 +14,16 @@ public enum Runtime: Sendable, Hashable {
   case llamaCpp(accelerate: AccelerateMode? = nil)
   /// Datasheet peaks with no host overheads: the bound no runtime beats.
   case roofline(accelerate: AccelerateMode? = nil)
+  /// An SGLang server: tensor-parallel groups replicated by data parallelism, memory as SGLang
+  /// sizes it (`mem_fraction_static`).
+  case sglang(SGLangConfig = SGLangConfig())
 
   /// The runtime without its settings.
   public enum Kind: String, Sendable, Hashable, CaseIterable, Codable {
     case transformers, vllm
     case llamaCpp = "llama.cpp"
     case roofline
+    case sglang
 
     /// The runtime's built-in host profile (efficiencies, overheads, reserve).
     public var builtInProfile: RuntimeProfile {
@@ -28,6 +32,7 @@ public enum Runtime: Sendable, Hashable {
       case .vllm: .vllm
       case .llamaCpp: .llamaCpp
       case .roofline: .roofline
+      case .sglang: .sglang
       }
     }
 
@@ -51,10 +56,11 @@ public enum Runtime: Sendable, Hashable {
     case .vllm: .vllm
     case .llamaCpp: .llamaCpp
     case .roofline: .roofline
+    case .sglang: .sglang
     }
   }
 
-  /// `transformers`, `vllm`, `llama.cpp`, `roofline`.
+  /// `transformers`, `vllm`, `llama.cpp`, `roofline`, `sglang`.
   public var name: String { kind.rawValue }
 
   /// The runtime of a kind, with default settings.
@@ -64,6 +70,7 @@ public enum Runtime: Sendable, Hashable {
     case .vllm: self = .vllm()
     case .llamaCpp: self = .llamaCpp()
     case .roofline: self = .roofline()
+    case .sglang: self = .sglang()
     }
   }
 
@@ -74,7 +81,7 @@ public enum Runtime: Sendable, Hashable {
     case .transformers: self = .transformers(accelerate: mode)
     case .llamaCpp: self = .llamaCpp(accelerate: mode)
     case .roofline: self = .roofline(accelerate: mode)
-    case .vllm: return nil
+    case .vllm, .sglang: return nil
     }
   }
 
@@ -82,7 +89,7 @@ public enum Runtime: Sendable, Hashable {
   public var accelerateMode: AccelerateMode? {
     switch self {
     case .transformers(let mode), .llamaCpp(let mode), .roofline(let mode): mode
-    case .vllm: nil
+    case .vllm, .sglang: nil
     }
   }
 

@@ -118,6 +118,14 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
     hostSecondsPerDispatchedLayer: 0, hostSecondsPerMovedInput: 0, pipelinesStages: false,
     returnsLogitsToFirstGPU: false, prefillChunkTokens: 512)
 
+  /// SGLang: vLLM's profile under its own name (CUDA graphs, no per-layer host time; not
+  /// measured apart from vLLM's).
+  public static let sglang: RuntimeProfile = {
+    var profile = RuntimeProfile.vllm
+    profile.name = "sglang"
+    return profile
+  }()
+
   /// The hardware bound: datasheet peaks, no overheads. What no runtime reaches.
   public static let roofline = RuntimeProfile(
     name: "roofline", reservePerGPU: .zero, memoryEfficiency: 1, computeEfficiency: 1,
@@ -128,7 +136,7 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
     returnsLogitsToFirstGPU: false,
     prefillChunkTokens: nil)
 
-  public static let all: [RuntimeProfile] = [.transformers, .vllm, .llamaCpp, .roofline]
+  public static let all: [RuntimeProfile] = [.transformers, .vllm, .llamaCpp, .roofline, .sglang]
 
   /// The profile named `name` (`transformers`, `vllm`, `llama.cpp`, `roofline`).
   public static func named(_ name: String) -> RuntimeProfile? {

@@ -16,7 +16,8 @@ import Testing
     "--videos": "2", "--audio-seconds": "30", "--attention": "flash", "--kv-dtype": "fp8",
     "--max-memory": "0:7GiB", "--gpu-spec": "mine.json", "--format": "device-map",
     "--max-model-len": "4096", "--max-num-seqs": "32", "--max-num-batched-tokens": "8192",
-    "--gpu-memory-utilization": "0.95", "--tensor-parallel": "2", "--pipeline-parallel": "2", "--nodes": "2",
+    "--gpu-memory-utilization": "0.95", "--mem-fraction-static": "0.85", "--tensor-parallel": "2",
+    "--pipeline-parallel": "2", "--nodes": "2",
     "--vllm-version": "0.6", "--kv-cache-memory-bytes": "1000000000", "--limit-mm-per-prompt": "2",
     "--from-log": "llama.log", "--data-parallel-size": "2", "--gpus-per-node": "4",
   ]
@@ -28,9 +29,11 @@ import Testing
 
   static func spec(_ name: String) throws -> OptionSpec { try #require(OptionSpec.named(name)) }
 
-  /// The arguments an option is tried with: the required ones, and `--runtime vllm` for vLLM's.
+  /// The arguments an option is tried with: the required ones, and `--runtime vllm` for vLLM's
+  /// (`--runtime sglang` for SGLang's).
   static func base(_ name: String) throws -> [String] {
     if name == "--free-memory" { return required + ["--gpus", "local"] }
+    if name == "--mem-fraction-static" { return required + ["--runtime", "sglang"] }
     return try spec(name).group == .vllm ? required + ["--runtime", "vllm"] : required
   }
 

@@ -92,20 +92,20 @@ import Testing
 
   // MARK: - Commands
 
-  /// Two P4s: int8 as Q8_0, the vision tower and layers 0-11 on GPU 0, 12-27 and the output layer
-  /// on GPU 1; the tensor split counts the output layer on GPU 1, or llama.cpp would move layer 12.
+  /// Two P4s: int8 as Q8_0, the vision tower and layers 0-12 on GPU 0, 13-27 and the output layer
+  /// on GPU 1; the tensor split counts the output layer on GPU 1, or llama.cpp would move layer 13.
   @Test func minicpmV26OnTwoP4s() throws {
     let plan = try Self.plan("minicpm-v-2.6", on: "2xP4")
     let launch = try Exporter.invocation(for: plan)
     #expect(
       launch.gpus == [
-        .init(index: 0, layers: 0..<12, holdsOutputLayer: false, holdsMMProj: true),
-        .init(index: 1, layers: 12..<28, holdsOutputLayer: true, holdsMMProj: false),
+        .init(index: 0, layers: 0..<13, holdsOutputLayer: false, holdsMMProj: true),
+        .init(index: 1, layers: 13..<28, holdsOutputLayer: true, holdsMMProj: false),
       ])
     #expect(launch.visibleDevices == "0,1")
     #expect(launch.modelDevices == nil)
     #expect(launch.gpuLayers == 29)
-    #expect(launch.tensorSplit == [12, 17])
+    #expect(launch.tensorSplit == [13, 16])
     #expect(launch.hostLayers.isEmpty)
     #expect(launch.weightType == .q8)
     #expect(launch.outputType == .q8)
@@ -119,11 +119,11 @@ import Testing
       launch.arguments == [
         "-m minicpm-v-2.6-Q8_0.gguf", "--mmproj mmproj-minicpm-v-2.6-Q8_0.gguf", "-ngl 29",
         "--split-mode layer",
-        "--tensor-split 12,17", "-c 4096", "--parallel 1",
+        "--tensor-split 13,16", "-c 4096", "--parallel 1",
       ])
     Self.expectLlamaCppReproduces(plan, launch)
     // The decoder-layer counts alone would give GPU 0 one layer more.
-    #expect(Self.llamaCppDevices(layers: 28, gpuLayers: 29, split: [12, 16])[12] == 0)
+    #expect(Self.llamaCppDevices(layers: 28, gpuLayers: 29, split: [13, 15])[13] == 0)
   }
 
   /// P40 + P4: the whole model fits the P40; the P4 is hidden from llama.cpp.
@@ -173,15 +173,57 @@ import Testing
   }
 
   /// P4, P4, T4: the vision tower alone on GPU 0, every layer on the T4, the output layer alone on
-  /// GPU 1: the output layer is one more slot after the T4's.
+  /// GPU 1: the output layer is one more slot after the T4's, and `--mmproj-device CUDA0` keeps
+  /// the mmproj on GPU 0 (llama.cpp would send it to CUDA1, the first of `--device`).
   @Test func anOutputLayerOnItsOwnGPUIsTheLastSlot() throws {
-    let plan = try Self.plan("minicpm-v-2.6", on: "P4,P4,T4")
+    let plan = try Self.plan("minicpm-v-2.6", on: "P4,P4,T4") { layer, _ in
+      switch (layer.stream, layer.kind) {
+      case (.vision, _): .gpu(0)
+      case (_, .head): .gpu(1)
+      default: .gpu(2)
+      }
+    }
     let launch = try Exporter.invocation(for: plan)
     #expect(launch.visibleDevices == "0,2,1")
     #expect(launch.modelDevices == ["CUDA1", "CUDA2"])
     #expect(launch.tensorSplit == [28, 1])
     #expect(launch.gpuLayers == 29)
+    #expect(launch.mmprojDevice == "CUDA0")
+    #expect(
+      Array(launch.arguments.prefix(4)) == [
+        "-m minicpm-v-2.6-F16.gguf", "--mmproj mmproj-minicpm-v-2.6-F16.gguf", "--device CUDA1,CUDA2",
+        "--mmproj-device CUDA0",
+      ])
     Self.expectLlamaCppReproduces(plan, launch)
+  }
+
+  /// The planner's own P4, P4, T4 plan for throughput keeps GPU 0 for the mmproj: the export
+  /// names it with `--mmproj-device`.
+  @Test func theMMProjGPULeftOutOfDeviceIsNamed() throws {
+    let plan = try Self.plan("minicpm-v-2.6", on: "P4,P4,T4", strategy: .throughput)
+    let launch = try Exporter.invocation(for: plan)
+    #expect(launch.gpus.first == .init(index: 0, layers: 0..<0, holdsOutputLayer: false, holdsMMProj: true))
+    #expect(launch.modelDevices != nil)
+    #expect(launch.arguments.contains("--mmproj-device CUDA0"))
+  }
+
+  /// Without `--device` the mmproj goes to the first GPU by itself: no `--mmproj-device`.
+  @Test func noMMProjDeviceWithoutDevice() throws {
+    let launch = try Exporter.invocation(for: try Self.plan("minicpm-v-2.6", on: "2xP4"))
+    #expect(launch.modelDevices == nil)
+    #expect(launch.mmprojDevice == nil)
+  }
+
+  /// The fit is offered where every layer is on a GPU with llama.cpp's 1024 MiB margin to spare,
+  /// not where the plan needs layers in host memory or a GPU kept for the mmproj.
+  @Test func theFitIsOfferedOnlyWhereItIsEnough() throws {
+    let roomy = try Self.plan("qwen2-7b", on: "A100-80G-SXM")
+    let arguments = try #require(Exporter.fitArguments(roomy, try Exporter.invocation(for: roomy)))
+    #expect(arguments.contains("--fit on"))
+    #expect(arguments.contains("-fitt 1024"))
+    #expect(!arguments.contains { $0.hasPrefix("-ngl") || $0.hasPrefix("--tensor-split") })
+    let device = try Self.plan("minicpm-v-2.6", on: "P4,P4,T4", strategy: .throughput)
+    #expect(Exporter.fitArguments(device, try Exporter.invocation(for: device)) == nil)
   }
 
   /// A text model over two P4s at int8 and over four GPUs: the flags reproduce the plan.
@@ -423,8 +465,10 @@ import Testing
     #expect(outcome.exitCode == 0)
     #expect(outcome.stderr.isEmpty)
     let lines = outcome.stdout.split(separator: "\n")
-    #expect(lines.prefix { $0.hasPrefix("# ") }.count == lines.count - 8)
-    #expect(lines.suffix(8).first == "CUDA_VISIBLE_DEVICES=0,1 llama-server \\")
-    #expect(lines.last == "  --parallel 1")
+    // The comments, the command (8 lines), then the fit's three comment lines.
+    #expect(lines.prefix { $0.hasPrefix("# ") }.count == lines.count - 11)
+    #expect(lines.suffix(11).first == "CUDA_VISIBLE_DEVICES=0,1 llama-server \\")
+    #expect(lines.suffix(4).first == "  --parallel 1")
+    #expect(lines.last?.hasPrefix("# CUDA_VISIBLE_DEVICES=0,1 llama-server ") == true)
   }
 }

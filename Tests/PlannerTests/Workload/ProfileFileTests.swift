@@ -164,12 +164,12 @@ import Testing
   @Test(arguments: [
     (
       #"{"hostSecondsPerLayer": 0.001}"#,
-      "field 'runtime': missing (required: the base runtime, one of transformers, vllm, llama.cpp, roofline)"
+      "field 'runtime': missing (required: the base runtime, one of transformers, vllm, llama.cpp, roofline, sglang)"
     ),
     (#"{"runtime": 1}"#, "field 'runtime': must be a string, not a number"),
     (
       #"{"runtime": "tgi"}"#,
-      "field 'runtime': unknown runtime 'tgi' (choose one of: transformers, vllm, llama.cpp, roofline)"
+      "field 'runtime': unknown runtime 'tgi' (choose one of: transformers, vllm, llama.cpp, roofline, sglang)"
     ),
     (#"{"runtime": "transformers", "measuredOn": 3}"#, "field 'measuredOn': must be a string, not a number"),
     (

@@ -37,6 +37,12 @@ extension LlamaCppExporter {
     public var mmprojType: GGUFType?
     /// Whether the mmproj runs on a GPU (`false`: `--no-mmproj-offload`).
     public var mmprojOffload: Bool
+    /// `--mmproj-device`: where the mmproj runs, named whenever `--device` is given (llama.cpp
+    /// sends the mmproj to the first device of `--device` otherwise, common/arg.cpp).
+    public var mmprojDevice: String? {
+      guard modelDevices != nil, mmprojFile != nil, mmprojOffload else { return nil }
+      return gpus.first?.holdsMMProj == true ? "CUDA0" : nil
+    }
     /// `--cache-type-k` and `--cache-type-v`, where the plan's KV cache is not llama.cpp's f16.
     public var cacheType: String?
     public var modelFile: String
@@ -51,6 +57,7 @@ extension LlamaCppExporter {
       if let mmprojFile { result.append("--mmproj \(mmprojFile)") }
       if !mmprojOffload { result.append("--no-mmproj-offload") }
       if let modelDevices { result.append("--device \(modelDevices.joined(separator: ","))") }
+      if let mmprojDevice { result.append("--mmproj-device \(mmprojDevice)") }
       result.append("-ngl \(gpuLayers)")
       result.append("--split-mode layer")
       if !tensorSplit.isEmpty {

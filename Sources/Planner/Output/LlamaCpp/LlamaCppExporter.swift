@@ -93,10 +93,45 @@ public enum LlamaCppExporter {
     var text = lines.map { "# " + $0 }.joined(separator: "\n") + "\n"
     text += "CUDA_VISIBLE_DEVICES=\(launch.visibleDevices) llama-server \\\n"
     text += launch.arguments.map { "  " + $0 }.joined(separator: " \\\n") + "\n"
+    if let fit = fitArguments(plan, launch) {
+      text +=
+        "# the fit alone is enough here (every layer fits on the GPUs with \(fitTargetMiB) MiB to spare on each):\n"
+      text += "# llama.cpp places the layers itself, where -ngl and --tensor-split above fix them\n"
+      text +=
+        "# CUDA_VISIBLE_DEVICES=\(launch.visibleDevices) llama-server " + fit.joined(separator: " ") + "\n"
+    }
     return text
   }
 
   // MARK: - Comments
+
+  /// `-fitt`: the margin `--fit` keeps free on every device, llama.cpp's default
+  /// (common/common.h `fit_params_target`, 1024 MiB).
+  static let fitTargetMiB: Int64 = 1024
+
+  /// The command that lets llama.cpp's `--fit` place the model, where that alone is enough: every
+  /// layer on the GPUs, no GPU kept for the mmproj alone, and every GPU's planned memory leaves
+  /// the fit's margin. `nil` otherwise (the fit would move layers to the CPU or shrink nothing
+  /// the plan relies on).
+  static func fitArguments(_ plan: DeviceMapLayout, _ launch: Invocation) -> [String]? {
+    guard launch.hostLayers.isEmpty, launch.modelDevices == nil else { return nil }
+    let margin = ByteCount.mebibytes(fitTargetMiB)
+    for gpu in launch.gpus {
+      guard let planned = plan.devices.first(where: { $0.device == .gpu(gpu.index) }),
+        let capacity = planned.capacity, planned.memory.total + margin <= capacity
+      else { return nil }
+    }
+    var arguments = ["-m \(launch.modelFile)"]
+    if let mmproj = launch.mmprojFile { arguments.append("--mmproj \(mmproj)") }
+    if !launch.mmprojOffload { arguments.append("--no-mmproj-offload") }
+    arguments += [
+      "--fit on", "-fitt \(fitTargetMiB)", "-c \(launch.contextTokens)", "--parallel \(launch.parallel)",
+    ]
+    if let cacheType = launch.cacheType {
+      arguments += ["--cache-type-k \(cacheType)", "--cache-type-v \(cacheType)"]
+    }
+    return arguments
+  }
 
   /// `"int8 weights as GGUF Q8_0 (mmproj Q8_0), fp16 compute"`.
   static func dtypeSummary(_ plan: DeviceMapLayout, _ launch: Invocation) -> String {
@@ -176,6 +211,23 @@ public enum LlamaCppExporter {
     if !launch.mmprojOffload {
       lines.append("--no-mmproj-offload: the plan keeps the vision tower in host memory")
     }
+    if let device = launch.mmprojDevice, let first = launch.modelDevices?.first {
+      lines.append(
+        "--mmproj-device \(device): llama.cpp sends the mmproj to the first device of --device (\(first)) unless "
+          + "--mmproj-device names another")
+    }
+    lines.append(
+      "-ngl and --tensor-split turn llama.cpp's default --fit off: these layers load where they say, and -c is "
+        + "not shrunk")
+    let buffers = LlamaCppMemory()
+    let slot = LlamaCppMemory.slotContext(
+      contextTokens: Int64(launch.contextTokens), parallel: Int64(launch.parallel))
+    let hostBuffer = buffers.hostComputeBuffer(hiddenSize: model.hiddenSize, slotContext: slot)
+    let output = buffers.outputBuffer(vocabularySize: model.vocabularySize, parallel: Int64(launch.parallel))
+    lines.append(
+      "host memory: compute buffer \(hostBuffer.formatted()), output buffer \(output.formatted()) (logits, one row per "
+        + "slot); each GPU's activations are its compute buffer (f32, one \(LlamaCppMemory.defaultMicroBatch)-token "
+        + "micro-batch)")
     if launch.parallel > 1 {
       lines.append(
         "-c \(launch.contextTokens): the KV cache of all \(launch.parallel) slots (\(launch.parallel) x "
