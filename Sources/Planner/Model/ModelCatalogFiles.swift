@@ -1382,6 +1382,39 @@ enum ModelCatalogFiles {
       """#
     ),
     (
+      "qwen2.5-0.5b.json",
+      #"""
+      {
+        "planner": {
+          "name": "qwen2.5-0.5b",
+          "aliases": [
+            "Qwen/Qwen2.5-0.5B",
+            "Qwen/Qwen2.5-0.5B-Instruct"
+          ],
+          "source": "config.json of Qwen/Qwen2.5-0.5B-Instruct (a verbatim copy in a public README that duplicates it: hidden 896, 24 layers, 14/2 heads, intermediate 4864, tied embeddings)"
+        },
+        "architectures": [
+          "Qwen2ForCausalLM"
+        ],
+        "model_type": "qwen2",
+        "hidden_size": 896,
+        "intermediate_size": 4864,
+        "num_hidden_layers": 24,
+        "num_attention_heads": 14,
+        "num_key_value_heads": 2,
+        "vocab_size": 151936,
+        "max_position_embeddings": 32768,
+        "tie_word_embeddings": true,
+        "rms_norm_eps": 1e-06,
+        "rope_theta": 1000000.0,
+        "sliding_window": 32768,
+        "use_sliding_window": false,
+        "max_window_layers": 21,
+        "torch_dtype": "bfloat16"
+      }
+      """#
+    ),
+    (
       "qwen2.5-14b.json",
       #"""
       {
