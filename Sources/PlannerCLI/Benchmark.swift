@@ -145,14 +145,14 @@ enum Benchmark {
     twoNodes.nodes = 2
     let cases: [(String, PlanRequest, Int)] = [
       (
-        "vllm: llama-3-70b on 2 nodes of 8xA100-80G (4 layouts)",
+        "vllm: llama-3-70b on 2 nodes of 8xA100-80G (layouts x replicas)",
         PlanRequest(
           model: ModelCatalog.entry(named: "llama-3-70b")!.build(), gpus: gpus("8xA100-80G"),
           runtime: .vllm(twoNodes)), 11
       ),
       (
-        "vllm: minicpm-v-2.6 defaults on A6000 (fails: settings search)",
-        PlanRequest(model: minicpm, gpus: gpus("A6000"), runtime: .vllm()), 21
+        "vllm 0.6: minicpm-v-2.6 defaults on A6000 (fails: settings search)",
+        PlanRequest(model: minicpm, gpus: gpus("A6000"), runtime: .vllm(ServingConfig(version: .v0))), 21
       ),
       (
         "vllm: llama-405b (126 layers) on 64 GPUs of 4 kinds (5 layouts)",
