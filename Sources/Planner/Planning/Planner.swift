@@ -87,6 +87,20 @@ public enum Planner {
   static func deviceMap(_ request: PlanRequest) throws(PlanningError) -> DeviceMapLayout {
     let dtypes = try dtypes(for: request)
     var plan = place(request, dtypes: dtypes, strategy: request.strategy)
+    if !plan.fits, !request.strategy.isAccelerateParity, let caps = request.maxMemory,
+      caps[.cpu] != nil || caps[.disk] != nil
+    {
+      // The user gave host memory: where no placement on the GPUs fits, offload the rest as
+      // accelerate's sequential map does (the only strategy that offloads), with its cost.
+      var offloaded = place(request, dtypes: dtypes, strategy: .sequential)
+      if offloaded.fits {
+        offloaded.notes.insert(
+          "\(request.strategy.rawValue): no placement on the GPUs alone fits; --max-memory allows host memory, so "
+            + "the layers that do not fit are offloaded as accelerate's sequential map places them (streamed to the "
+            + "GPU every step: the decode time above counts it)", at: 0)
+        return offloaded
+      }
+    }
     if !plan.fits { plan.advice = Advice.changes(thatFit: request, dtypes: dtypes) }
     return plan
   }
