@@ -99,6 +99,21 @@ public enum VLLMExporter {
     }
     lines += environment.map { "export " + $0 }
     lines.append(command)
+    if plan.nodes > 1 && s.version == .v1 {
+      // vLLM 0.33 also starts several nodes itself (`--nnodes`, `--node-rank`, `--master-addr`,
+      // `--headless` on the other nodes; they parse in its own argument parser).
+      let flagsWithoutRay = flags.dropFirst().filter { !$0.hasPrefix("--distributed-executor-backend") }
+      let same = flagsWithoutRay.joined(separator: " ")
+      lines += [
+        "# or without Ray (vLLM 0.33 starts the nodes itself), the same flags without --distributed-executor-backend:",
+        "#   node 0: vllm serve \(flags[0]) \(same) --nnodes \(plan.nodes) --node-rank 0 --master-addr HEAD_NODE_IP",
+      ]
+      for rank in 1..<plan.nodes {
+        lines.append(
+          "#   node \(rank): vllm serve \(flags[0]) \(same) --nnodes \(plan.nodes) --node-rank \(rank) "
+            + "--master-addr HEAD_NODE_IP --headless")
+      }
+    }
     return lines.joined(separator: "\n") + "\n"
   }
 }
