@@ -10,18 +10,10 @@ enum Calibrate {
     case .success(let gpus): custom = gpus
     case .failure(let outcome): return outcome
     }
-    var gpus: [GPU]
-    if options.gpus!.lowercased() == LocalMachine.keyword {
-      switch LocalMachine.gpus(catalog: custom + GPUCatalog.all, freeMemory: options.freeMemory) {
-      case .success(let found): gpus = found.gpus
-      case .failure(let outcome): return outcome
-      }
-    } else {
-      do {
-        gpus = try GPUList.parse(options.gpus!, catalog: custom + GPUCatalog.all)
-      } catch {
-        return .failure(error.description, code: Outcome.usageExitCode)
-      }
+    let gpus: [GPU]
+    switch Command.resolveGPUs(options, custom: custom) {
+    case .success(let found): gpus = found.0
+    case .failure(let outcome): return outcome
     }
     let model: ModelGraph
     switch Command.loadModel(options.model!, mmproj: options.mmproj) {

@@ -114,6 +114,22 @@ enum Command {
     return outcome
   }
 
+  /// `--gpus`: this machine's GPUs for `local` (read from nvidia-smi), else the list, with the
+  /// `--gpu-spec` cards before the catalog's so that a spec can shadow a catalog name.
+  static func resolveGPUs(_ options: Options, custom: [GPU]) -> Result<([GPU], LocalGPUs?), Outcome> {
+    if options.gpus!.lowercased() == LocalMachine.keyword {
+      switch LocalMachine.gpus(catalog: custom + GPUCatalog.all, freeMemory: options.freeMemory) {
+      case .success(let found): return .success((found.gpus, found))
+      case .failure(let outcome): return .failure(outcome)
+      }
+    }
+    do {
+      return .success((try GPUList.parse(options.gpus!, catalog: custom + GPUCatalog.all), nil))
+    } catch {
+      return .failure(.failure(error.description, code: Outcome.usageExitCode))
+    }
+  }
+
   static func plan(_ options: Options, notes: inout [String]) -> Outcome {
     let custom: [GPU]
     switch customGPUs(options) {
@@ -126,20 +142,13 @@ enum Command {
     case .success(let chosen): (kind, profile) = chosen
     case .failure(let outcome): return outcome
     }
-    var gpus: [GPU]
-    var local: LocalGPUs?
-    if options.gpus!.lowercased() == LocalMachine.keyword {
-      switch LocalMachine.gpus(catalog: custom + GPUCatalog.all, freeMemory: options.freeMemory) {
-      case .success(let found): (local, gpus, notes) = (found, found.gpus, found.notes)
-      case .failure(let outcome): return outcome
-      }
-    } else {
-      do {
-        // Custom GPUs come first so that a spec can shadow a catalog name.
-        gpus = try GPUList.parse(options.gpus!, catalog: custom + GPUCatalog.all)
-      } catch {
-        return .failure(error.description, code: Outcome.usageExitCode)
-      }
+    let gpus: [GPU]
+    let local: LocalGPUs?
+    switch resolveGPUs(options, custom: custom) {
+    case .success(let found):
+      (gpus, local) = found
+      if let local { notes = local.notes }
+    case .failure(let outcome): return outcome
     }
     let model: ModelGraph
     let source: ModelSource

@@ -96,6 +96,8 @@ public enum Calibration {
     }
 
     var measuredPrefill: Double?
+    var prefillBefore: Double?
+    var prefillAfter: Double?
     if log.promptTokens > 0 && prompt > 0 {
       let target = log.promptMilliseconds / 1000 / Double(requests)
       measuredPrefill = target
@@ -117,19 +119,11 @@ public enum Calibration {
       if fitted.clamped {
         notes.append("prompt processing is outside what 1% to 100% of the datasheet FLOP/s explains")
       }
+      prefillBefore = try prefill(base)
+      prefillAfter = try prefill(profile)
     }
 
     let after = try plan(profile)
-    var prefillBefore: Double?
-    var prefillAfter: Double?
-    if measuredPrefill != nil {
-      var prefillRequest = request
-      prefillRequest.workload.contextTokens = prompt
-      prefillRequest.profile = base
-      prefillBefore = try Planner.plan(prefillRequest).speed.prefillSeconds
-      prefillRequest.profile = profile
-      prefillAfter = try Planner.plan(prefillRequest).speed.prefillSeconds
-    }
     return Fit(
       profile: profile, fields: fields, measuredDecode: measured, decodeBefore: before.decodeSecondsPerToken,
       decodeAfter: after.decodeSecondsPerToken, measuredPrefill: measuredPrefill,
