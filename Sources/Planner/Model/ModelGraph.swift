@@ -96,6 +96,10 @@ public struct ModelGraph: Sendable, Hashable {
       if counted.routedExperts != nil && counted.parameterCount > 0 {
         counted.routedExperts!.share = Double(routed) / Double(counted.parameterCount)
       }
+      if layer.kind == .decoder {
+        counted.eagerLaunches = EagerLaunches.decoderLayer(
+          className: index.module(at: layer.module)?.className, tensors: tensors)
+      }
       total = total.saturatingAdd(counted.parameterCount)
       return counted
     }
