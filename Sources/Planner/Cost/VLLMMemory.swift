@@ -28,11 +28,22 @@ public struct VLLMMemory: Sendable {
   public internal(set) var weightDType: DType
   public internal(set) var computeDType: DType
   public internal(set) var kvDType: DType
+  /// The memory each GPU holds beside the weights, the profile peak and the KV cache:
+  /// ``nonTorchBytes``, or a `--profile` file's `reservePerGPUBytes` (``nonTorch(for:)``).
+  public internal(set) var nonTorch = VLLMMemory.nonTorchBytes
 
   /// Memory outside PyTorch's allocator during profiling: 0.16 GiB in vLLM's own log on an
   /// 80 GB GPU, TP 1 ("non_torch_memory takes 0.16GiB", kubernetes-sigs/
   /// gateway-api-inference-extension#550). Tensor parallelism adds NCCL buffers, not modelled.
   static let nonTorchBytes = ByteCount(Int64(0.16 * Double(1 << 30)))
+  /// The non-torch memory `profile` sets: its `reservePerGPUBytes` where a `--profile` file set
+  /// it (`planner calibrate --from-log` writes one from a vLLM log: whatever the log's engine held
+  /// beside the planner's weights and profile peak), else ``nonTorchBytes``. The built-in vLLM
+  /// profile's reserve is the device-map planner's, not this.
+  public static func nonTorch(for profile: RuntimeProfile) -> ByteCount {
+    profile.source?.fields.contains(.reservePerGPUBytes) == true ? profile.reservePerGPU : nonTorchBytes
+  }
+
   /// CUDA graph memory per GPU: vLLM's logs show 0.13 and 0.21 GiB for 1B models (V0,
   /// mellea#416, vllm#11349), 0.36 GiB estimated for a mid-size model (V1, gpustack/runner#251)
   /// and 2.28 GiB per GPU for a large MoE at TP 4 (vllm#18136). 0.5 GiB: an estimate for 7B-70B
@@ -272,7 +283,7 @@ public struct VLLMMemory: Sendable {
     let weights = ByteCount(contents.weights)
     let (peak, encoderPeak) = activationPeak(contents, tp: tp)
     let graphs = settings.enforceEager ? ByteCount.zero : Self.cudaGraphBytes
-    var available = budget - weights - peak - Self.nonTorchBytes
+    var available = budget - weights - peak - nonTorch
     if settings.version == .v1 {
       // V1 captures the CUDA graphs before sizing the KV cache and subtracts them
       // (`VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS`, on by default); `--kv-cache-memory-bytes`
@@ -285,8 +296,8 @@ public struct VLLMMemory: Sendable {
     let kv = ByteCount(.saturatingProduct(blocks, blockBytes))
     return RankMemory(
       total: total, budget: budget, weights: weights, activationPeak: peak, encoderPeak: encoderPeak,
-      dummyImages: contents.runsEncoder ? profileSequences.images : 0, nonTorch: Self.nonTorchBytes,
+      dummyImages: contents.runsEncoder ? profileSequences.images : 0, nonTorch: nonTorch,
       kvAvailable: available, blockBytes: blockBytes, blocks: blocks, cudaGraphs: graphs,
-      freeForGraphs: gpu.usableMemory - weights - Self.nonTorchBytes - kv, usable: gpu.usableMemory)
+      freeForGraphs: gpu.usableMemory - weights - nonTorch - kv, usable: gpu.usableMemory)
   }
 }

@@ -88,6 +88,15 @@ import Testing
 
   static let gib = Double(1 << 30)
 
+  /// The log's GPU: the planner's catalog card, with the CUDA total the log printed.
+  static func gpu(_ log: Log) throws -> GPU {
+    var gpu = try #require(GPUList.lookup(log.gpuCatalog))
+    if let total = log.gpuTotalGiB {
+      gpu.usableMemory = ByteCount(Int64((total * gib).rounded())) - gpu.cudaContext
+    }
+    return gpu
+  }
+
   /// The planner's ranks for a log: every GPU of the layout (stages by vLLM's default partition).
   static func ranks(_ log: Log) throws -> (ranks: [RankMemory], memory: VLLMMemory) {
     let model: ModelGraph
@@ -98,10 +107,7 @@ import Testing
       let name = try #require(log.catalogModel, "\(log.id): neither config nor catalogModel")
       model = try #require(ModelCatalog.entry(named: name), "\(log.id): \(name) not in the catalog").build()
     }
-    var gpu = try #require(GPUList.lookup(log.gpuCatalog))
-    if let total = log.gpuTotalGiB {
-      gpu.usableMemory = ByteCount(Int64((total * gib).rounded())) - gpu.cudaContext
-    }
+    let gpu = try Self.gpu(log)
     var serving = ServingConfig(version: .v1)
     serving.maxModelLen = log.maxModelLen
     serving.maxNumSeqs = log.maxNumSeqs
