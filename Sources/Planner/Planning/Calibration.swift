@@ -199,6 +199,22 @@ public enum Calibration {
     } else {
       notes.append("no 'Available KV cache memory' line: the KV cache reserve not fitted")
     }
+    let plannedWeights = before.layout.stages.map(\.memory.weights).max() ?? .zero
+    if let gib = log.weightsGiB, gib > 0 {
+      let planned = Double(plannedWeights.value) / Double(1 << 30)
+      if abs(planned - gib) / gib > 0.05 {
+        notes.append(
+          "weights: the log loaded \(gib) GiB per GPU, the plan \(plannedWeights.formatted()): is it the same "
+            + "model, dtype, quantization and tensor/pipeline parallel sizes (--runtime vllm --tensor-parallel-size)?"
+        )
+      }
+    }
+    if let estimate = log.cudaGraphEstimateGiB {
+      notes.append(
+        "CUDA graphs: the log estimated \(estimate) GiB; the planner subtracts its own "
+          + "\(VLLMMemory.cudaGraphBytes.formatted()) before the KV cache, as vLLM 0.33 does, and the reserve takes "
+          + "up the difference (where this vLLM did not subtract its estimate, the planner's whole figure)")
+    }
     var after = try engine(profile)
 
     var decode: VLLMFit.Decode?
@@ -219,6 +235,8 @@ public enum Calibration {
           }
         }
         if running == 1 { return layout.layout.decodeSecondsPerToken }
+        // Where the KV cache holds fewer than `running` sequences of `context`, the plan's batch
+        // is smaller: its step is still batch / throughput.
         let batch = layout.layout.throughputBatch
         return layout.layout.throughputTokensPerSecond > 0
           ? Double(batch) / layout.layout.throughputTokensPerSecond : .infinity

@@ -177,6 +177,39 @@ import Testing
     #expect(abs(plan.speed.decodeSecondsPerToken * 201.5 - 1) < 0.02)
   }
 
+  /// A format sample (made-up statistics line, not a measurement) after the real startup lines:
+  /// 64 requests decoding at 2,500 tokens/s with 20% of the cache in use fit a memory efficiency
+  /// whose plan at batch 64 steps in 64 / 2500 s.
+  @Test func theVLLMFitUsesTheRunningBatch() throws {
+    let stats =
+      "Engine 000: Avg prompt throughput: 0.0 tokens/s, Avg generation throughput: 2500.0 tokens/s, "
+      + "Running: 64 reqs, Waiting: 0 reqs, GPU KV cache usage: 20.0%, Prefix cache hit rate: 0.0%\n"
+    var data = try Fixtures.data(Self.vllmStartup)
+    data.append(Data(stats.utf8))
+    let log = try #require(try RuntimeLog.parse(data, file: "sample.log").vllm)
+    let model = try #require(ModelCatalog.entry(named: "llama-3.1-8b")).build()
+    let fit = try Calibration.fitVLLM(
+      log, request: PlanRequest(model: model, gpus: try GPUList.parse("H100"), runtime: .vllm()))
+    #expect(fit.fields == [.reservePerGPUBytes, .memoryEfficiency])
+    let decode = try #require(fit.decode)
+    // 20% of 476,016 tokens over 64 sequences.
+    #expect(decode.running == 64 && decode.context == 1487)
+    #expect(abs(decode.after - 64.0 / 2500) / (64.0 / 2500) < 0.01)
+  }
+
+  @Test func refusesVLLMSizesNoEngineWrites() {
+    #expect {
+      try RuntimeLog.parse(Data("Available KV cache memory: 99999999999 GiB\n".utf8), file: "huge.log")
+    } throws: { error in
+      (error as? RuntimeLog.Error)?.description.hasPrefix("huge.log:1: a 'Available KV cache memory:' line")
+        == true
+    }
+    #expect(throws: RuntimeLog.Error.self) {
+      try RuntimeLog.parse(
+        Data("Available KV cache memory: 1.0 GiB\nModel loading took -3 GiB\n".utf8), file: "negative.log")
+    }
+  }
+
   @Test func aVLLMLogCalibratesOnlyVLLM() throws {
     let log = try RuntimeLog.parse(try Fixtures.data(Self.vllmStartup), file: Self.vllmStartup)
     let model = try #require(ModelCatalog.entry(named: "llama-3.1-8b")).build()
