@@ -263,15 +263,20 @@ public struct VLLMMemory: Sendable {
   /// transformers' implementation holds more (fp32 q and k: ``MemoryModel``'s video constant).
   func qwenVisionBytesPerPatch(tp: Int) -> Int64? {
     let name = model.root.className
-    guard name.hasPrefix("Qwen2_5_VL") || name.hasPrefix("Qwen2_5Omni"),
-      let embed = model.tensors.first(where: { $0.name.hasSuffix("visual.patch_embed.proj.weight") })?.tensor,
-      let width = embed.shape.first, width > 0,
-      let block = model.layers.first(where: { $0.kind == .visionBlock })
+    guard name.hasPrefix("Qwen2_5_VL") || name.hasPrefix("Qwen2_5Omni") else { return nil }
+    // By index: this runs for every candidate first stage of the layout search.
+    guard
+      let embedIndex = model.tensors.indices.first(where: {
+        model.tensors[$0].name.hasSuffix("visual.patch_embed.proj.weight")
+      }),
+      let blockIndex = model.layers.indices.first(where: { model.layers[$0].kind == .visionBlock })
     else { return nil }
-    let input = Int64.saturatingProduct(of: embed.shape.dropFirst())
-    let mlp = block.transientElementsPerToken / Int64(max(tp, 1))
-    let elements = max(3 * width + mlp, 9 * width).saturatingAdd(input)
-    return .saturatingProduct(elements, activationBytes)
+    let shape = model.tensors[embedIndex].tensor.shape
+    guard let width = shape.first, width > 0 else { return nil }
+    let input = Int64.saturatingProduct(of: shape.dropFirst())
+    let mlp = model.layers[blockIndex].transientElementsPerToken / Int64(max(tp, 1))
+    let elements = max(Int64.saturatingProduct(3, width).saturatingAdd(mlp), .saturatingProduct(9, width))
+    return .saturatingProduct(elements.saturatingAdd(input), activationBytes)
   }
 
   /// The accounting of one GPU of a tensor-parallel group of `tp` with `contents`.
