@@ -107,9 +107,13 @@ public enum Planner {
 
   /// The problem for a request at given dtypes.
   static func problem(_ request: PlanRequest, weight: DType, compute: DType) -> PlacementProblem {
-    let memory = MemoryModel(
+    var memory = MemoryModel(
       model: request.model, workload: request.workload, weightDType: weight, computeDType: compute,
       runtime: request.runtimeProfile)
+    // llama.cpp: placements search as if the model spans its GPUs (pipeline parallelism's input
+    // copies); the plan counts what its own split gives (DeviceMapLayout).
+    memory.llamaInputCopies = LlamaCppMemory.inputCopies(
+      modelDevices: request.gpus.count, everyLayerOffloaded: true, tensorOverrides: false)
     return PlacementProblem(
       model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory,
       topology: request.topology)

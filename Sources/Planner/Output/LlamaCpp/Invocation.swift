@@ -48,6 +48,14 @@ extension LlamaCppExporter {
     public var modelFile: String
     public var mmprojFile: String?
 
+    /// The copies of each split's inputs llama.cpp's scheduler keeps: 4 with pipeline parallelism
+    /// (layers on more than one GPU, none in host memory, no tensor overrides), else 1.
+    public var inputCopies: Int64 {
+      LlamaCppMemory.inputCopies(
+        modelDevices: gpus.filter { !$0.layers.isEmpty || $0.holdsOutputLayer }.count,
+        everyLayerOffloaded: hostLayers.isEmpty, tensorOverrides: false)
+    }
+
     /// `CUDA_VISIBLE_DEVICES`.
     public var visibleDevices: String { gpus.map { "\($0.index)" }.joined(separator: ",") }
 

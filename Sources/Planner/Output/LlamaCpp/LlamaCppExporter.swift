@@ -219,7 +219,7 @@ public enum LlamaCppExporter {
     lines.append(
       "-ngl and --tensor-split turn llama.cpp's default --fit off: these layers load where they say, and -c is "
         + "not shrunk")
-    let buffers = LlamaCppMemory()
+    let buffers = LlamaCppMemory(inputCopies: launch.inputCopies)
     let slot = LlamaCppMemory.slotContext(
       contextTokens: Int64(launch.contextTokens), parallel: Int64(launch.parallel))
     let hostBuffer = buffers.hostComputeBuffer(hiddenSize: model.hiddenSize, slotContext: slot)

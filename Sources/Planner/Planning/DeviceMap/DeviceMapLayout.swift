@@ -56,7 +56,7 @@ public struct DeviceMapLayout: Sendable, Equatable {
   /// - Complexity: O(*t* · *k*) for *t* tensors and *k* map entries.
   init(problem: PlacementProblem, placement: Placement, strategy: Strategy, dtypeNotes: [String]) {
     let model = problem.model
-    let memoryModel = problem.memory
+    var memoryModel = problem.memory
     var weights: [Device: Int64] = [:]
     var unplaced: [String] = []
     let assigned = placement.assign(model.root)
@@ -81,6 +81,11 @@ public struct DeviceMapLayout: Sendable, Equatable {
       executing[device, default: []].append(layer)
     }
 
+    // llama.cpp's input copies as this split gives them (pipeline parallelism or not).
+    let decoders = zip(model.layers, layerDevices).filter { $0.0.stream == .text && $0.0.kind == .decoder }
+    memoryModel.llamaInputCopies = LlamaCppMemory.inputCopies(
+      modelDevices: Set(decoders.compactMap { $0.1 }.filter(\.isGPU)).count,
+      everyLayerOffloaded: decoders.allSatisfy { $0.1?.isGPU == true }, tensorOverrides: false)
     var devices: [DevicePlan] = []
     let summaries = Self.summaries(of: model, assigned: assigned)
     let offloadTargets = [Device.cpu, .disk].filter { weights[$0] != nil }
