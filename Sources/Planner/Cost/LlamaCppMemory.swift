@@ -115,9 +115,17 @@ public struct LlamaCppMemory: Sendable, Hashable {
   /// The f32 bytes one text decoder layer holds at once over a micro-batch (mask apart): its gated
   /// MLP's intermediates and the hidden states beside them, or without flash attention the
   /// attention scores if larger; `nil` for a layer that is not a text decoder layer. The last
-  /// layer (`isLast`) runs its MLP on the output rows only: the hidden states alone.
-  func step(of layer: Layer, hiddenSize: Int64, slotContext: Int64, isLast: Bool = false) -> Int64? {
+  /// layer (`isLast`) runs its MLP on the output rows only: the hidden states alone. A layer whose
+  /// routed experts run on the host (`expertsOnHost`, `--n-cpu-moe`) keeps no expert intermediates
+  /// on the GPU but one more hidden state: the experts' output copied back from the host, beside
+  /// the MLP's input, its normed copy (sent to the host and the router) and the attention's.
+  func step(
+    of layer: Layer, hiddenSize: Int64, slotContext: Int64, isLast: Bool = false, expertsOnHost: Bool = false
+  ) -> Int64? {
     guard layer.stream == .text && layer.kind == .decoder else { return nil }
+    if expertsOnHost && !isLast {
+      return .saturatingProduct(microBatch, Self.hiddenCopiesBesideScores + 1, hiddenSize, Self.f32Bytes)
+    }
     // A mixture-of-experts layer runs every token's routed experts at once (`ggml_mul_mat_id` over
     // `[expert_ffn, experts_used, tokens]`): the per-expert intermediates times the experts used.
     let mlp = Int64.saturatingProduct(

@@ -24,6 +24,17 @@ public struct MemoryModel: Sendable, Hashable {
   public var llamaInputCopies: Int64 = 1
   /// The last text decoder layer, whose MLP llama.cpp runs on the output rows only.
   let lastTextDecoder: String?
+  /// llama.cpp's `--n-cpu-moe N`: the routed experts of the first `N` decoder layers stay in host
+  /// memory and run on the CPU (0: none).
+  public var hostExpertLayers = 0 {
+    didSet {
+      hostExpertModules = Set(
+        model.layers.filter { $0.stream == .text && $0.kind == .decoder }.prefix(max(0, hostExpertLayers))
+          .filter { ($0.routedExperts?.share ?? 0) > 0 }.map(\.module))
+    }
+  }
+  /// The decoder layers whose routed experts are in host memory.
+  public private(set) var hostExpertModules: Set<String> = []
 
   public init(
     model: ModelGraph, workload: Workload, weightDType: DType, computeDType: DType, runtime: RuntimeProfile
@@ -97,7 +108,23 @@ public struct MemoryModel: Sendable, Hashable {
   /// leave them out.
   public func weights(of layer: Layer) -> ByteCount {
     if layer.stream == .speech && !workload.speaks { return .zero }
-    return layer.weightBytes(weight: weightDType, compute: computeDType)
+    let bytes = layer.weightBytes(weight: weightDType, compute: computeDType)
+    return hostExpertModules.contains(layer.module) ? bytes - hostExpertBytes(of: layer) : bytes
+  }
+
+  /// The bytes of a layer's routed experts (its parameter share of the layer's weight bytes).
+  public func hostExpertBytes(of layer: Layer) -> ByteCount {
+    let bytes = layer.weightBytes(weight: weightDType, compute: computeDType)
+    return ByteCount(Int64((Double(bytes.value) * (layer.routedExperts?.share ?? 0)).rounded()))
+  }
+
+  /// Whether a tensor is a routed expert kept in host memory (`--n-cpu-moe`): under a layer of
+  /// ``hostExpertModules`` and named as experts are (`.experts.`, GGUF `_exps`).
+  public func isHostExpert(_ tensorName: String) -> Bool {
+    guard !hostExpertModules.isEmpty, tensorName.contains(".experts.") || tensorName.contains("_exps") else {
+      return false
+    }
+    return hostExpertModules.contains { tensorName.hasPrefix($0 + ".") }
   }
 
   /// The KV cache one layer keeps for the workload (the talker's own cache with speech output).
@@ -152,7 +179,8 @@ public struct MemoryModel: Sendable, Hashable {
       return ByteCount(
         llamaCpp.step(
           of: layer, hiddenSize: model.hiddenSize, slotContext: llamaSlotContext,
-          isLast: layer.module == lastTextDecoder) ?? 0)
+          isLast: layer.module == lastTextDecoder, expertsOnHost: hostExpertModules.contains(layer.module))
+          ?? 0)
     }
     let (sequences, length): (Int64, Int64)
     switch layer.stream {

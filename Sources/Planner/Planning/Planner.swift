@@ -101,6 +101,8 @@ public enum Planner {
         return offloaded
       }
     }
+    // llama.cpp: a mixture-of-experts model that fits with some layers' experts in host memory.
+    if !plan.fits, let experts = LlamaCppExperts.plan(request, dtypes: dtypes) { return experts }
     if !plan.fits { plan.advice = Advice.changes(thatFit: request, dtypes: dtypes) }
     return plan
   }

@@ -221,6 +221,7 @@ import Testing
       model: model, gpus: try GPUList.parse(try #require(Self.value("--gpus", in: words))),
       workload: workload,
       runtime: .llamaCpp())
+    if let caps = Self.value("--max-memory", in: words) { request.maxMemory = try MaxMemory(parsing: caps) }
     if let strategy = Self.value("--strategy", in: words) {
       request.strategy = try #require(Strategy(rawValue: strategy))
     }
@@ -243,8 +244,16 @@ import Testing
     let buffers = LlamaCppMemory(inputCopies: launch.inputCopies)
     let slot = LlamaCppMemory.slotContext(
       contextTokens: Int64(launch.contextTokens), parallel: Int64(launch.parallel))
-    let host = Self.mebibytes(buffers.hostComputeBuffer(hiddenSize: model.hiddenSize, slotContext: slot))
+    let decoders = model.layers.filter { $0.kind == .decoder }
+    let host = Self.mebibytes(
+      buffers.hostComputeBuffer(hiddenSize: model.hiddenSize, slotContext: slot)
+        + buffers.hostExpertStep(layers: decoders.prefix(launch.hostExpertLayers)))
     #expect(Self.close(host, parsed.host.computeMib ?? 0), "\(label) host compute \(host) MiB")
+    // Host model buffer: the token embeddings and, with --n-cpu-moe, the host experts.
+    let embeddings = try #require(model.layers.first { $0.kind == .embedding }).weightBytes(
+      weight: plan.weightDType, compute: plan.computeDType)
+    let hostModel = Self.mebibytes(embeddings + plan.hostExpertBytes)
+    #expect(Self.close(hostModel, parsed.host.modelMib ?? 0), "\(label) host model \(hostModel) MiB")
     let output = Self.mebibytes(buffers.outputBuffer(vocabularySize: 4096, parallel: Int64(launch.parallel)))
     #expect(Self.close(output, parsed.host.outputMib ?? 0), "\(label) output \(output) MiB")
   }
