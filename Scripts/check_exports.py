@@ -7,6 +7,7 @@
     Scripts/check_exports.py --part sglang --python /tmp/sgl-venv/bin/python
     Scripts/check_exports.py --part vllm --python /tmp/vllm-venv/bin/python
     Scripts/check_exports.py --part llama          # builds llama-server on CPU (long on 2 cores)
+    Scripts/check_exports.py --part llama --llama-bin DIR   # with llama-server and ggml-rpc-server built
 
 - sglang / vllm: runs `.build/debug/planner` on every golden case (fixtures/golden/*.txt) whose
   arguments ask for `--format sglang` / `--format vllm` and exit 0, takes the command it prints
@@ -16,15 +17,21 @@
   `make_arg_parser` (what `vllm serve` builds, the `model_tag` positional included). A flag the engine
   does not know, or a value it rejects, is a failure. The result goes to
   fixtures/measurements/export-checks-<part>.json.
-- llama: downloads the llama-cpp-python sdist (`pip download llama-cpp-python==0.3.36
-  --no-binary llama-cpp-python --no-deps`), builds its vendored llama.cpp's `llama-server` and
-  `ggml-rpc-server` on CPU (`-DGGML_RPC=ON`), writes a small random GGUF of a Qwen2-like shape
-  with the `gguf` package, starts two ggml RPC servers on 127.0.0.1 as stand-in devices, runs
-  llama-server on them with the exported flags (`--device RPC0,RPC1 --tensor-split ...`), and
-  records the buffer sizes and device assignment it printed in
-  fixtures/measurements/llama-server-buffers.json.
+- llama: builds llama.cpp's `llama-server` and `ggml-rpc-server` on CPU from the llama-cpp-python
+  0.3.36 sdist (`pip download llama-cpp-python==0.3.36 --no-binary llama-cpp-python --no-deps`,
+  `-DGGML_RPC=ON`; or `--llama-bin DIR` with both already built), writes random F16 GGUFs of real
+  architectures scaled down with the `gguf` package (`LLAMA_MODELS`: Qwen2 and Qwen3-MoE), has
+  `.build/debug/planner --model FILE.gguf --format llama-cpp ...` export the command for each case
+  (`LLAMA_CASES`), starts it on ggml RPC servers on 127.0.0.1 standing in for the GPUs
+  (`CUDA_VISIBLE_DEVICES=0,1` becomes `--rpc ... --device RPC0,RPC1`, `-lv 4` added so that the
+  buffer sizes are printed), and records the buffers and layer assignment llama-server printed in
+  fixtures/measurements/export-checks-llama.json (LlamaServerExportTests holds the planner to it).
+  The build takes long on 2 cores; the binaries of the recorded run were built with the same flags
+  on a 16-core machine, statically linked (`-DGGML_STATIC=ON -DGGML_OPENMP=OFF
+  -DCMAKE_EXE_LINKER_FLAGS=-static`), and run here with `--llama-bin`.
 """
 import argparse
+import importlib.metadata
 import json
 import os
 import pathlib
@@ -361,8 +368,10 @@ def check_llama(work, prebuilt):
             proc.terminate()
     record = {
         "engine": "llama.cpp", "version": version,
-        "source": f"vendor/llama.cpp of the {LLAMA_SDIST} sdist, built on CPU with " + " ".join(LLAMA_CMAKE),
-        "gguf": f"gguf-py {gguf.__version__ if hasattr(gguf, '__version__') else 'installed'}",
+        "source": f"vendor/llama.cpp of the {LLAMA_SDIST} sdist, " + (
+            "llama-server and ggml-rpc-server prebuilt (--llama-bin; the docstring says how)" if prebuilt
+            else "built on CPU with " + " ".join(LLAMA_CMAKE)),
+        "gguf": f"gguf-py {importlib.metadata.version('gguf')}",
         "devices": "ggml-rpc-server on 127.0.0.1:" + ",".join(map(str, RPC_PORTS)) + " (CPU backends) as stand-in GPUs",
         "command": "Scripts/check_exports.py --part llama" + (" --llama-bin DIR" if prebuilt else ""),
         "models": LLAMA_MODELS, "cases": cases,
