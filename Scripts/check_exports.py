@@ -37,6 +37,7 @@ import os
 import pathlib
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -158,6 +159,11 @@ LLAMA_MODELS = {
                       "ffn": 768, "vocab": 4096, "experts": 8, "experts_used": 2},
 }
 
+# A LLaVA-1.5-style mmproj (clip.cpp's "mlp" projector: a CLIP ViT and a 2-layer MLP), scaled down,
+# beside a copy of qwen2-tiny in its own folder (the planner takes the mmproj*.gguf beside a model).
+LLAMA_MMPROJ = {"image_size": 224, "patch_size": 14, "hidden": 256, "ffn": 1024, "layers": 2, "heads": 4,
+                "projection_dim": 512}
+
 # (label, model, planner arguments, changes to the exported command). The planner's export is run
 # as printed (CUDA_VISIBLE_DEVICES becomes --device RPC0,RPC1,...); a variant changes one flag of
 # it to show what that flag does to the buffers, and says so in its label.
@@ -181,6 +187,10 @@ LLAMA_CASES = [
     # chooses --n-cpu-moe itself.
     ("export: MoE, one GPU capped at 450 MiB", "qwen3moe-tiny",
      ["--gpus", "T4", "--context", "4096", "--max-memory", "0:450MiB"], []),
+    ("export: VLM (qwen2-tiny with an mmproj), one GPU", "qwen2-tiny+mmproj", ["--gpus", "T4", "--context", "4096"],
+     []),
+    ("export: VLM, two GPUs, memory strategy", "qwen2-tiny+mmproj",
+     ["--gpus", "2xT4", "--strategy", "memory", "--context", "4096"], []),
 ]
 
 
@@ -248,6 +258,58 @@ def write_gguf(path, shape):
     writer.close()
 
 
+def write_mmproj(path, shape):
+    """A random F16 mmproj of clip.cpp's "mlp" projector (LLaVA-1.5's layout) with the `gguf` package."""
+    import numpy as np
+    import gguf
+    n, ff, patch, side = shape["hidden"], shape["ffn"], shape["patch_size"], shape["image_size"]
+    writer = gguf.GGUFWriter(str(path), "clip")
+    writer.add_string("clip.projector_type", "mlp")
+    writer.add_bool("clip.has_vision_encoder", True)
+    writer.add_bool("clip.use_gelu", True)
+    writer.add_uint32("clip.vision.image_size", side)
+    writer.add_uint32("clip.vision.patch_size", patch)
+    writer.add_uint32("clip.vision.embedding_length", n)
+    writer.add_uint32("clip.vision.feed_forward_length", ff)
+    writer.add_uint32("clip.vision.block_count", shape["layers"])
+    writer.add_uint32("clip.vision.attention.head_count", shape["heads"])
+    writer.add_float32("clip.vision.attention.layer_norm_epsilon", 1e-5)
+    writer.add_uint32("clip.vision.projection_dim", shape["projection_dim"])
+    writer.add_array("clip.vision.image_mean", [0.5, 0.5, 0.5])
+    writer.add_array("clip.vision.image_std", [0.5, 0.5, 0.5])
+    writer.add_file_type(1)
+    rng = np.random.default_rng(1)
+
+    def tensor(name, *dims, dtype=np.float16):
+        writer.add_tensor(name, (rng.standard_normal(dims) * 0.02).astype(dtype))
+
+    f32, out = np.float32, shape["projection_dim"]
+    tensor("v.patch_embd.weight", n, 3, patch, patch)
+    tensor("v.class_embd", n, dtype=f32)
+    tensor("v.position_embd.weight", (side // patch) ** 2 + 1, n)
+    tensor("v.pre_ln.weight", n, dtype=f32)
+    tensor("v.pre_ln.bias", n, dtype=f32)
+    for b in range(shape["layers"]):
+        for part in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            tensor(f"v.blk.{b}.{part}.weight", n, n)
+            tensor(f"v.blk.{b}.{part}.bias", n, dtype=f32)
+        for part in ("ln1", "ln2"):
+            tensor(f"v.blk.{b}.{part}.weight", n, dtype=f32)
+            tensor(f"v.blk.{b}.{part}.bias", n, dtype=f32)
+        tensor(f"v.blk.{b}.ffn_up.weight", ff, n)
+        tensor(f"v.blk.{b}.ffn_up.bias", ff, dtype=f32)
+        tensor(f"v.blk.{b}.ffn_down.weight", n, ff)
+        tensor(f"v.blk.{b}.ffn_down.bias", n, dtype=f32)
+    tensor("mm.0.weight", out, n)
+    tensor("mm.0.bias", out, dtype=f32)
+    tensor("mm.2.weight", out, out)
+    tensor("mm.2.bias", out, dtype=f32)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
 def llama_binaries(work, prebuilt):
     """`llama-server` and `ggml-rpc-server`: from `--llama-bin`, or built on CPU from the sdist."""
     if prebuilt:
@@ -289,6 +351,16 @@ def parse_llama_log(lines, devices):
     parsed = {"devices": [{"device": f"RPC{i}", "endpoint": f"127.0.0.1:{RPC_PORTS[i]}"} for i in range(devices)],
               "host": {}}
     for line in lines:
+        # clip.cpp's own buffers (the mmproj): its compute buffer and the backend it runs on
+        if m := re.search(r"reserve_compute_meta:\s+(\S+) compute buffer size =\s+([0-9.]+) MiB", line):
+            port = re.search(r":(\d+)\]", m.group(1))
+            owner = parsed["devices"][RPC_PORTS.index(int(port.group(1)))] if port else parsed["host"]
+            owner["mmproj_compute_mib"] = float(m.group(2))
+            continue
+        if m := re.search(r"CLIP using (\S+) backend", line):
+            parsed["mmproj_backend"] = m.group(1)
+        if m := re.search(r"worst-case memory usage of mmproj is ([0-9.]+) MiB", line):
+            parsed["mmproj_estimate_mib"] = float(m.group(1))
         match = BUFFER.search(line)
         if match:
             owner, kind, mib = match["owner"], match["kind"], float(match["mib"])
@@ -334,13 +406,17 @@ def check_llama(work, prebuilt):
     for name, shape in LLAMA_MODELS.items():
         models[name] = work / f"{name}-F16.gguf"
         write_gguf(models[name], shape)
+    (work / "vlm").mkdir(exist_ok=True)
+    models["qwen2-tiny+mmproj"] = work / "vlm" / "qwen2-tiny-F16.gguf"
+    shutil.copyfile(models["qwen2-tiny"], models["qwen2-tiny+mmproj"])
+    write_mmproj(work / "vlm" / "mmproj-qwen2-tiny-F16.gguf", LLAMA_MMPROJ)
     planner = ROOT / ".build" / "debug" / "planner"
     servers = [subprocess.Popen([str(rpc), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL) for port in RPC_PORTS]
     time.sleep(2)
     cases = []
     keep = re.compile(r"buffer size|offload|sched copies|pipeline parallelism|Flash Attention|graph: nodes|"
-                      r"n_ctx |n_seq_max|kv_unified|error|failed")
+                      r"n_ctx |n_seq_max|kv_unified|error|failed|mmproj|CLIP using|projector:")
     try:
         for label, name, planner_args, extra in LLAMA_CASES:
             args = ["--model", str(models[name]), "--format", "llama-cpp"] + planner_args
@@ -355,8 +431,8 @@ def check_llama(work, prebuilt):
             listening = any("listening on" in l for l in lines)
             cases.append({
                 "label": label, "model": name, "ok": listening,
-                "planner": "planner " + " ".join(["--model", f"{name}-F16.gguf", "--format", "llama-cpp"]
-                                                  + planner_args),
+                "planner": "planner " + " ".join(["--model", str(models[name].relative_to(work)), "--format",
+                                                  "llama-cpp"] + planner_args),
                 "export": [l.replace(str(work) + "/", "") for l in export.stdout.splitlines()],
                 "command": "llama-server " + " ".join(a.replace(str(work) + "/", "") for a in argv),
                 "printed": [l for l in lines if keep.search(l) and "print_info" not in l],

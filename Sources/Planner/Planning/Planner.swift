@@ -87,6 +87,9 @@ public enum Planner {
   static func deviceMap(_ request: PlanRequest) throws(PlanningError) -> DeviceMapLayout {
     let dtypes = try dtypes(for: request)
     var plan = place(request, dtypes: dtypes, strategy: request.strategy)
+    // llama.cpp: a mixture-of-experts model that fits with some layers' experts in host memory
+    // (`--n-cpu-moe`; before offloading whole layers, which llama.cpp runs on the CPU entirely).
+    if !plan.fits, let experts = LlamaCppExperts.plan(request, dtypes: dtypes) { return experts }
     if !plan.fits, !request.strategy.isAccelerateParity, let caps = request.maxMemory,
       caps[.cpu] != nil || caps[.disk] != nil
     {
@@ -101,8 +104,6 @@ public enum Planner {
         return offloaded
       }
     }
-    // llama.cpp: a mixture-of-experts model that fits with some layers' experts in host memory.
-    if !plan.fits, let experts = LlamaCppExperts.plan(request, dtypes: dtypes) { return experts }
     if !plan.fits { plan.advice = Advice.changes(thatFit: request, dtypes: dtypes) }
     return plan
   }

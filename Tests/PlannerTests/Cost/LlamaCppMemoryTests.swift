@@ -95,12 +95,15 @@ import Testing
       var devices: [Buffers]
       var host: Buffers
       var schedCopies: Int?
+      var mmprojEstimateMib: Double?
+      var mmprojBackend: String?
     }
     struct Buffers: Decodable {
       var modelMib: Double?
       var kvMib: Double?
       var computeMib: Double?
       var outputMib: Double?
+      var mmprojComputeMib: Double?
     }
     var version: String
     var cases: [Case]
@@ -122,7 +125,7 @@ import Testing
   /// reads them: `qwen2-tiny` (Qwen2, hidden 512, 4 layers, 8 heads of 64, 2 KV heads, FFN 1536,
   /// 4096 tokens) and `qwen3moe-tiny` (the same attention with q/k norms, 8 experts of FFN 768,
   /// 2 routed).
-  static func tinyGGUF(moe: Bool) -> ModelGraph {
+  static func tinyGGUF(moe: Bool, vision: Bool = false) -> ModelGraph {
     let arch = moe ? "qwen3moe" : "qwen2"
     let (h, q, kv, ffn, vocab): (UInt64, UInt64, UInt64, UInt64, Int) = (
       512, 512, 128, moe ? 768 : 1536, 4096
@@ -179,13 +182,72 @@ import Testing
     ]
     builder.dataBytes = Int(builder.tensorBytes) + 64 * builder.tensors.count
     let header = try! GGUFHeader.parse(fileBytes: Data(builder.bytes), file: "\(arch)-tiny-F16.gguf")
-    return try! GGUFImporter.graph(headers: [header], mmproj: nil, name: "\(arch)-tiny")
+    return try! GGUFImporter.graph(
+      headers: [header], mmproj: vision ? tinyMMProj() : nil, name: "\(arch)-tiny")
+  }
+
+  /// The mmproj of Scripts/check_exports.py (`LLAMA_MMPROJ`): clip.cpp's "mlp" projector, a ViT of
+  /// width 256, 2 blocks, FFN 1024, 224-pixel images in 14-pixel patches, projected to 512.
+  static func tinyMMProj() -> GGUFHeader {
+    var builder = GGUFBuilder()
+    builder.metadata = [
+      ("general.architecture", .string("clip")), ("clip.projector_type", .string("mlp")),
+      ("clip.vision.image_size", .u32(224)), ("clip.vision.patch_size", .u32(14)),
+      ("clip.vision.embedding_length", .u32(256)), ("clip.vision.feed_forward_length", .u32(1024)),
+      ("clip.vision.block_count", .u32(2)), ("clip.vision.attention.head_count", .u32(4)),
+      ("clip.vision.projection_dim", .u32(512)),
+    ]
+    let (f16, f32): (UInt32, UInt32) = (1, 0)
+    typealias Spec = GGUFBuilder.TensorSpec
+    builder.tensors = [
+      Spec(name: "v.patch_embd.weight", dimensions: [14, 14, 3, 256], type: f16),
+      Spec(name: "v.class_embd", dimensions: [256], type: f32),
+      Spec(name: "v.position_embd.weight", dimensions: [256, 257], type: f16),
+      Spec(name: "v.pre_ln.weight", dimensions: [256], type: f32),
+      Spec(name: "v.pre_ln.bias", dimensions: [256], type: f32),
+    ]
+    for b in 0..<2 {
+      for part in ["attn_q", "attn_k", "attn_v", "attn_out"] {
+        builder.tensors += [
+          Spec(name: "v.blk.\(b).\(part).weight", dimensions: [256, 256], type: f16),
+          Spec(name: "v.blk.\(b).\(part).bias", dimensions: [256], type: f32),
+        ]
+      }
+      for part in ["ln1", "ln2"] {
+        builder.tensors += [
+          Spec(name: "v.blk.\(b).\(part).weight", dimensions: [256], type: f32),
+          Spec(name: "v.blk.\(b).\(part).bias", dimensions: [256], type: f32),
+        ]
+      }
+      builder.tensors += [
+        Spec(name: "v.blk.\(b).ffn_up.weight", dimensions: [256, 1024], type: f16),
+        Spec(name: "v.blk.\(b).ffn_up.bias", dimensions: [1024], type: f32),
+        Spec(name: "v.blk.\(b).ffn_down.weight", dimensions: [1024, 256], type: f16),
+        Spec(name: "v.blk.\(b).ffn_down.bias", dimensions: [256], type: f32),
+      ]
+    }
+    builder.tensors += [
+      Spec(name: "mm.0.weight", dimensions: [256, 512], type: f16),
+      Spec(name: "mm.0.bias", dimensions: [512], type: f32),
+      Spec(name: "mm.2.weight", dimensions: [512, 512], type: f16),
+      Spec(name: "mm.2.bias", dimensions: [512], type: f32),
+    ]
+    builder.dataBytes = Int(builder.tensorBytes) + 64 * builder.tensors.count
+    return try! GGUFHeader.parse(fileBytes: Data(builder.bytes), file: "mmproj-qwen2-tiny-F16.gguf")
   }
 
   static let tiny = tinyGGUF(moe: false)
   static let tinyMoE = tinyGGUF(moe: true)
+  static let tinyVLM = tinyGGUF(moe: false, vision: true)
 
   static func mebibytes(_ bytes: ByteCount) -> Double { Double(bytes.value) / 1_048_576 }
+
+  /// The bytes of a model's mmproj (the GGUF file's, whatever the dtype).
+  static func mmprojBytes(_ model: ModelGraph) -> ByteCount {
+    model.layers.filter { $0.stream == .vision }.reduce(.zero) {
+      $0 + $1.weightBytes(weight: .fp16, compute: .fp16)
+    }
+  }
 
   /// Within 10%, or 0.1 MiB for the buffers of a few KiB (a device with only the output layer).
   static func close(_ predicted: Double, _ printed: Double) -> Bool {
@@ -216,7 +278,8 @@ import Testing
     var workload = Workload()
     workload.contextTokens = Int(Self.value("--context", in: words) ?? "4096")!
     workload.batch = Int(Self.value("--batch", in: words) ?? "1")!
-    let model = item.model == "qwen3moe-tiny" ? Self.tinyMoE : Self.tiny
+    let model =
+      ["qwen3moe-tiny": Self.tinyMoE, "qwen2-tiny+mmproj": Self.tinyVLM][item.model ?? ""] ?? Self.tiny
     var request = PlanRequest(
       model: model, gpus: try GPUList.parse(try #require(Self.value("--gpus", in: words))),
       workload: workload,
@@ -233,7 +296,9 @@ import Testing
     #expect(parsed.schedCopies.map(Int64.init) == launch.inputCopies)
     for (gpu, printed) in zip(launch.gpus, parsed.devices) {
       let memory = try #require(plan.devices.first { $0.device == .gpu(gpu.index) }).memory
-      let weights = Self.mebibytes(ByteCount(memory.weights.value + (delta[gpu.index] ?? 0)))
+      // The mmproj is clip.cpp's, loaded apart from the model buffer (its weights: below).
+      let mmproj = gpu.holdsMMProj ? Self.mmprojBytes(model) : .zero
+      let weights = Self.mebibytes(ByteCount(memory.weights.value + (delta[gpu.index] ?? 0)) - mmproj)
       let kv = Self.mebibytes(memory.kvCache)
       let compute = Self.mebibytes(memory.activations)
       #expect(Self.close(weights, printed.modelMib ?? 0), "\(label) GPU \(gpu.index) model \(weights) MiB")
@@ -249,6 +314,15 @@ import Testing
       buffers.hostComputeBuffer(hiddenSize: model.hiddenSize, slotContext: slot)
         + buffers.hostExpertStep(layers: decoders.prefix(launch.hostExpertLayers)))
     #expect(Self.close(host, parsed.host.computeMib ?? 0), "\(label) host compute \(host) MiB")
+    // The mmproj's weights: llama-server's worst-case estimate less clip.cpp's compute buffers.
+    if let estimate = parsed.mmprojEstimateMib {
+      let printed =
+        estimate - (parsed.devices.compactMap(\.mmprojComputeMib).first ?? 0)
+        - (parsed.host.mmprojComputeMib ?? 0)
+      let planned = Self.mebibytes(Self.mmprojBytes(model))
+      #expect(Self.close(planned, printed), "\(label) mmproj \(planned) MiB against \(printed)")
+      #expect(parsed.mmprojBackend?.hasPrefix("RPC0") == true, "the mmproj runs on the first device")
+    }
     // Host model buffer: the token embeddings and, with --n-cpu-moe, the host experts.
     let embeddings = try #require(model.layers.first { $0.kind == .embedding }).weightBytes(
       weight: plan.weightDType, compute: plan.computeDType)
