@@ -87,8 +87,10 @@ public struct ModelGraph: Sendable, Hashable {
         if !tensor.isBuffer {
           let elements = tensor.parameterElements ?? tensor.elementCount
           counted.parameterCount = counted.parameterCount.saturatingAdd(elements)
-          // Routed experts: `…mlp.experts.N.…` or fused `…mlp.experts.gate_up_proj` (not `shared_experts`).
-          if layer.routedExperts != nil && tensorName.contains(".experts.") {
+          // Routed experts: `…mlp.experts.N.…` or fused `…mlp.experts.gate_up_proj` (not `shared_experts`);
+          // in a GGUF, `blk.N.ffn_{gate,up,down}_exps` (not `_shexp`).
+          if layer.routedExperts != nil && (tensorName.contains(".experts.") || tensorName.contains("_exps"))
+          {
             routed = routed.saturatingAdd(elements)
           }
         }

@@ -87,6 +87,9 @@ public enum Planner {
   static func deviceMap(_ request: PlanRequest) throws(PlanningError) -> DeviceMapLayout {
     let dtypes = try dtypes(for: request)
     var plan = place(request, dtypes: dtypes, strategy: request.strategy)
+    // llama.cpp: a mixture-of-experts model that fits with some layers' experts in host memory
+    // (`--n-cpu-moe`; before offloading whole layers, which llama.cpp runs on the CPU entirely).
+    if !plan.fits, let experts = LlamaCppExperts.plan(request, dtypes: dtypes) { return experts }
     if !plan.fits, !request.strategy.isAccelerateParity, let caps = request.maxMemory,
       caps[.cpu] != nil || caps[.disk] != nil
     {
@@ -107,9 +110,13 @@ public enum Planner {
 
   /// The problem for a request at given dtypes.
   static func problem(_ request: PlanRequest, weight: DType, compute: DType) -> PlacementProblem {
-    let memory = MemoryModel(
+    var memory = MemoryModel(
       model: request.model, workload: request.workload, weightDType: weight, computeDType: compute,
       runtime: request.runtimeProfile)
+    // llama.cpp: placements search as if the model spans its GPUs (pipeline parallelism's input
+    // copies); the plan counts what its own split gives (DeviceMapLayout).
+    memory.llamaInputCopies = LlamaCppMemory.inputCopies(
+      modelDevices: request.gpus.count, everyLayerOffloaded: true, tensorOverrides: false)
     return PlacementProblem(
       model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory,
       topology: request.topology)
