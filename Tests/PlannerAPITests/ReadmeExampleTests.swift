@@ -47,6 +47,12 @@ import Testing
         PlanRequest(model: model, gpus: gpus, runtime: runtime, objective: .latency))
       #expect(plan.runtime == runtime)
       #expect(plan.speed.decodeSecondsPerToken > 0)
+      // Every time has its range, public; the roofline's are bounds.
+      let decode = plan.speed.ranges.decodeSecondsPerToken
+      #expect(
+        decode.low <= plan.speed.decodeSecondsPerToken && plan.speed.decodeSecondsPerToken <= decode.high)
+      #expect(decode.isBound == (runtime.kind == .roofline))
+      #expect(plan.profile.timeSpread == TimeSpread.builtIn(runtime: runtime.name))
       #expect((plan.layout.engine != nil) == runtime.kind.isEngine)
     }
     #expect(Runtime(.vllm, accelerate: .balanced) == nil)

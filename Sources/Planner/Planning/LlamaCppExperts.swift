@@ -85,6 +85,11 @@ extension DeviceMapLayout {
     estimate.tokensPerSecond = 1 / step
     estimate.throughputTokensPerSecond = Double(workload.batch) / step
     estimate.prefillSeconds += microBatches * copySeconds
+    estimate.ranges = SpeedRanges(
+      decodeSecondsPerToken: step, prefillSeconds: estimate.prefillSeconds,
+      imageSeconds: estimate.imageSeconds,
+      audioSeconds: estimate.audioSeconds, throughputTokensPerSecond: estimate.throughputTokensPerSecond,
+      spread: runtime.timeSpread)
     let first = modules.first ?? "", last = modules.last ?? ""
     notes.insert(
       "--n-cpu-moe \(hostExpertLayers): the model fits on the GPUs only with the routed experts of the first "

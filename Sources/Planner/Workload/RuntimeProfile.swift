@@ -50,6 +50,15 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   /// The host profile file (`--profile`) whose measured values replaced some of these; `nil` for
   /// the built-in profiles. Plans say so in their output.
   public var source: ProfileFile.Source? = nil
+  /// Where measured times fall around this profile's estimates (``TimeSpread``, which says where
+  /// each runtime's values come from): a profile file's measured spread (`timeSpreadLow`,
+  /// `timeSpreadHigh`), else the runtime's built-in one (``TimeSpread/builtIn(runtime:)``).
+  public var timeSpread: TimeSpread {
+    get { measuredTimeSpread ?? TimeSpread.builtIn(runtime: name) }
+    set { measuredTimeSpread = newValue }
+  }
+  /// The spread a profile file set; `nil` for the runtime's built-in one.
+  var measuredTimeSpread: TimeSpread? = nil
 
   /// transformers (eager PyTorch) with accelerate's hooks.
   ///

@@ -19,6 +19,8 @@ public struct Estimate: Sendable, Hashable {
   public internal(set) var bottleneckBound: Bound
   /// Decode seconds per stage, by device, in chain order.
   public internal(set) var stageSeconds: [(device: Device, seconds: Double)]
+  /// The times above with the range measured ones fall in, under the runtime's ``TimeSpread``.
+  public internal(set) var ranges: SpeedRanges
 
   public static func == (a: Estimate, b: Estimate) -> Bool {
     a.decodeSecondsPerToken == b.decodeSecondsPerToken && a.prefillSeconds == b.prefillSeconds
@@ -173,7 +175,10 @@ extension Estimate {
       decodeSecondsPerToken: step, tokensPerSecond: 1 / step, prefillSeconds: prefill, imageSeconds: image,
       audioSeconds: audio,
       throughputTokensPerSecond: throughput, bottleneckDevice: device, bottleneckBound: bound,
-      stageSeconds: stage)
+      stageSeconds: stage,
+      ranges: SpeedRanges(
+        decodeSecondsPerToken: step, prefillSeconds: prefill, imageSeconds: image, audioSeconds: audio,
+        throughputTokensPerSecond: throughput, spread: runtime.timeSpread))
     return (estimate, hops)
   }
 }
