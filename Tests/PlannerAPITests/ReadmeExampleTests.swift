@@ -17,7 +17,7 @@ import Testing
     let vllm = try Planner.plan(PlanRequest(model: model, gpus: a6000, runtime: .vllm(v0)))
     print(vllm.fits, vllm.verdict, vllm.remedies.first?.summary ?? "")
     // README example ends
-    #expect(plan.fits && plan.weightDType == .int8)
+    #expect(plan.fits && plan.weightDType == .int4)
     #expect(plan.layout.deviceMap?.devices.count == 2)
     #expect(!vllm.fits && !vllm.remedies.isEmpty && vllm.layout.engine != nil)
   }

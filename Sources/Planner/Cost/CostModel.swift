@@ -189,6 +189,18 @@ public struct CostModel: Sendable, Hashable {
     return Double(memory.weights(of: layer).value) / bandwidth
   }
 
+  /// Bytes one decode step reads of a layer kept in host memory and computed there (its weights
+  /// the batch uses and its KV cache).
+  public func hostMemoryRead(_ layer: Layer) -> Double {
+    Double(memory.weights(of: layer).value) * layer.decodeWeightFraction(batch: memory.workload.batch)
+      + Double(memory.kvCache(of: layer).value)
+  }
+
+  /// Seconds to copy a layer's weights from host memory to `gpu` over PCIe, peer-to-peer rate.
+  public func hostCopy(_ layer: Layer, to gpu: GPU) -> Double {
+    Double(memory.weights(of: layer).value) / Link.pciePeerToPeer(generation: gpu.pcieGeneration)
+  }
+
   /// Reading offloaded weights back from an NVMe disk: about 2 GB/s, an estimate for a gen3/gen4
   /// drive through accelerate's memory-mapped offload files.
   static let diskBytesPerSecond = 2e9

@@ -14,6 +14,12 @@ enum LlamaCppExperts {
   /// there the estimate is pessimistic. No option sets it yet.
   static let hostBytesPerSecond = 76.8e9
 
+  /// Micro-batches of llama.cpp's default `n_ubatch` a prefill of the workload takes.
+  static func microBatches(_ workload: Workload) -> Double {
+    let tokens = Int64(workload.batch) * Int64(workload.contextTokens)
+    return Double((tokens + LlamaCppMemory.defaultMicroBatch - 1) / LlamaCppMemory.defaultMicroBatch)
+  }
+
   /// The llama.cpp plan with the routed experts of the first `N` decoder layers in host memory, for
   /// the smallest `N` that fits; `nil` where the runtime is not llama.cpp, the strategy reproduces
   /// accelerate, the model has no routed experts, or not even every layer's experts on the host fit.

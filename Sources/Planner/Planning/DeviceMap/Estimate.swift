@@ -70,7 +70,15 @@ extension Estimate {
       let gpu = problem.gpus[gpuIndex(runsOn)]
       var decode = cost.decode(layer, on: gpu)
       var prefillTime = cost.prefill(layer, on: gpu)
-      if !placed.isGPU {
+      if placed == .cpu && runtime.name == RuntimeProfile.llamaCpp.name {
+        // llama.cpp computes a layer it keeps in host memory on the CPU (the first layers, those
+        // -ngl does not offload), reading its weights at host bandwidth; prefill copies them to
+        // the GPU for every micro-batch (ggml's op_offload), as for --n-cpu-moe.
+        decode = Timing(
+          seconds: cost.hostMemoryRead(layer) / LlamaCppExperts.hostBytesPerSecond, bound: .memory)
+        prefillTime.seconds +=
+          LlamaCppExperts.microBatches(problem.memory.workload) * cost.hostCopy(layer, to: gpu)
+      } else if !placed.isGPU {
         let streaming = cost.offloadStreaming(layer, from: placed, to: gpu)
         decode = Timing(seconds: decode.seconds + streaming, bound: .link)
         prefillTime.seconds += streaming
