@@ -16,8 +16,9 @@ and fits, on the architectures in --fit (the others are held out):
   hostSecondsPerLayer      = 45 * s (EagerLaunches.reference: the profile's reference layer)
   hostSecondsPerStep       = median over the fitted architectures of (2-layer median - 2 layers'
                              host time - the GPU time of the LM head at 4800 GB/s x 0.70), at least 0
-  timeSpreadLow/High       = the p10 and p90 of every fitted architecture's per-sweep slope over its
-                             median (how far one sweep's decode strays from the median on this host)
+  timeSpreadLow/High       = the p10 and p90 of every fitted architecture's decode rounds at the
+                             larger layer count over their median (how far one round strays from
+                             the median on this host)
 
 It refuses a fit with a negative term. Writes the profile (`planner --profile FILE`) and prints each
 architecture's per-layer slope against launches x s, held-out ones marked.
@@ -72,8 +73,8 @@ def main():
 
     ratios = []
     for k in fit:
-        m = inter["slopes"][k]["median"]
-        ratios += [x / m for x in inter["slopes"][k]["msPerLayerBySweep"]]
+        config = inter["configs"][f"{k}-{hi}"]
+        ratios += [x / config["median"] for x in config["rounds"]]
     ratios.sort()
     low = ratios[int(0.1 * (len(ratios) - 1))]
     high = ratios[int(round(0.9 * (len(ratios) - 1)))]
@@ -87,7 +88,7 @@ def main():
         tag = "" if k in fit else "  held out"
         print(f"{k:10} {launches[k]:8.0f} {slopes[k]:9.3f} {predicted:9.3f} {predicted / slopes[k] - 1:+7.1%}{tag}")
     print(f"hostSecondsPerStep {step * 1000:.3f} ms (intercepts {[round(x * 1000, 3) for x in intercepts]})")
-    print(f"spread of one sweep's slope over the median: p10 {low:.2f}, p90 {high:.2f}")
+    print(f"spread of one round's decode over the median: p10 {low:.2f}, p90 {high:.2f}")
 
     env = json.load(open(args.arch_json))["environment"]
     profile = {
@@ -101,10 +102,12 @@ def main():
             f"hostSecondsPerLayer: {REFERENCE_LAUNCHES} launches (the reference layer) x {s * 1e6:.2f} us",
             "hostSecondsPerStep: median over the fitted architectures of the 2-layer decode less its layers' host "
             "time and the LM head's read at 4800 GB/s x 0.70",
-            f"timeSpreadLow/High: p10 {low:.2f} and p90 {high:.2f} of one sweep's per-layer slope over the median",
+            f"timeSpreadLow/High: p10 {low:.2f} and p90 {high:.2f} of one round's {hi}-layer decode over the median",
         ],
         "hostSecondsPerLayer": round(REFERENCE_LAUNCHES * s, 9),
         "hostSecondsPerStep": round(step, 9),
+        "timeSpreadLow": round(low, 2),
+        "timeSpreadHigh": round(high, 2),
     }
     with open(args.out, "w") as f:
         json.dump(profile, f, indent=2)

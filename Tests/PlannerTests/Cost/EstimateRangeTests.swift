@@ -31,8 +31,9 @@ import Testing
 
   /// tokens/s at the slowest time is the low end of the rate: 1 / (1.35 × 26 ms) = 28.5 tokens/s.
   @Test func aRateIsTheInverseOfItsTime() {
-    let time = EstimateRange(seconds: 0.026, spread: .transformers)
-    let rate = EstimateRange(rate: 1 / 0.026, spread: .transformers)
+    let spread = TimeSpread(low: 0.80, high: 1.35)
+    let time = EstimateRange(seconds: 0.026, spread: spread)
+    let rate = EstimateRange(rate: 1 / 0.026, spread: spread)
     #expect(abs(time.high - 0.0351) < 1e-12)
     #expect(abs(rate.low - 1 / 0.0351) < 1e-9)
     #expect(abs(rate.high - 1 / 0.0208) < 1e-9)
@@ -45,9 +46,11 @@ import Testing
     #expect(range.low == 0.005 && range.high == 0.005)
     #expect(RangeFormatting.seconds(range) == "[at best]")
     #expect(
-      RangeFormatting.seconds(EstimateRange(seconds: 0.026, spread: .transformers)) == "[20.80–35.10 ms]")
+      RangeFormatting.seconds(EstimateRange(seconds: 0.026, spread: TimeSpread(low: 0.80, high: 1.35)))
+        == "[20.80–35.10 ms]")
     #expect(
-      RangeFormatting.seconds(EstimateRange(seconds: 0.001, spread: .transformers)) == "[800.0 µs–1.35 ms]")
+      RangeFormatting.seconds(EstimateRange(seconds: 0.001, spread: TimeSpread(low: 0.80, high: 1.35)))
+        == "[800.0 µs–1.35 ms]")
     #expect(RangeFormatting.rate(EstimateRange(rate: 10, spread: .vllm)) == "[8.0–12.5]")
   }
 
