@@ -128,27 +128,23 @@ public enum Planner {
       problem: problem, placement: strategy.place(problem), strategy: strategy, dtypeNotes: dtypes.notes)
   }
 
-  /// The weight dtype the ladder takes of those that fit: the widest (it loses the least quality),
-  /// unless the runtime's quantized kernels were measured slow (``QuantizedKernels``: bitsandbytes
-  /// under transformers, where LLM.int8 decodes about 3x slower than NF4): there, the one whose plan
-  /// decodes fastest, the wider one unless the narrower is more than 10% faster. `nil` where none fits.
-  static func fastest(_ fitting: [DType], request: PlanRequest, compute: DType) -> DType? {
-    guard var best = fitting.first else { return nil }
-    let measured = fitting.contains {
+  /// The weight dtype the ladder takes: the widest that fits (it loses the least quality), except
+  /// where the runtime's int8 kernels were measured slower than its int4 ones (``QuantizedKernels``:
+  /// bitsandbytes under transformers), where int4 is taken wherever it fits (int8 fits nowhere int4
+  /// does not). One placement solve either way. `nil` where none fits.
+  static func ladder(request: PlanRequest, fits: (DType) -> Bool) -> DType? {
+    if int8IsSlower(request) { return fits(.int4) ? .int4 : nil }
+    return [DType.int8, .int4].first(where: fits)
+  }
+
+  /// Whether the runtime's measured int8 kernels take more host time than its int4 ones.
+  static func int8IsSlower(_ request: PlanRequest) -> Bool {
+    func factor(_ weight: DType) -> Double {
       QuantizedKernels.measured(
-        weight: $0, quantization: request.model.quantization, runtime: request.runtimeProfile.name) != nil
+        weight: weight, quantization: request.model.quantization, runtime: request.runtimeProfile.name)?
+        .hostFactor ?? 1
     }
-    guard measured else { return best }
-    func decode(_ weight: DType) -> Double {
-      place(request, dtypes: DTypes(weight: weight, compute: compute, notes: []), strategy: .memory)
-        .estimate.decodeSecondsPerToken
-    }
-    var bestSeconds = decode(best)
-    for weight in fitting.dropFirst() {
-      let seconds = decode(weight)
-      if seconds < 0.9 * bestSeconds { (best, bestSeconds) = (weight, seconds) }
-    }
-    return best
+    return factor(.int8) > factor(.int4)
   }
 
   /// The dtypes of a `--dtype` the user fixed (bf16 already checked by the caller, whose runtime
@@ -232,18 +228,15 @@ public enum Planner {
     let capacity = request.gpus.indices.reduce(ByteCount.zero) {
       $0 + (unquantizedProblem.capacity(of: .gpu($1)) ?? .zero)
     }
-    let fitting = [DType.int8, .int4].filter(fits)
-    if let weight = fastest(fitting, request: request, compute: compute) {
+    if let weight = ladder(request: request, fits: fits) {
       notes.append(
         "\(weight) weight-only quantization: \(compute) does not fit "
           + "(\(unquantized.needed.formatted()) needed, \(capacity.formatted()) usable); "
           + "quality drops slightly, check it on your task")
-      if weight == .int4, fitting.contains(.int8) {
-        let why =
-          request.runtimeProfile.name == RuntimeProfile.transformers.name
-          ? "bitsandbytes' LLM.int8 takes 3.8x a 16-bit layer's host time, NF4 1.1x, measured on an H200"
-          : "half the bytes to read"
-        notes.append("int4 rather than int8, though both fit: decode is faster; \(why)")
+      if weight == .int4 && int8IsSlower(request) {
+        notes.append(
+          "int4, not int8, under transformers: bitsandbytes' LLM.int8 takes 3.8x a 16-bit layer's host time and "
+            + "NF4 1.1x (measured on an H200), so int4 decodes faster wherever it fits")
       }
       return DTypes(weight: weight, compute: compute, notes: notes)
     }
