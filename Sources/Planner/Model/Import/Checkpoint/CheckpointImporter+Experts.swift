@@ -59,7 +59,8 @@ extension CheckpointImporter {
     var tensors = tensors
     var paths = paths
     var owner = [Int?](repeating: nil, count: tensors.count)
-    let sourceNames = Set(expertProjections.flatMap(\.sources))
+    var last: (parts: [String], id: Int)? = nil
+    let sourceNames = Set(expertProjections.flatMap { $0.sources })
     for index in tensors.indices {
       // Mixtral's `block_sparse_moe` is transformers 5's `mlp` (its `WeightRenaming`).
       if let j = paths[index].firstIndex(of: "block_sparse_moe") {
@@ -72,21 +73,29 @@ extension CheckpointImporter {
       }
       let path = paths[index]
       guard let k = path.firstIndex(of: "experts"), k > 0 else { continue }
-      let prefix = path[...k].joined(separator: ".")
-      guard let count = expertCounts[prefix] else { continue }
       let id: Int
-      if let known = groupOf[prefix] {
+      // A layer's experts are stored one after another: the last group found is tried first.
+      if let (parts, known) = last, parts.count == k + 1, parts.elementsEqual(path[...k]) {
         id = known
       } else {
-        id = groups.count
-        groupOf[prefix] = id
-        groups.append(Group(prefix: prefix, count: count))
+        let prefix = path[...k].joined(separator: ".")
+        guard let count = expertCounts[prefix] else { continue }
+        if let known = groupOf[prefix] {
+          id = known
+        } else {
+          id = groups.count
+          groupOf[prefix] = id
+          groups.append(Group(prefix: prefix, count: count))
+        }
+        last = (Array(path[...k]), id)
       }
+      let count = groups[id].count
       groups[id].members.append(index)
       owner[index] = id
       guard groups[id].problem == nil else { continue }
       guard path.count == k + 4, path[k + 3] == "weight", sourceNames.contains(path[k + 2]),
-        path[k + 1].allSatisfy(\.isASCII), let expert = Int(path[k + 1]), expert >= 0, expert < count
+        path[k + 1].utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+        let expert = Int(path[k + 1]), expert < count
       else {
         groups[id].problem = "\(tensors[index].name) is not one expert's weight matrix"
         continue
