@@ -88,7 +88,7 @@ public struct ModelGraph: Sendable, Hashable {
           let elements = tensor.parameterElements ?? tensor.elementCount
           counted.parameterCount = counted.parameterCount.saturatingAdd(elements)
           // Routed experts: `…mlp.experts.N.…` or fused `…mlp.experts.gate_up_proj` (not `shared_experts`).
-          if layer.routedExperts != nil && tensorName.contains(".experts.") {
+          if layer.routedExperts != nil && Self.isRoutedExpert(tensorName) {
             routed = routed.saturatingAdd(elements)
           }
         }
@@ -100,6 +100,24 @@ public struct ModelGraph: Sendable, Hashable {
       return counted
     }
     self.parameterCount = total
+  }
+
+  /// Whether a tensor is a routed expert's: its name holds `.experts.` (`…mlp.experts.gate_up_proj`,
+  /// a per-expert `…mlp.experts.7.down_proj.weight`; not `shared_experts`).
+  ///
+  /// - Complexity: O(*n*) in the name's UTF-8 bytes.
+  static func isRoutedExpert(_ name: String) -> Bool {
+    let pattern = Array(".experts.".utf8)
+    var matched = 0
+    for byte in name.utf8 {
+      if byte == pattern[matched] {
+        matched += 1
+        if matched == pattern.count { return true }
+      } else {
+        matched = byte == pattern[0] ? 1 : 0
+      }
+    }
+    return false
   }
 
   /// The names of tied tensors that are not the first of their group in traversal order: PyTorch's
