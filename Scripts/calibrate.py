@@ -37,8 +37,11 @@ fit that needs no GPU:
     a GPU (layerInputsCopy, which --fit-profile turns into hostSecondsPerMovedInput)
 
   --part profile  (one GPU; a hop too where there are two)
-    what a host profile needs and nothing more: the batch-1 decode above with 28 and with 14 layers
-    (--layers), the first with accelerate's hooks (decodeOneGpuWithHooks), and the hop; then it
+    what a host profile needs and nothing more: the batch-1 decode with 28, 14 and 7 layers
+    (--layers), each warmed up until three consecutive rounds agree within 5% and then at least 5
+    rounds (Scripts/decode_rounds.py; the spread is recorded, and a host whose rounds spread more
+    than 10% or never settle is refused by --fit-profile as too noisy), the first with accelerate's
+    hooks (decodeOneGpuWithHooks), and the hop; then it
     fits the profile (below) to what it measured and writes it to --profile-out
 
   --fit-profile RAW.json [RAW2.json ...]  (no GPU, no torch: runs offline on any machine)
@@ -961,7 +964,12 @@ def part_split_sweep(rec, deadline, rounds=3, repeats=5):
 
 def part_profile(rec, deadline, layer_counts):
     """Batch-1 decode of the Qwen2-7B geometry at each layer count, with accelerate's hooks at the
-    first, and a hop where there are two GPUs: all that --fit-profile needs, nothing more."""
+    first, and a hop where there are two GPUs: all that --fit-profile needs, nothing more.
+
+    Each decode is measured by Scripts/decode_rounds.py: warm-up until three consecutive rounds agree
+    within 5% (or it gives up and marks the host noisy), then at least 5 rounds; the spread of the
+    rounds is recorded and --fit-profile refuses a noisy host."""
+    from decode_rounds import robust_decode
     R = rec.result
     R["decodeByLayers"] = []
     if torch.cuda.device_count() >= 2:
@@ -970,9 +978,15 @@ def part_profile(rec, deadline, layer_counts):
         model = build(Qwen2ForCausalLM, qwen2_config(layers, "sdpa"), torch.bfloat16, device="cuda:0")
         log(f"== decode, {layers} layers")
         try:
-            d = measure_decode(model, 1, device="cuda:0")
-            d["layers"] = layers
+            torch.manual_seed(1)
+            prompt = torch.randint(100, 1000, (1, 512), device="cuda:0")
+            d = robust_decode(torch, model, prompt, new_tokens=64, repeats=3, min_rounds=5, max_rounds=9,
+                              max_warmup=8)
+            d.update({"layers": layers, "batch": 1, "promptTokens": 512,
+                      "msPerTokenMedian": d["msPerToken"]})
             R["decodeByLayers"].append(d)
+            log(f"decode {layers} layers: {d['msPerToken']} ms/token, spread {d['spread']}, "
+                f"settled {d['settled']}")
         except Exception as e:  # noqa: BLE001
             traceback.print_exc()
             R.setdefault("errors", {})[f"decode {layers} layers"] = f"{type(e).__name__}: {e}"[:2000]
@@ -984,6 +998,12 @@ def part_profile(rec, deadline, layer_counts):
                 R.setdefault("skippedSections", []).append("decodeOneGpuWithHooks (time)")
         del model
         release()
+
+
+# A host whose decode rounds spread wider than this (max - min over the median), or that never
+# settled (three consecutive warm-up rounds within 5%), is too noisy to calibrate: --fit-profile
+# refuses its measurements (Scripts/decode_rounds.py).
+NOISY_SPREAD = 0.10
 
 
 # What the fit assumes of the planner: RuntimeProfile.transformers
@@ -1053,6 +1073,11 @@ def read_raw(path):
             if key in R and R[key].get("batch") == 1:
                 decode.append((28, R[key]["msPerTokenMedian"], f"{name} {key}"))
         for d in R.get("decodeByLayers", []):
+            if "spread" in d and (not d.get("settled", True) or d["spread"] > NOISY_SPREAD):
+                raise FitError(
+                    f"{path}: decodeByLayers at {d['layers']} layers is too noisy to calibrate (rounds spread "
+                    f"{d['spread']:.0%} of the median, settled: {d.get('settled')}): run it again on a quiet host "
+                    f"(no other jobs, fixed clocks) or with more --layers counts")
             decode.append((d["layers"], d["msPerTokenMedian"], f"{name} decodeByLayers {d['layers']} layers"))
         if "decodeOneGpuWithHooks" in R:
             h = R["decodeOneGpuWithHooks"]
@@ -1179,8 +1204,10 @@ def fit_profile(paths, bandwidth_gbps=None, measured_on=None):
         profile["hostSecondsPerLayer"] = round(per_layer, 9)
     if host_step is not None:
         if host_step < 0:
-            warnings.append(f"hostSecondsPerStep came out negative ({host_step * 1e3:.4f} ms): written as 0")
-        profile["hostSecondsPerStep"] = round(max(host_step, 0.0), 9)
+            raise FitError(f"refused: hostSecondsPerStep came out negative ({host_step * 1e3:.4f} ms): the decode "
+                           f"times do not fall on a line through the layer counts ({used}); measure again, "
+                           "with more layer counts, on a quieter host")
+        profile["hostSecondsPerStep"] = round(host_step, 9)
 
     per_dispatched = []
     for layers, ms, entries, label, path in hooked:
@@ -1287,7 +1314,7 @@ def main():
                     "with --fit-profile: the profile")
     ap.add_argument("--profile-out", default="profile.json",
                     help="with --part profile: the fitted profile (default profile.json)")
-    ap.add_argument("--layers", default="28,14", help="with --part profile: layer counts (default 28,14; "
+    ap.add_argument("--layers", default="28,14,7", help="with --part profile: layer counts (default 28,14,7; "
                     "fewer, e.g. 8,4, where 15 GB of weights do not fit the GPU)")
     ap.add_argument("--bandwidth-gbps", type=float, default=None,
                     help="the GPU's datasheet memory bandwidth, for GPUs the script does not list")

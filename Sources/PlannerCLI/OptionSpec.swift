@@ -163,7 +163,7 @@ struct OptionSpec: Sendable {
     OptionSpec(
       name: "--from-log", placeholder: "FILE", kind: .valued, group: .general,
       help: [
-        "planner calibrate: a llama.cpp log (its eval time lines) to fit",
+        "planner calibrate: a llama.cpp or vLLM log to fit",
         "a --profile file to (printed on stdout; see Docs/Calibration.md)",
       ]
     ) { options, value, _ in options.fromLog = value },

@@ -194,11 +194,15 @@ struct Options: Equatable {
     if command == .calibrate {
       guard fromLog != nil else {
         throw UsageError(
-          description: "planner calibrate needs --from-log FILE (a llama.cpp log with its eval time lines)")
+          description:
+            "planner calibrate needs --from-log FILE (a llama.cpp log with its eval time lines, or a vLLM log)"
+        )
       }
-      if runtimeGiven && runtime != .llamaCpp {
+      if runtimeGiven && runtime != .llamaCpp && runtime != .vllm {
         throw UsageError(
-          description: "planner calibrate reads llama.cpp logs: leave out --runtime \(runtime.rawValue)")
+          description:
+            "planner calibrate reads llama.cpp and vLLM logs: use --runtime llama.cpp or vllm, or leave it out"
+        )
       }
     }
     if command == .plan || command == .calibrate {

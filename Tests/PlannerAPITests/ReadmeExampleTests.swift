@@ -17,7 +17,7 @@ import Testing
     let vllm = try Planner.plan(PlanRequest(model: model, gpus: a6000, runtime: .vllm(v0)))
     print(vllm.fits, vllm.verdict, vllm.remedies.first?.summary ?? "")
     // README example ends
-    #expect(plan.fits && plan.weightDType == .int8)
+    #expect(plan.fits && plan.weightDType == .int4)
     #expect(plan.layout.deviceMap?.devices.count == 2)
     #expect(!vllm.fits && !vllm.remedies.isEmpty && vllm.layout.engine != nil)
   }
@@ -47,6 +47,12 @@ import Testing
         PlanRequest(model: model, gpus: gpus, runtime: runtime, objective: .latency))
       #expect(plan.runtime == runtime)
       #expect(plan.speed.decodeSecondsPerToken > 0)
+      // Every time has its range, public; the roofline's are bounds.
+      let decode = plan.speed.ranges.decodeSecondsPerToken
+      #expect(
+        decode.low <= plan.speed.decodeSecondsPerToken && plan.speed.decodeSecondsPerToken <= decode.high)
+      #expect(decode.isBound == (runtime.kind == .roofline))
+      #expect(plan.profile.timeSpread == TimeSpread.builtIn(runtime: runtime.name))
       #expect((plan.layout.engine != nil) == runtime.kind.isEngine)
     }
     #expect(Runtime(.vllm, accelerate: .balanced) == nil)

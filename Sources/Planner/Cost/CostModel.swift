@@ -25,6 +25,21 @@ public struct CostModel: Sendable, Hashable {
       ? Timing(seconds: compute, bound: .compute) : Timing(seconds: transfer, bound: .memory)
   }
 
+  /// The measured kernels of the weights' quantization method on this runtime, if any.
+  var quantizedKernels: QuantizedKernels? {
+    QuantizedKernels.measured(
+      weight: memory.weightDType, quantization: memory.model.quantization, runtime: runtime.name)
+  }
+
+  /// Host time to issue a decoder layer: the profile's reference layer (``EagerLaunches/reference``
+  /// launches) scaled by the kernels this one launches, and by its quantization method's host cost
+  /// (``QuantizedKernels``). 0 for other layers (their host time is in the per-step time).
+  func hostSeconds(_ layer: Layer) -> Double {
+    guard layer.kind == .decoder else { return 0 }
+    let launches = layer.eagerLaunches > 0 ? layer.eagerLaunches / EagerLaunches.reference : 1
+    return runtime.hostSecondsPerLayer * launches * (quantizedKernels?.hostFactor ?? 1)
+  }
+
   /// One decode step of a text layer for `batch` sequences at the full context.
   ///
   /// The embedding reads only the looked-up rows; every other layer reads all its weights and
@@ -36,8 +51,7 @@ public struct CostModel: Sendable, Hashable {
     let bytes =
       layer.kind == .embedding ? batch * Double(memory.model.hiddenSize) * activationBytes : weights + kv
     let flops = batch * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * context)
-    return timing(
-      flops: flops, bytes: bytes, host: layer.kind == .decoder ? runtime.hostSecondsPerLayer : 0, on: gpu)
+    return timing(flops: flops, bytes: bytes, host: hostSeconds(layer), on: gpu)
   }
 
   /// The prefill of the whole context for `batch` sequences through a text layer (causal
@@ -47,8 +61,7 @@ public struct CostModel: Sendable, Hashable {
     let flops =
       tokens * (Double(layer.flopsPerToken) + Double(layer.attentionFLOPsPerContextToken) * context / 2)
     let bytes = Double(memory.weights(of: layer).value) + Double(memory.kvCache(of: layer).value)
-    return timing(
-      flops: flops, bytes: bytes, host: layer.kind == .decoder ? runtime.hostSecondsPerLayer : 0, on: gpu)
+    return timing(flops: flops, bytes: bytes, host: hostSeconds(layer), on: gpu)
   }
 
   /// Sequences and tokens per sequence a vision or audio layer processes per request batch.
@@ -165,11 +178,27 @@ public struct CostModel: Sendable, Hashable {
   }
 
   /// Seconds to stream an offloaded layer's weights to the GPU that runs it, every step
-  /// (accelerate copies them in on each forward pass, no prefetch).
+  /// (accelerate copies them in on each forward pass, no prefetch): at the runtime's measured
+  /// offload rate (``RuntimeProfile/offloadBytesPerSecond``) where the link is not slower, else at
+  /// the link's host-staged PCIe rate.
   public func offloadStreaming(_ layer: Layer, from device: Device, to gpu: GPU) -> Double {
+    let pcie = Link.pcieHostStaged(generation: gpu.pcieGeneration)
     let bandwidth =
-      device == .disk ? Self.diskBytesPerSecond : Link.pcieHostStaged(generation: gpu.pcieGeneration)
+      device == .disk
+      ? Self.diskBytesPerSecond : min(pcie, runtime.offloadBytesPerSecond ?? pcie)
     return Double(memory.weights(of: layer).value) / bandwidth
+  }
+
+  /// Bytes one decode step reads of a layer kept in host memory and computed there (its weights
+  /// the batch uses and its KV cache).
+  public func hostMemoryRead(_ layer: Layer) -> Double {
+    Double(memory.weights(of: layer).value) * layer.decodeWeightFraction(batch: memory.workload.batch)
+      + Double(memory.kvCache(of: layer).value)
+  }
+
+  /// Seconds to copy a layer's weights from host memory to `gpu` over PCIe, peer-to-peer rate.
+  public func hostCopy(_ layer: Layer, to gpu: GPU) -> Double {
+    Double(memory.weights(of: layer).value) / Link.pciePeerToPeer(generation: gpu.pcieGeneration)
   }
 
   /// Reading offloaded weights back from an NVMe disk: about 2 GB/s, an estimate for a gen3/gen4

@@ -19,6 +19,22 @@ public struct MemoryModel: Sendable, Hashable {
   public let media: MediaTokens
   /// The vision tower's width (Qwen2-VL-style towers: its patch embedding's output), for video.
   let visionWidth: Int64
+  /// llama.cpp: the copies of each split's inputs its scheduler keeps (4 with pipeline parallelism,
+  /// ``LlamaCppMemory/inputCopies(modelDevices:everyLayerOffloaded:tensorOverrides:)``).
+  public var llamaInputCopies: Int64 = 1
+  /// The last text decoder layer, whose MLP llama.cpp runs on the output rows only.
+  let lastTextDecoder: String?
+  /// llama.cpp's `--n-cpu-moe N`: the routed experts of the first `N` decoder layers stay in host
+  /// memory and run on the CPU (0: none).
+  public var hostExpertLayers = 0 {
+    didSet {
+      hostExpertModules = Set(
+        model.layers.filter { $0.stream == .text && $0.kind == .decoder }.prefix(max(0, hostExpertLayers))
+          .filter { ($0.routedExperts?.share ?? 0) > 0 }.map(\.module))
+    }
+  }
+  /// The decoder layers whose routed experts are in host memory.
+  public private(set) var hostExpertModules: Set<String> = []
 
   public init(
     model: ModelGraph, workload: Workload, weightDType: DType, computeDType: DType, runtime: RuntimeProfile
@@ -29,6 +45,7 @@ public struct MemoryModel: Sendable, Hashable {
     self.computeDType = computeDType
     self.runtime = runtime
     media = MediaTokens(workload: workload, model: model)
+    lastTextDecoder = model.layers.last { $0.stream == .text && $0.kind == .decoder }?.module
     visionWidth =
       media.video == nil
       ? 0
@@ -91,7 +108,23 @@ public struct MemoryModel: Sendable, Hashable {
   /// leave them out.
   public func weights(of layer: Layer) -> ByteCount {
     if layer.stream == .speech && !workload.speaks { return .zero }
-    return layer.weightBytes(weight: weightDType, compute: computeDType)
+    let bytes = layer.weightBytes(weight: weightDType, compute: computeDType)
+    return hostExpertModules.contains(layer.module) ? bytes - hostExpertBytes(of: layer) : bytes
+  }
+
+  /// The bytes of a layer's routed experts (its parameter share of the layer's weight bytes).
+  public func hostExpertBytes(of layer: Layer) -> ByteCount {
+    let bytes = layer.weightBytes(weight: weightDType, compute: computeDType)
+    return ByteCount(Int64((Double(bytes.value) * (layer.routedExperts?.share ?? 0)).rounded()))
+  }
+
+  /// Whether a tensor is a routed expert kept in host memory (`--n-cpu-moe`): under a layer of
+  /// ``hostExpertModules`` and named as experts are (`.experts.`, GGUF `_exps`).
+  public func isHostExpert(_ tensorName: String) -> Bool {
+    guard !hostExpertModules.isEmpty, tensorName.contains(".experts.") || tensorName.contains("_exps") else {
+      return false
+    }
+    return hostExpertModules.contains { tensorName.hasPrefix($0 + ".") }
   }
 
   /// The KV cache one layer keeps for the workload (the talker's own cache with speech output).
@@ -129,7 +162,7 @@ public struct MemoryModel: Sendable, Hashable {
   /// llama-server's buffers, where the runtime is llama.cpp: its compute buffer replaces the
   /// transients (f32 activations of one micro-batch; the logits are in host memory).
   var llamaCpp: LlamaCppMemory? {
-    runtime.name == RuntimeProfile.llamaCpp.name ? LlamaCppMemory() : nil
+    runtime.name == RuntimeProfile.llamaCpp.name ? LlamaCppMemory(inputCopies: llamaInputCopies) : nil
   }
 
   /// llama.cpp's KV cells per slot (`-c` is the context of all slots).
@@ -144,7 +177,10 @@ public struct MemoryModel: Sendable, Hashable {
       // llama.cpp: a decoder layer's step over one micro-batch; the mask is the residual stream's
       // term, the logits are in host memory, the input layer never on a GPU.
       return ByteCount(
-        llamaCpp.step(of: layer, hiddenSize: model.hiddenSize, slotContext: llamaSlotContext) ?? 0)
+        llamaCpp.step(
+          of: layer, hiddenSize: model.hiddenSize, slotContext: llamaSlotContext,
+          isLast: layer.module == lastTextDecoder, expertsOnHost: hostExpertModules.contains(layer.module))
+          ?? 0)
     }
     let (sequences, length): (Int64, Int64)
     switch layer.stream {
@@ -214,7 +250,9 @@ public struct MemoryModel: Sendable, Hashable {
 
   /// The residual stream of the text model during prefill, held on every device that runs text layers.
   public var residualStream: ByteCount {
-    if let llamaCpp { return llamaCpp.maskBytes(slotContext: llamaSlotContext) }
+    if let llamaCpp {
+      return ByteCount(llamaCpp.inputs(hiddenSize: model.hiddenSize, slotContext: llamaSlotContext))
+    }
     let tokens = min(
       Int64.saturatingProduct(batch, context), runtime.prefillChunkTokens.map(Int64.init) ?? .max)
     return ByteCount(.saturatingProduct(Self.residualCopies, tokens, model.hiddenSize, activationBytes))
@@ -277,7 +315,10 @@ public struct MemoryModel: Sendable, Hashable {
       result.weights = result.weights + weights(of: layer)
       result.kvCache = result.kvCache + kvCache(of: layer)
       peak = max(peak, transient(of: layer))
-      if layer.stream == .text && layer.kind != .rotary { runsText = true }
+      // llama.cpp: a device with only the output layer gets its one row of hidden state, no mask.
+      if layer.stream == .text && layer.kind != .rotary && (llamaCpp == nil || layer.kind == .decoder) {
+        runsText = true
+      }
     }
     guard isGPU, any else { return result }
     result.activations = peak + (runsText ? residualStream : .zero)

@@ -93,6 +93,8 @@ public struct Layer: Sendable, Hashable, Codable {
   public internal(set) var parameterCount: Int64 = 0
   /// Tally of the layer's tensors, from which weight bytes are computed for any dtype.
   public internal(set) var tally = TensorTally()
+  /// Kernels a decoder layer launches per eager decode step (``EagerLaunches``); 0 for other kinds.
+  public internal(set) var eagerLaunches: Double = 0
 
   public init(
     module: String, kind: Kind, stream: Stream, flopsPerToken: Int64 = 0, kvElementsPerToken: Int64 = 0,

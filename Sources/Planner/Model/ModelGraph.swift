@@ -87,7 +87,8 @@ public struct ModelGraph: Sendable, Hashable {
         if !tensor.isBuffer {
           let elements = tensor.parameterElements ?? tensor.elementCount
           counted.parameterCount = counted.parameterCount.saturatingAdd(elements)
-          // Routed experts: `…mlp.experts.N.…` or fused `…mlp.experts.gate_up_proj` (not `shared_experts`).
+          // Routed experts: `…mlp.experts.N.…` or fused `…mlp.experts.gate_up_proj` (not `shared_experts`);
+          // in a GGUF, `blk.N.ffn_{gate,up,down}_exps` (not `_shexp`).
           if layer.routedExperts != nil && Self.isRoutedExpert(tensorName) {
             routed = routed.saturatingAdd(elements)
           }
@@ -96,6 +97,10 @@ public struct ModelGraph: Sendable, Hashable {
       if counted.routedExperts != nil && counted.parameterCount > 0 {
         counted.routedExperts!.share = Double(routed) / Double(counted.parameterCount)
       }
+      if layer.kind == .decoder {
+        counted.eagerLaunches = EagerLaunches.decoderLayer(
+          className: index.module(at: layer.module)?.className, tensors: tensors)
+      }
       total = total.saturatingAdd(counted.parameterCount)
       return counted
     }
@@ -103,22 +108,27 @@ public struct ModelGraph: Sendable, Hashable {
   }
 
   /// Whether a tensor is a routed expert's: its name holds `.experts.` (`…mlp.experts.gate_up_proj`,
-  /// a per-expert `…mlp.experts.7.down_proj.weight`; not `shared_experts`).
+  /// a per-expert `…mlp.experts.7.down_proj.weight`; not `shared_experts`) or, in a GGUF, `_exps`
+  /// (`blk.N.ffn_gate_exps.weight`; not `_shexp`).
   ///
-  /// - Complexity: O(*n*) in the name's UTF-8 bytes.
+  /// - Complexity: O(*n*) in the name's UTF-8 bytes (a byte scan: `String.contains` of a string
+  ///   was a quarter of a 37k-tensor import).
   static func isRoutedExpert(_ name: String) -> Bool {
-    let pattern = Array(".experts.".utf8)
-    var matched = 0
-    for byte in name.utf8 {
-      if byte == pattern[matched] {
-        matched += 1
-        if matched == pattern.count { return true }
-      } else {
-        matched = byte == pattern[0] ? 1 : 0
+    let bytes = Array(name.utf8)
+    func holds(_ pattern: [UInt8]) -> Bool {
+      guard bytes.count >= pattern.count else { return false }
+      for start in 0...(bytes.count - pattern.count) {
+        var index = 0
+        while index < pattern.count && bytes[start + index] == pattern[index] { index += 1 }
+        if index == pattern.count { return true }
       }
+      return false
     }
-    return false
+    return holds(Self.expertsPattern) || holds(Self.ggufExpertsPattern)
   }
+
+  static let expertsPattern = Array(".experts.".utf8)
+  static let ggufExpertsPattern = Array("_exps".utf8)
 
   /// The names of tied tensors that are not the first of their group in traversal order: PyTorch's
   /// `named_parameters()` yields a shared tensor once, under its first name, so these count zero.

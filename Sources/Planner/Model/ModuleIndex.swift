@@ -19,6 +19,9 @@ struct ModuleIndex {
     }
   }
 
+  /// The module at a full dotted path, if any.
+  func module(at path: String) -> Module? { modules[path] }
+
   /// ``Module/namedTensors(at:)`` of the root.
   func namedTensors(at path: String) -> [(name: String, tensor: Tensor)]? {
     if let module = modules[path] { return module.namedTensors(prefix: path) }

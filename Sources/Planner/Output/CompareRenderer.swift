@@ -8,7 +8,9 @@ public enum CompareRenderer {
   /// - Complexity: O(*p* · *d*) for *p* plans of *d* devices.
   public static func render(_ plans: [Plan]) -> String {
     let maps = plans.compactMap(\.layout.deviceMap)
-    if maps.isEmpty, let engine = plans.first?.layout.engine { return ServingRenderer.render(engine) }
+    if maps.isEmpty, let first = plans.first, let engine = first.layout.engine {
+      return ServingRenderer.render(engine, spread: first.profile.timeSpread)
+    }
     return render(maps)
   }
 
@@ -29,7 +31,7 @@ public enum CompareRenderer {
       "",
       row([
         "strategy", "fits", "GPUs", "fullest", "decode/token", "tokens/s", "throughput", "vs balanced",
-        "layers per device",
+        "decode range", "layers per device",
       ]),
     ]
     let baseline = plans.first { $0.strategy == .balanced }?.estimate.decodeSecondsPerToken
@@ -53,6 +55,7 @@ public enum CompareRenderer {
           DurationFormatting.seconds(plan.estimate.decodeSecondsPerToken),
           DurationFormatting.rate(plan.estimate.tokensPerSecond),
           DurationFormatting.rate(plan.estimate.throughputTokensPerSecond), speedup ?? "-",
+          RangeFormatting.seconds(plan.estimate.ranges.decodeSecondsPerToken),
           layerCounts.joined(separator: " "),
         ]))
     }
@@ -60,12 +63,13 @@ public enum CompareRenderer {
     lines.append(
       TableRenderer.field(
         "note",
-        "decode/token is one stream's time per token; throughput counts the batch of \(w.batch); "
+        "decode/token is one stream's time per token (decode range: where measured times fall; tokens/s and "
+          + "throughput scale with it); throughput counts the batch of \(w.batch); "
           + "sequential, balanced and balanced_low_0 are accelerate's maps, judged by the same memory model"))
     return lines.joined(separator: "\n") + "\n"
   }
 
-  static let widths = [15, 5, 5, 8, 13, 9, 11, 12]
+  static let widths = [15, 5, 5, 8, 13, 9, 11, 12, 20]
 
   static func row(_ cells: [String]) -> String {
     var out = ""

@@ -60,12 +60,18 @@ public enum JSONExporter {
       var accelerateMode: String?
       var profile: ProfileEntry?
     }
+    /// Each time beside its range (`…Range`: where measured times fall, ``EstimateRange``).
     struct EstimateEntry: Encodable {
       var decodeSecondsPerToken: Double
+      var decodeSecondsPerTokenRange: RangeEntry
       var tokensPerSecond: Double
+      var tokensPerSecondRange: RangeEntry
       var prefillSeconds: Double
+      var prefillSecondsRange: RangeEntry
       var imageSeconds: Double?
+      var imageSecondsRange: RangeEntry?
       var throughputTokensPerSecond: Double
+      var throughputTokensPerSecondRange: RangeEntry
       var throughputBatch: Int
       var bottleneck: String?
     }
@@ -87,6 +93,17 @@ public enum JSONExporter {
     var remedies: [Remedy]
     var warnings: [String]
     var notes: [String]
+  }
+
+  /// An estimate's range: `low` and `high`, in the estimate's unit (rounded as times are).
+  struct RangeEntry: Encodable {
+    var low: Double
+    var high: Double
+
+    init(_ range: EstimateRange) {
+      low = DurationFormatting.json(range.low)
+      high = DurationFormatting.json(range.high)
+    }
   }
 
   /// A device map's layout, or an engine's, tagged by `kind`.
@@ -181,9 +198,12 @@ public enum JSONExporter {
       var kvTokens: Int64
       var blocks: Int64
       var decodeSecondsPerToken: Double
+      var decodeSecondsPerTokenRange: RangeEntry
       var throughputTokensPerSecond: Double
+      var throughputTokensPerSecondRange: RangeEntry
       var throughputBatch: Int
       var prefillSeconds: Double
+      var prefillSecondsRange: RangeEntry
       var failure: ServingFailure?
     }
     var kind = "engine"
@@ -240,7 +260,7 @@ public enum JSONExporter {
     let layout: LayoutEntry =
       switch plan.layout {
       case .deviceMap(let map): .deviceMap(entry(map))
-      case .engine(let engine): .engine(entry(engine))
+      case .engine(let engine): .engine(entry(engine, spread: profile.timeSpread))
       case .sglang(let server):
         .sglang(
           .init(
@@ -289,17 +309,27 @@ public enum JSONExporter {
               uniqueKeysWithValues: source.fields.map { ($0.rawValue, $0.value(in: profile)) }))
         }),
       layout: layout,
-      estimate: .init(
-        decodeSecondsPerToken: DurationFormatting.json(plan.speed.decodeSecondsPerToken),
-        tokensPerSecond: DurationFormatting.json(plan.speed.tokensPerSecond),
-        prefillSeconds: DurationFormatting.json(plan.speed.prefillSeconds),
-        imageSeconds: plan.speed.imageSeconds.map(DurationFormatting.json),
-        throughputTokensPerSecond: DurationFormatting.json(plan.speed.throughputTokensPerSecond),
-        throughputBatch: plan.speed.throughputBatch, bottleneck: plan.speed.bottleneck),
+      estimate: estimate(plan.speed),
       remedies: plan.remedies.map { remedy in
         .init(summary: remedy.summary, engineSettings: remedy.engineSettings.map(settings))
       },
       warnings: plan.warnings, notes: plan.notes)
+  }
+
+  static func estimate(_ speed: Plan.Speed) -> Document.EstimateEntry {
+    let r = speed.ranges
+    return .init(
+      decodeSecondsPerToken: DurationFormatting.json(speed.decodeSecondsPerToken),
+      decodeSecondsPerTokenRange: RangeEntry(r.decodeSecondsPerToken),
+      tokensPerSecond: DurationFormatting.json(speed.tokensPerSecond),
+      tokensPerSecondRange: RangeEntry(r.tokensPerSecond),
+      prefillSeconds: DurationFormatting.json(speed.prefillSeconds),
+      prefillSecondsRange: RangeEntry(r.prefillSeconds),
+      imageSeconds: speed.imageSeconds.map(DurationFormatting.json),
+      imageSecondsRange: speed.imageSeconds == nil ? nil : r.imageSeconds.map(RangeEntry.init),
+      throughputTokensPerSecond: DurationFormatting.json(speed.throughputTokensPerSecond),
+      throughputTokensPerSecondRange: RangeEntry(r.throughputTokensPerSecond),
+      throughputBatch: speed.throughputBatch, bottleneck: speed.bottleneck)
   }
 
   static func entry(_ plan: DeviceMapLayout) -> DeviceMapLayoutEntry {
@@ -329,7 +359,7 @@ public enum JSONExporter {
       })
   }
 
-  static func entry(_ plan: EngineLayout) -> EngineLayoutEntry {
+  static func entry(_ plan: EngineLayout, spread: TimeSpread) -> EngineLayoutEntry {
     let s = plan.settings
     let layout = plan.layout
     return EngineLayoutEntry(
@@ -356,13 +386,17 @@ public enum JSONExporter {
       allReduceSeconds: DurationFormatting.json(layout.allReduceSeconds),
       hopSeconds: DurationFormatting.json(layout.hopSeconds),
       alternatives: plan.alternatives.map { other in
-        .init(
+        let r = other.ranges(spread)
+        return .init(
           tensorParallel: other.tensorParallel, pipelineParallel: other.pipelineParallel,
           partition: other.partition, kvTokens: other.kvTokens, blocks: other.blocks,
           decodeSecondsPerToken: DurationFormatting.json(other.decodeSecondsPerToken),
+          decodeSecondsPerTokenRange: RangeEntry(r.decodeSecondsPerToken),
           throughputTokensPerSecond: DurationFormatting.json(other.throughputTokensPerSecond),
+          throughputTokensPerSecondRange: RangeEntry(r.throughputTokensPerSecond),
           throughputBatch: other.throughputBatch,
           prefillSeconds: DurationFormatting.json(other.prefillSeconds),
+          prefillSecondsRange: RangeEntry(r.prefillSeconds),
           failure: other.failure)
       })
   }

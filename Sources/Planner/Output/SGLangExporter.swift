@@ -21,8 +21,10 @@ public enum SGLangExporter {
       field("layout", "tensor parallel \(plan.tensorParallel) x data parallel \(plan.dataParallel)"))
     lines += comments(plan).map { field("", $0) }
     let speed =
-      "decode \(DurationFormatting.fixed(plan.decodeSecondsPerToken * 1000, decimals: 2)) ms/token a sequence, "
-      + "throughput \(DurationFormatting.fixed(plan.throughputTokensPerSecond, decimals: 1)) tokens/s over "
+      "decode \(DurationFormatting.fixed(plan.decodeSecondsPerToken * 1000, decimals: 2)) ms/token "
+      + "\(RangeFormatting.seconds(plan.ranges.decodeSecondsPerToken)) a sequence, "
+      + "throughput \(DurationFormatting.fixed(plan.throughputTokensPerSecond, decimals: 1)) tokens/s "
+      + "\(RangeFormatting.rate(plan.ranges.throughputTokensPerSecond)) over "
       + "\(plan.dataParallel) replica(s) at batch \(max(1, plan.workload.batch)) each (memory-bandwidth bound)"
     lines.append(field("estimate", speed))
     if let failure = plan.failure {

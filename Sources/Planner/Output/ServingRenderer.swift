@@ -4,8 +4,11 @@ import Foundation
 public enum ServingRenderer {
   typealias Table = TableRenderer
 
+  /// The table of an engine's plan; its times carry their ranges under `spread` (the plan's
+  /// ``RuntimeProfile/timeSpread``).
+  ///
   /// - Complexity: O(*s* + *a*) for *s* stages and *a* alternative layouts.
-  public static func render(_ plan: EngineLayout) -> String {
+  public static func render(_ plan: EngineLayout, spread: TimeSpread) -> String {
     var lines: [String] = []
     let model = plan.model
     lines.append(
@@ -41,12 +44,12 @@ public enum ServingRenderer {
         "memory per GPU of the stage; budget = the GPU's total x gpu_memory_utilization "
           + utilization(plan.settings.gpuMemoryUtilization)))
     lines.append("")
-    lines += outcomeLines(plan)
+    lines += outcomeLines(plan, spread: spread)
     return lines.joined(separator: "\n") + "\n"
   }
 
   /// Whether it starts, what it holds, how fast it runs, and what to change where it does not start.
-  static func outcomeLines(_ plan: EngineLayout) -> [String] {
+  static func outcomeLines(_ plan: EngineLayout, spread: TimeSpread) -> [String] {
     var lines: [String] = []
     let layout = plan.layout
     for refusal in plan.refusals { lines.append(Table.field("starts", "NO: " + refusal)) }
@@ -73,10 +76,11 @@ public enum ServingRenderer {
             + "\(counts.map(String.init).joined(separator: ",")) leaves \(Table.groupedDigits(max(0, tokens))) KV tokens "
             + "(\(concurrency(theirs)) sequences)"))
     }
-    if plan.starts { lines.append(Table.field("estimate", estimateSummary(plan, layout))) }
+    if plan.starts { lines.append(Table.field("estimate", estimateSummary(plan, layout, spread: spread))) }
     for alternative in plan.alternatives.prefix(4) {
       lines.append(
-        Table.field("also", layoutSummary(alternative) + ": " + alternativeSummary(plan, alternative)))
+        Table.field(
+          "also", layoutSummary(alternative) + ": " + alternativeSummary(plan, alternative, spread: spread)))
     }
     for fix in plan.recommendations {
       lines.append(Table.field("fix", fix.summary(against: plan.layout)))
@@ -96,32 +100,42 @@ public enum ServingRenderer {
     return lines
   }
 
-  static func estimateSummary(_ plan: EngineLayout, _ layout: ServingLayout) -> String {
+  /// The estimate, each time with its range (all-reduces are part of the decode time, without a
+  /// range of their own).
+  static func estimateSummary(_ plan: EngineLayout, _ layout: ServingLayout, spread: TimeSpread) -> String {
     let context = min(plan.workload.contextTokens, plan.settings.maxModelLen)
+    let r = layout.ranges(spread, imageSeconds: plan.imageSeconds)
     var parts = [
-      "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token at batch 1 "
-        + "(\(DurationFormatting.rate(1 / layout.decodeSecondsPerToken)) tokens/s)",
-      "\(DurationFormatting.rate(layout.throughputTokensPerSecond)) tokens/s across \(layout.throughputBatch) "
-        + "sequence\(layout.throughputBatch == 1 ? "" : "s") of \(context) tokens",
-      "prefill of \(context) tokens \(DurationFormatting.seconds(layout.prefillSeconds))",
+      "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token \(RangeFormatting.seconds(r.decodeSecondsPerToken)) at batch 1 "
+        + "(\(DurationFormatting.rate(1 / layout.decodeSecondsPerToken)) tokens/s \(RangeFormatting.rate(r.tokensPerSecond)))",
+      "\(DurationFormatting.rate(layout.throughputTokensPerSecond)) tokens/s \(RangeFormatting.rate(r.throughputTokensPerSecond)) "
+        + "across \(layout.throughputBatch) sequence\(layout.throughputBatch == 1 ? "" : "s") of \(context) tokens",
+      "prefill of \(context) tokens \(DurationFormatting.seconds(layout.prefillSeconds)) \(RangeFormatting.seconds(r.prefillSeconds))",
     ]
-    if let image = plan.imageSeconds { parts.append("images \(DurationFormatting.seconds(image))") }
+    if let image = plan.imageSeconds, let range = r.imageSeconds {
+      parts.append("images \(DurationFormatting.seconds(image)) \(RangeFormatting.seconds(range))")
+    }
     if layout.allReduceSeconds > 0 {
       parts.append("all-reduces \(DurationFormatting.seconds(layout.allReduceSeconds))/token")
     }
     if plan.dataParallel > 1 {
       parts.append(
         "\(plan.dataParallel) replicas: \(DurationFormatting.rate(layout.throughputTokensPerSecond * Double(plan.dataParallel))) "
-          + "tokens/s in all")
+          + "tokens/s \(RangeFormatting.rate(r.throughputTokensPerSecond.scaled(by: Double(plan.dataParallel)))) in all"
+      )
     }
     return parts.joined(separator: ", ")
   }
 
-  static func alternativeSummary(_ plan: EngineLayout, _ layout: ServingLayout) -> String {
+  static func alternativeSummary(_ plan: EngineLayout, _ layout: ServingLayout, spread: TimeSpread) -> String
+  {
     if let failure = layout.failure { return "does not start (\(failure.phase.description))" }
     let sequences = Double(layout.kvTokens) / Double(plan.settings.maxModelLen)
-    return "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token, "
-      + "\(DurationFormatting.rate(layout.throughputTokensPerSecond)) tokens/s across \(layout.throughputBatch), "
+    let r = layout.ranges(spread)
+    return
+      "decode \(DurationFormatting.seconds(layout.decodeSecondsPerToken))/token \(RangeFormatting.seconds(r.decodeSecondsPerToken)), "
+      + "\(DurationFormatting.rate(layout.throughputTokensPerSecond)) tokens/s \(RangeFormatting.rate(r.throughputTokensPerSecond)) "
+      + "across \(layout.throughputBatch), "
       + "\(concurrency(sequences)) sequences of \(plan.settings.maxModelLen)"
   }
 

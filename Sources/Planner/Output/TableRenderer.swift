@@ -9,7 +9,7 @@ public enum TableRenderer {
   public static func render(_ plan: Plan) -> String {
     switch plan.layout {
     case .deviceMap(let layout): render(layout)
-    case .engine(let layout): ServingRenderer.render(layout)
+    case .engine(let layout): ServingRenderer.render(layout, spread: plan.profile.timeSpread)
     case .sglang(let layout): SGLangExporter.summary(layout)
     }
   }
@@ -59,21 +59,30 @@ public enum TableRenderer {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// The estimate, the bottleneck and the hops.
+  /// The estimate, each time with its range, the bottleneck and the hops (parts of the decode
+  /// time, without ranges of their own).
   static func estimateLines(_ plan: DeviceMapLayout) -> [String] {
     let e = plan.estimate
+    let r = e.ranges
     let w = plan.workload
     var parts = [
-      "decode \(DurationFormatting.seconds(e.decodeSecondsPerToken))/token (\(DurationFormatting.rate(e.tokensPerSecond)) tokens/s)",
-      "prefill of \(w.batch) x \(MediaTokens(workload: w, model: plan.model).context) tokens \(DurationFormatting.seconds(e.prefillSeconds))",
+      "decode \(DurationFormatting.seconds(e.decodeSecondsPerToken))/token \(RangeFormatting.seconds(r.decodeSecondsPerToken)) "
+        + "(\(DurationFormatting.rate(e.tokensPerSecond)) tokens/s \(RangeFormatting.rate(r.tokensPerSecond)))",
+      "prefill of \(w.batch) x \(MediaTokens(workload: w, model: plan.model).context) tokens \(DurationFormatting.seconds(e.prefillSeconds)) "
+        + RangeFormatting.seconds(r.prefillSeconds),
     ]
     let media = MediaTokens(workload: w, model: plan.model)
-    if let image = e.imageSeconds {
-      parts.append("\(media.video == nil ? "images" : "video") \(DurationFormatting.seconds(image))")
+    if let image = e.imageSeconds, let range = r.imageSeconds {
+      parts.append(
+        "\(media.video == nil ? "images" : "video") \(DurationFormatting.seconds(image)) \(RangeFormatting.seconds(range))"
+      )
     }
-    if let audio = e.audioSeconds { parts.append("audio \(DurationFormatting.seconds(audio))") }
+    if let audio = e.audioSeconds, let range = r.audioSeconds {
+      parts.append("audio \(DurationFormatting.seconds(audio)) \(RangeFormatting.seconds(range))")
+    }
     parts.append(
-      "throughput \(DurationFormatting.rate(e.throughputTokensPerSecond)) tokens/s at batch \(w.batch)")
+      "throughput \(DurationFormatting.rate(e.throughputTokensPerSecond)) tokens/s "
+        + "\(RangeFormatting.rate(r.throughputTokensPerSecond)) at batch \(w.batch)")
     var lines = [field("estimate", parts.joined(separator: ", "))]
     lines.append(field("bottleneck", e.bottleneck(gpus: plan.gpus)))
     for hop in plan.hops {

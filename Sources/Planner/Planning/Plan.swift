@@ -32,6 +32,8 @@ public struct Plan: Sendable, Equatable {
     public var throughputBatch: Int
     /// What bounds decode (`GPU 1 (P4): memory bandwidth`), where the runtime's model names it.
     public var bottleneck: String?
+    /// The times above with the range measured ones fall in (the runtime's ``TimeSpread``).
+    public var ranges: SpeedRanges
   }
 
   /// A change that makes a plan that does not fit fit, checked by planning it; best first.
@@ -139,18 +141,20 @@ public struct Plan: Sendable, Equatable {
         imageSeconds: plan.estimate.imageSeconds,
         throughputTokensPerSecond: plan.estimate.throughputTokensPerSecond,
         throughputBatch: plan.workload.batch,
-        bottleneck: plan.estimate.bottleneck(gpus: plan.gpus))
+        bottleneck: plan.estimate.bottleneck(gpus: plan.gpus), ranges: plan.estimate.ranges)
     case .engine(let plan):
       Speed(
         decodeSecondsPerToken: plan.layout.decodeSecondsPerToken, prefillSeconds: plan.layout.prefillSeconds,
         imageSeconds: plan.imageSeconds, throughputTokensPerSecond: plan.layout.throughputTokensPerSecond,
-        throughputBatch: plan.layout.throughputBatch, bottleneck: nil)
+        throughputBatch: plan.layout.throughputBatch, bottleneck: nil,
+        ranges: plan.layout.ranges(profile.timeSpread, imageSeconds: plan.imageSeconds))
     case .sglang(let plan):
       Speed(
         decodeSecondsPerToken: plan.decodeSecondsPerToken, prefillSeconds: plan.prefillSeconds,
         imageSeconds: nil,
         throughputTokensPerSecond: plan.throughputTokensPerSecond,
-        throughputBatch: max(1, plan.workload.batch) * plan.dataParallel, bottleneck: nil)
+        throughputBatch: max(1, plan.workload.batch) * plan.dataParallel, bottleneck: nil,
+        ranges: plan.ranges)
     }
   }
 

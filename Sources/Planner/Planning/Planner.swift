@@ -87,6 +87,9 @@ public enum Planner {
   static func deviceMap(_ request: PlanRequest) throws(PlanningError) -> DeviceMapLayout {
     let dtypes = try dtypes(for: request)
     var plan = place(request, dtypes: dtypes, strategy: request.strategy)
+    // llama.cpp: a mixture-of-experts model that fits with some layers' experts in host memory
+    // (`--n-cpu-moe`; before offloading whole layers, which llama.cpp runs on the CPU entirely).
+    if !plan.fits, let experts = LlamaCppExperts.plan(request, dtypes: dtypes) { return experts }
     if !plan.fits, !request.strategy.isAccelerateParity, let caps = request.maxMemory,
       caps[.cpu] != nil || caps[.disk] != nil
     {
@@ -107,9 +110,13 @@ public enum Planner {
 
   /// The problem for a request at given dtypes.
   static func problem(_ request: PlanRequest, weight: DType, compute: DType) -> PlacementProblem {
-    let memory = MemoryModel(
+    var memory = MemoryModel(
       model: request.model, workload: request.workload, weightDType: weight, computeDType: compute,
       runtime: request.runtimeProfile)
+    // llama.cpp: placements search as if the model spans its GPUs (pipeline parallelism's input
+    // copies); the plan counts what its own split gives (DeviceMapLayout).
+    memory.llamaInputCopies = LlamaCppMemory.inputCopies(
+      modelDevices: request.gpus.count, everyLayerOffloaded: true, tensorOverrides: false)
     return PlacementProblem(
       model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory,
       topology: request.topology)
@@ -119,6 +126,29 @@ public enum Planner {
     let problem = problem(request, weight: dtypes.weight, compute: dtypes.compute)
     return DeviceMapLayout(
       problem: problem, placement: strategy.place(problem), strategy: strategy, dtypeNotes: dtypes.notes)
+  }
+
+  /// The weight dtype the ladder takes of those that fit: the widest (it loses the least quality),
+  /// unless the runtime's quantized kernels were measured slow (``QuantizedKernels``: bitsandbytes
+  /// under transformers, where LLM.int8 decodes about 3x slower than NF4): there, the one whose plan
+  /// decodes fastest, the wider one unless the narrower is more than 10% faster. `nil` where none fits.
+  static func fastest(_ fitting: [DType], request: PlanRequest, compute: DType) -> DType? {
+    guard var best = fitting.first else { return nil }
+    let measured = fitting.contains {
+      QuantizedKernels.measured(
+        weight: $0, quantization: request.model.quantization, runtime: request.runtimeProfile.name) != nil
+    }
+    guard measured else { return best }
+    func decode(_ weight: DType) -> Double {
+      place(request, dtypes: DTypes(weight: weight, compute: compute, notes: []), strategy: .memory)
+        .estimate.decodeSecondsPerToken
+    }
+    var bestSeconds = decode(best)
+    for weight in fitting.dropFirst() {
+      let seconds = decode(weight)
+      if seconds < 0.9 * bestSeconds { (best, bestSeconds) = (weight, seconds) }
+    }
+    return best
   }
 
   /// The dtypes of a `--dtype` the user fixed (bf16 already checked by the caller, whose runtime
@@ -202,11 +232,19 @@ public enum Planner {
     let capacity = request.gpus.indices.reduce(ByteCount.zero) {
       $0 + (unquantizedProblem.capacity(of: .gpu($1)) ?? .zero)
     }
-    for weight in [DType.int8, .int4] where fits(weight) {
+    let fitting = [DType.int8, .int4].filter(fits)
+    if let weight = fastest(fitting, request: request, compute: compute) {
       notes.append(
         "\(weight) weight-only quantization: \(compute) does not fit "
           + "(\(unquantized.needed.formatted()) needed, \(capacity.formatted()) usable); "
           + "quality drops slightly, check it on your task")
+      if weight == .int4, fitting.contains(.int8) {
+        let why =
+          request.runtimeProfile.name == RuntimeProfile.transformers.name
+          ? "bitsandbytes' LLM.int8 takes 3.8x a 16-bit layer's host time, NF4 1.1x, measured on an H200"
+          : "half the bytes to read"
+        notes.append("int4 rather than int8, though both fit: decode is faster; \(why)")
+      }
       return DTypes(weight: weight, compute: compute, notes: notes)
     }
     notes.append("does not fit even with int8 or int4 weight-only quantization")

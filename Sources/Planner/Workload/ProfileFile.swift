@@ -10,7 +10,9 @@ import Foundation
 ///       "hostSecondsPerLayer": 0.00060055,    // optional overrides of the base profile's fields,
 ///       "hostSecondsPerDispatchedLayer": 0.000201,  // by their Swift names (Field): seconds,
 ///       "memoryEfficiency": 0.7,              // fractions in (0, 1], reservePerGPUBytes,
-///       "prefillChunkTokens": null            // booleans, a token count or null
+///       "prefillChunkTokens": null,           // booleans, a token count or null
+///       "timeSpreadLow": 0.9,                 // optional: measured time / estimate, fastest
+///       "timeSpreadHigh": 1.15                //   and slowest (TimeSpread; low <= 1 <= high)
 ///     }
 ///
 /// Every field the file leaves out keeps the base profile's value, and the profile keeps the base
@@ -28,8 +30,10 @@ public enum ProfileFile {
     case hostSecondsPerEncoderLayer, hostSecondsPerLayer, hostSecondsPerStep, hostSecondsPerHop
     case hostSecondsPerDispatchedLayer, hostSecondsPerMovedInput
     case pipelinesStages, returnsLogitsToFirstGPU, prefillChunkTokens
+    /// The measured ``TimeSpread``: the fastest and slowest measured time over the estimate.
+    case timeSpreadLow, timeSpreadHigh
 
-    enum Kind { case seconds, efficiency, bytes, flag, tokens }
+    enum Kind { case seconds, efficiency, bytes, flag, tokens, spreadLow, spreadHigh }
 
     var kind: Kind {
       switch self {
@@ -40,6 +44,8 @@ public enum ProfileFile {
         .seconds
       case .pipelinesStages, .returnsLogitsToFirstGPU: .flag
       case .prefillChunkTokens: .tokens
+      case .timeSpreadLow: .spreadLow
+      case .timeSpreadHigh: .spreadHigh
       }
     }
 
@@ -59,6 +65,8 @@ public enum ProfileFile {
       case .pipelinesStages: .bool(profile.pipelinesStages)
       case .returnsLogitsToFirstGPU: .bool(profile.returnsLogitsToFirstGPU)
       case .prefillChunkTokens: profile.prefillChunkTokens.map { .integer(Int64($0)) } ?? .none
+      case .timeSpreadLow: .number(profile.timeSpread.low)
+      case .timeSpreadHigh: .number(profile.timeSpread.high)
       }
     }
 
@@ -79,6 +87,8 @@ public enum ProfileFile {
       case (.returnsLogitsToFirstGPU, .bool(let flag)): profile.returnsLogitsToFirstGPU = flag
       case (.prefillChunkTokens, .integer(let tokens)): profile.prefillChunkTokens = Int(tokens)
       case (.prefillChunkTokens, .none): profile.prefillChunkTokens = nil
+      case (.timeSpreadLow, .number(let x)): profile.timeSpread.low = x
+      case (.timeSpreadHigh, .number(let x)): profile.timeSpread.high = x
       default: preconditionFailure("\(rawValue): \(value) is not of the field's kind")
       }
     }
@@ -136,6 +146,9 @@ public enum ProfileFile {
   /// Smallest efficiency accepted: measured ones are 0.3 to 0.9; below 1% of the datasheet peak
   /// is a mis-measurement that would make every time absurd.
   static let minimumEfficiency = 0.01
+  /// Widest spread accepted: a measured time 10x faster or slower than the estimate is a broken
+  /// measurement or a broken profile, not a spread.
+  static let maximumSpread = 10.0
 
   /// A profile file that sets `fields` of `profile` (the format ``parse(_:file:)`` reads), keys in
   /// the schema's order.
@@ -249,10 +262,23 @@ public enum ProfileFile {
         throw fail(key, "must be a whole number from 1 to \(maximumChunkTokens), or null (got \(n))")
       }
       return .integer(Int64(n))
-    case .seconds, .efficiency, .bytes:
+    case .seconds, .efficiency, .bytes, .spreadLow, .spreadHigh:
       guard case .number(let x) = raw else { throw fail(key, "must be a number, not \(raw.kind)") }
       guard x.isFinite else { throw fail(key, "must be a finite number (got \(x))") }
       switch field.kind {
+      case .spreadLow:
+        guard x > 0, x <= 1, x >= 1 / maximumSpread else {
+          throw fail(
+            key,
+            "must be in [\(1 / maximumSpread), 1]: the fastest measured time over the estimate (got \(x))")
+        }
+        return .number(x)
+      case .spreadHigh:
+        guard x >= 1, x <= maximumSpread else {
+          throw fail(
+            key, "must be in [1, \(maximumSpread)]: the slowest measured time over the estimate (got \(x))")
+        }
+        return .number(x)
       case .efficiency:
         guard x > 0, x <= 1 else {
           throw fail(key, "must be in (0, 1], a fraction of the datasheet peak (got \(x))")

@@ -16,8 +16,10 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   /// slice), and the host time to issue one such layer.
   public var encoderComputeEfficiency: Double
   public var hostSecondsPerEncoderLayer: Double
-  /// Host time to issue one decoder layer's kernels (Python and launches); the layer takes at
-  /// least this long whatever the GPU. 0 where kernels are replayed from a CUDA graph.
+  /// Host time to issue one decoder layer's kernels (Python and launches) for the reference layer of
+  /// ``EagerLaunches/reference`` launches (Llama's or Qwen2's); a layer that launches more takes
+  /// proportionally longer (``CostModel``). The layer takes at least this long whatever the GPU.
+  /// 0 where kernels are replayed from a CUDA graph.
   public var hostSecondsPerLayer: Double
   /// Host time per decode step outside the layers (generate loop, sampling, embedding, head).
   public var hostSecondsPerStep: Double
@@ -42,9 +44,21 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   /// Prompt tokens a prefill step processes at once (chunked prefill), bounding activations;
   /// `nil` where the whole batch of prompts goes through at once (transformers).
   public var prefillChunkTokens: Int?
+  /// Bytes per second at which offloaded weights reach the GPU every step, where measured; `nil`:
+  /// the link's host-staged PCIe rate.
+  public var offloadBytesPerSecond: Double? = nil
   /// The host profile file (`--profile`) whose measured values replaced some of these; `nil` for
   /// the built-in profiles. Plans say so in their output.
   public var source: ProfileFile.Source? = nil
+  /// Where measured times fall around this profile's estimates (``TimeSpread``, which says where
+  /// each runtime's values come from): a profile file's measured spread (`timeSpreadLow`,
+  /// `timeSpreadHigh`), else the runtime's built-in one (``TimeSpread/builtIn(runtime:)``).
+  public var timeSpread: TimeSpread {
+    get { measuredTimeSpread ?? TimeSpread.builtIn(runtime: name) }
+    set { measuredTimeSpread = newValue }
+  }
+  /// The spread a profile file set; `nil` for the runtime's built-in one.
+  var measuredTimeSpread: TimeSpread? = nil
 
   /// transformers (eager PyTorch) with accelerate's hooks.
   ///
@@ -80,12 +94,18 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   ///   (fixtures/measurements/calibration-h100.json, Scripts/calibrate.py).
   /// - Compute efficiency 0.50: an estimate for eager prefill (cuBLAS GEMMs reach 60-80% of peak,
   ///   the elementwise kernels between them much less). To be measured.
+  /// - Offload 4.95 GB/s, measured on an H200 host (Xeon, accelerate 1.15, torch 2.11): the Qwen2-7B
+  ///   geometry at 8 layers decodes at 9.13 ms/token with accelerate's hooks and 103.3 with one layer
+  ///   (466 MB) offloaded to the CPU (94.2 ms a layer); a plain copy from pageable memory ran at
+  ///   6.0 GB/s and from pinned memory at 54 GB/s: accelerate copies from pageable memory, tensor by
+  ///   tensor (fixtures/measurements/offload-h200.json, `Scripts/measure_host_cost.py --part
+  ///   offload`).
   public static let transformers = RuntimeProfile(
     name: "transformers", reservePerGPU: .mebibytes(256), memoryEfficiency: 0.70, computeEfficiency: 0.50,
     encoderComputeEfficiency: 0.32, hostSecondsPerEncoderLayer: 0.49e-3,
     hostSecondsPerLayer: 0.91e-3, hostSecondsPerStep: 0.50e-3, hostSecondsPerHop: 22e-6,
     hostSecondsPerDispatchedLayer: 0.20e-3, hostSecondsPerMovedInput: 15.6e-6, pipelinesStages: false,
-    returnsLogitsToFirstGPU: true, prefillChunkTokens: nil)
+    returnsLogitsToFirstGPU: true, prefillChunkTokens: nil, offloadBytesPerSecond: 4.95e9)
 
   /// An optimised runtime with CUDA graphs (vLLM, gpt-fast): no per-layer host time.
   ///

@@ -27,8 +27,11 @@ import Testing
     let gpus = try GPUList.parse("2xP4")
     let plan = try Planner.plan(PlanRequest(model: model, gpus: gpus))
     #expect(plan.fits)
-    #expect(plan.weightDType == .int8)
-    #expect(DeviceMapExporter.render(try #require(plan.layout.deviceMap)).contains("\"llm.lm_head\": 1"))
+    // int4, not int8: bitsandbytes' LLM.int8 decodes about 3x slower than NF4 (QuantizedKernels), and
+    // at 4 bits the language model fits on the second card whole, the vision tower on the first.
+    #expect(plan.weightDType == .int4)
+    let map = DeviceMapExporter.render(try #require(plan.layout.deviceMap))
+    #expect(map.contains("\"llm.lm_head\": 1") && map.contains("\"vpm.embeddings\": 0"))
   }
 }
 

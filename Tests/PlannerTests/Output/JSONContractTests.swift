@@ -77,5 +77,41 @@ import Testing
     var version = valid
     version["schemaVersion"] = 2
     #expect(!Self.validator.errors(of: version).isEmpty)
+    var estimate = try #require(valid["estimate"] as? [String: Any])
+    estimate["decodeSecondsPerTokenRange"] = ["low": 0.05]
+    var halfRange = valid
+    halfRange["estimate"] = estimate
+    #expect(Self.validator.errors(of: halfRange).contains { $0.contains("required key high") })
+  }
+
+  /// Every time and rate in `estimate` (and in an engine's alternatives) has its `…Range` sibling,
+  /// `low <= value <= high`; the keys launchers read are unchanged.
+  @Test(arguments: documents.map(\.name))
+  func everyEstimateHasItsRange(name: String) throws {
+    let arguments = try #require(Self.documents.first { $0.name == name }).arguments
+    let document = try #require(
+      try JSONSchemaValidator.parse(Command.run(arguments).stdout) as? [String: Any])
+    // The catalogs (`planner gpus`, `planner models`) have no estimate.
+    guard ["plan", "compare"].contains(document["kind"] as? String) else { return }
+    let plans = (document["plans"] as? [[String: Any]]) ?? [document]
+    var checked = 0
+    for plan in plans {
+      var entries = [try #require(plan["estimate"] as? [String: Any])]
+      entries += ((plan["layout"] as? [String: Any])?["alternatives"] as? [[String: Any]]) ?? []
+      for entry in entries {
+        for key in [
+          "decodeSecondsPerToken", "tokensPerSecond", "prefillSeconds", "imageSeconds",
+          "throughputTokensPerSecond",
+        ] {
+          guard let value = (entry[key] as? NSNumber)?.doubleValue else { continue }
+          let range = try #require(entry[key + "Range"] as? [String: Any], "\(name): \(key)Range")
+          let low = try #require((range["low"] as? NSNumber)?.doubleValue)
+          let high = try #require((range["high"] as? NSNumber)?.doubleValue)
+          #expect(low <= value && value <= high, "\(name): \(key) \(value) outside \(low)...\(high)")
+          checked += 1
+        }
+      }
+    }
+    #expect(checked >= 4)
   }
 }

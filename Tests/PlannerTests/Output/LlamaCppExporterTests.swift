@@ -471,4 +471,56 @@ import Testing
     #expect(lines.suffix(4).first == "  --parallel 1")
     #expect(lines.last?.hasPrefix("# CUDA_VISIBLE_DEVICES=0,1 llama-server ") == true)
   }
+
+  // MARK: - --n-cpu-moe
+
+  /// Qwen3-30B-A3B in int8 on one 4090 (24 GB): 30.5 GB of weights do not fit, and with the
+  /// routed experts of the first layers in host memory they do. Each layer's routed experts are
+  /// 128 x 3 matrices of 2048 x 768 (the model's config): 576 MiB a layer in int8, plus a scale per
+  /// row. The export keeps the smallest count that leaves a tenth of the card free.
+  @Test func moeModelFitsWithExpertsInHostMemory() throws {
+    let plan = try Self.plan("qwen3-30b-a3b", on: "4090", dtype: .int8)
+    #expect(plan.fits)
+    let layers = plan.hostExpertLayers
+    #expect(layers > 0 && layers < 48)
+    let perLayer = 128.0 * 3 * 2048 * 768
+    #expect(abs(Double(plan.hostExpertBytes.value) / (Double(layers) * perLayer) - 1) < 0.01)
+    let launch = try Exporter.invocation(for: plan)
+    #expect(launch.arguments.contains("--n-cpu-moe \(layers)"))
+    #expect(launch.inputCopies == 1)
+    let text = try Exporter.render(plan)
+    #expect(text.contains("--n-cpu-moe \(layers)"))
+    #expect(!text.contains("--fit on"))
+
+    // One layer fewer on the host leaves less than a tenth of the 4090 free.
+    let graph = try #require(ModelCatalog.entry(named: "qwen3-30b-a3b")).build()
+    var workload = Workload()
+    workload.dtype = .fixed(.int8)
+    let request = PlanRequest(
+      model: graph, gpus: try GPUList.parse("4090"), workload: workload, runtime: .llamaCpp())
+    func layout(_ count: Int) -> DeviceMapLayout {
+      var problem = Planner.problem(request, weight: .int8, compute: plan.computeDType)
+      problem.memory.hostExpertLayers = count
+      problem.memory.llamaInputCopies = 1
+      return DeviceMapLayout(
+        problem: problem, placement: request.strategy.place(problem), strategy: request.strategy,
+        dtypeNotes: [])
+    }
+    let fewer = try #require(layout(layers - 1).devices.first { $0.device == .gpu(0) })
+    #expect(Double(fewer.memory.total.value) > 0.9 * Double(fewer.capacity!.value))
+
+    // The cost: a decode step reads the experts 1 token routes to (8 of 128) from host memory at
+    // 76.8 GB/s (dual-channel DDR5-4800) instead of the 4090's 1008 GB/s at llama.cpp's 0.75.
+    let read = Double(plan.hostExpertBytes.value) * 8 / 128
+    let expected = read / 76.8e9 - read / (1008e9 * 0.75)
+    let added = plan.estimate.decodeSecondsPerToken - layout(layers).estimate.decodeSecondsPerToken
+    #expect(abs(added / expected - 1) < 0.01, "\(added) s against \(expected) s")
+  }
+
+  /// A dense model that does not fit is refused as before: no experts to keep in host memory.
+  @Test func denseModelGetsNoHostExperts() throws {
+    let plan = try Self.plan("llama-3-8b", on: "P4", dtype: .fp16)
+    #expect(plan.fits == false)
+    #expect(plan.hostExpertLayers == 0)
+  }
 }

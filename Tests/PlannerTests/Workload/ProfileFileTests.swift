@@ -58,6 +58,8 @@ import Testing
       (.pipelinesStages, "true", .bool(true)),
       (.returnsLogitsToFirstGPU, "false", .bool(false)),
       (.prefillChunkTokens, "1024", .integer(1024)),
+      (.timeSpreadLow, "0.9", .number(0.9)),
+      (.timeSpreadHigh, "1.1", .number(1.1)),
     ]
     #expect(values.map(\.0) == ProfileFile.Field.allCases)
     for (field, json, value) in values {
@@ -125,6 +127,33 @@ import Testing
     #expect(h100.hostSecondsPerDispatchedLayer == RuntimeProfile.transformers.hostSecondsPerDispatchedLayer)
   }
 
+  /// A measured spread in the file replaces the runtime's built-in one, end by end, and the plan's
+  /// ranges use it (a 26.44 ms estimate with 0.9 to 1.1 is 23.80 to 29.08 ms, by hand).
+  @Test func aMeasuredSpreadIsReadAndApplied() throws {
+    let both = try Self.parse(Self.transformers(#""timeSpreadLow": 0.9, "timeSpreadHigh": 1.1"#))
+    #expect(both.timeSpread == TimeSpread(low: 0.9, high: 1.1))
+    #expect(both.source?.fields == [.timeSpreadLow, .timeSpreadHigh])
+    let high = try Self.parse(#"{"runtime": "llama.cpp", "timeSpreadHigh": 2}"#)
+    #expect(high.timeSpread == TimeSpread(low: TimeSpread.llamaCpp.low, high: 2))
+    #expect(try Self.parse(#"{"runtime": "vllm"}"#).timeSpread == .vllm)
+
+    var workload = Workload()
+    workload.dtype = .fixed(.bf16)
+    let model = try #require(ModelCatalog.entry(named: "qwen2-7b")).build()
+    let gpus = try GPUList.parse("H100")
+    let plan = try Planner.plan(PlanRequest(model: model, gpus: gpus, workload: workload, profile: both))
+    let decode = plan.speed.ranges.decodeSecondsPerToken
+    #expect(decode.value == plan.speed.decodeSecondsPerToken)
+    #expect(abs(decode.low - 0.9 * decode.value) < 1e-15)
+    #expect(abs(decode.high - 1.1 * decode.value) < 1e-15)
+    let builtIn = try Planner.plan(PlanRequest(model: model, gpus: gpus, workload: workload))
+    #expect(builtIn.speed.decodeSecondsPerToken == plan.speed.decodeSecondsPerToken)
+    #expect(builtIn.speed.ranges.decodeSecondsPerToken.high > decode.high)
+    let json = JSONExporter.render(plan)
+    #expect(json.contains(#""timeSpreadHigh" : 1.1"#))
+    #expect(json.contains(#""timeSpreadLow" : 0.9"#))
+  }
+
   // MARK: - Errors
 
   @Test func fileLevelErrors() throws {
@@ -148,7 +177,8 @@ import Testing
         + "(valid fields, closest first: hostSecondsPerLayer, hostSecondsPerStep, hostSecondsPerHop, "
         + "hostSecondsPerEncoderLayer, hostSecondsPerMovedInput, hostSecondsPerDispatchedLayer, reservePerGPUBytes, "
         + "pipelinesStages, "
-        + "measuredOn, notes, computeEfficiency, runtime, memoryEfficiency, prefillChunkTokens, "
+        + "measuredOn, notes, computeEfficiency, timeSpreadLow, runtime, memoryEfficiency, timeSpreadHigh, "
+        + "prefillChunkTokens, "
         + "encoderComputeEfficiency, returnsLogitsToFirstGPU)")
     for key in ProfileFile.keys { #expect(message.contains(key)) }
     // The RuntimeProfile property that the file spells differently, and the first unknown key by name.
@@ -220,6 +250,22 @@ import Testing
     (
       #"{"runtime": "transformers", "reservePerGPUBytes": 1e13}"#,
       "field 'reservePerGPUBytes': 10000000000000.0 bytes is absurdly large (at most 1099511627776)"
+    ),
+    (
+      #"{"runtime": "transformers", "timeSpreadLow": 1.2}"#,
+      "field 'timeSpreadLow': must be in [0.1, 1]: the fastest measured time over the estimate (got 1.2)"
+    ),
+    (
+      #"{"runtime": "transformers", "timeSpreadLow": 0}"#,
+      "field 'timeSpreadLow': must be in [0.1, 1]: the fastest measured time over the estimate (got 0.0)"
+    ),
+    (
+      #"{"runtime": "transformers", "timeSpreadHigh": 0.9}"#,
+      "field 'timeSpreadHigh': must be in [1, 10.0]: the slowest measured time over the estimate (got 0.9)"
+    ),
+    (
+      #"{"runtime": "vllm", "timeSpreadHigh": "1.2"}"#,
+      "field 'timeSpreadHigh': must be a number, not a string"
     ),
     (
       #"{"runtime": "transformers", "pipelinesStages": 1}"#,

@@ -47,6 +47,16 @@ extension LlamaCppExporter {
     public var cacheType: String?
     public var modelFile: String
     public var mmprojFile: String?
+    /// `--n-cpu-moe`: the first layers whose routed experts stay in host memory (0: none).
+    public var hostExpertLayers = 0
+
+    /// The copies of each split's inputs llama.cpp's scheduler keeps: 4 with pipeline parallelism
+    /// (layers on more than one GPU, none in host memory, no tensor overrides), else 1.
+    public var inputCopies: Int64 {
+      LlamaCppMemory.inputCopies(
+        modelDevices: gpus.filter { !$0.layers.isEmpty || $0.holdsOutputLayer }.count,
+        everyLayerOffloaded: hostLayers.isEmpty, tensorOverrides: hostExpertLayers > 0)
+    }
 
     /// `CUDA_VISIBLE_DEVICES`.
     public var visibleDevices: String { gpus.map { "\($0.index)" }.joined(separator: ",") }
@@ -59,6 +69,7 @@ extension LlamaCppExporter {
       if let modelDevices { result.append("--device \(modelDevices.joined(separator: ","))") }
       if let mmprojDevice { result.append("--mmproj-device \(mmprojDevice)") }
       result.append("-ngl \(gpuLayers)")
+      if hostExpertLayers > 0 { result.append("--n-cpu-moe \(hostExpertLayers)") }
       result.append("--split-mode layer")
       if !tensorSplit.isEmpty {
         result.append("--tensor-split \(tensorSplit.map(String.init).joined(separator: ","))")
@@ -220,6 +231,7 @@ extension LlamaCppExporter {
       weightType: weightType, outputType: outputType, mmprojType: vision.isEmpty ? nil : mmprojType,
       mmprojOffload: mmprojOffload, cacheType: cacheType,
       modelFile: model.serving.ggufModel ?? "\(base)-\(weightType).gguf",
-      mmprojFile: vision.isEmpty ? nil : model.serving.ggufMMProj ?? "mmproj-\(base)-\(mmprojType).gguf")
+      mmprojFile: vision.isEmpty ? nil : model.serving.ggufMMProj ?? "mmproj-\(base)-\(mmprojType).gguf",
+      hostExpertLayers: plan.hostExpertLayers)
   }
 }

@@ -114,7 +114,9 @@ public enum LlamaCppExporter {
   /// the fit's margin. `nil` otherwise (the fit would move layers to the CPU or shrink nothing
   /// the plan relies on).
   static func fitArguments(_ plan: DeviceMapLayout, _ launch: Invocation) -> [String]? {
-    guard launch.hostLayers.isEmpty, launch.modelDevices == nil else { return nil }
+    guard launch.hostLayers.isEmpty, launch.modelDevices == nil, launch.hostExpertLayers == 0 else {
+      return nil
+    }
     let margin = ByteCount.mebibytes(fitTargetMiB)
     for gpu in launch.gpus {
       guard let planned = plan.devices.first(where: { $0.device == .gpu(gpu.index) }),
@@ -219,10 +221,18 @@ public enum LlamaCppExporter {
     lines.append(
       "-ngl and --tensor-split turn llama.cpp's default --fit off: these layers load where they say, and -c is "
         + "not shrunk")
-    let buffers = LlamaCppMemory()
+    let buffers = LlamaCppMemory(inputCopies: launch.inputCopies)
     let slot = LlamaCppMemory.slotContext(
       contextTokens: Int64(launch.contextTokens), parallel: Int64(launch.parallel))
-    let hostBuffer = buffers.hostComputeBuffer(hiddenSize: model.hiddenSize, slotContext: slot)
+    var hostBuffer = buffers.hostComputeBuffer(hiddenSize: model.hiddenSize, slotContext: slot)
+    if launch.hostExpertLayers > 0 {
+      let decoders = model.layers.filter { $0.stream == .text && $0.kind == .decoder }
+      hostBuffer = hostBuffer + buffers.hostExpertStep(layers: decoders.prefix(launch.hostExpertLayers))
+      lines.append(
+        "--n-cpu-moe \(launch.hostExpertLayers): the routed experts of layers 0-\(launch.hostExpertLayers - 1) "
+          + "(\(plan.hostExpertBytes.formatted())) stay in host memory and run on the CPU (the estimate counts it); "
+          + "the tensor override turns llama.cpp's pipeline parallelism off")
+    }
     let output = buffers.outputBuffer(vocabularySize: model.vocabularySize, parallel: Int64(launch.parallel))
     lines.append(
       "host memory: compute buffer \(hostBuffer.formatted()), output buffer \(output.formatted()) (logits, one row per "
@@ -261,11 +271,19 @@ public enum LlamaCppExporter {
     let embedding = model.layers.first { $0.kind == .embedding && $0.stream == .text }
     // A GGUF input is planned at its file's bytes: only the input layer moves (to host memory).
     let isFile = model.serving.ggufModel != nil
+    let hostExperts = Set(
+      model.layers.filter { $0.stream == .text && $0.kind == .decoder }.prefix(launch.hostExpertLayers).map(
+        \.module))
     for (layer, device) in zip(model.layers, plan.layerDevices) {
       switch (layer.kind, layer.stream) {
       case (.embedding, .text): add(device, -layer.weightBytes(weight: weight, compute: compute).value)
       case _ where isFile: break
-      case (.decoder, _): add(device, matrices(layer, as: launch.weightType))
+      case (.decoder, _):
+        // --n-cpu-moe: the routed experts' GGUF bytes are in host memory, not on the GPU.
+        let onGPU =
+          launch.hostExpertLayers > 0 && hostExperts.contains(layer.module)
+          ? 1 - (layer.routedExperts?.share ?? 0) : 1
+        add(device, Int64((Double(matrices(layer, as: launch.weightType)) * onGPU).rounded()))
       case (.head, _):
         add(device, -layer.weightBytes(weight: weight, compute: compute).value)
         let elements = layer.pinnedTo == nil ? layer.parameterCount : (embedding?.parameterCount ?? 0)

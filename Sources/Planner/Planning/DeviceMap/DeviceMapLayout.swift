@@ -47,6 +47,10 @@ public struct DeviceMapLayout: Sendable, Equatable {
   public internal(set) var hops: [Hop]
   /// The device of each layer of the model's chain (nil where the map places none).
   public internal(set) var layerDevices: [Device?]
+  /// llama.cpp's `--n-cpu-moe`: the first decoder layers whose routed experts stay in host memory
+  /// (0: none), and those experts' bytes.
+  public internal(set) var hostExpertLayers = 0
+  public internal(set) var hostExpertBytes = ByteCount.zero
 
   /// Builds the plan of a placement: weights per device at tensor level (a module split by the
   /// map is counted where each tensor goes), KV cache and activations where each layer executes
@@ -56,17 +60,22 @@ public struct DeviceMapLayout: Sendable, Equatable {
   /// - Complexity: O(*t* · *k*) for *t* tensors and *k* map entries.
   init(problem: PlacementProblem, placement: Placement, strategy: Strategy, dtypeNotes: [String]) {
     let model = problem.model
-    let memoryModel = problem.memory
+    var memoryModel = problem.memory
     var weights: [Device: Int64] = [:]
     var unplaced: [String] = []
     let assigned = placement.assign(model.root)
     // Speech output off: the talker and vocoder are freed after loading (MemoryModel.weights(of:)).
     let freed = model.layers.filter { $0.stream == .speech && memoryModel.weights(of: $0) == .zero }
       .map { $0.module + "." }
+    var hostExperts: Int64 = 0
     for (index, (name, tensor)) in model.tensors.enumerated() where model.isCounted[index] {
-      let bytes =
+      var bytes =
         freed.contains(where: name.hasPrefix)
         ? 0 : tensor.bytes(weight: memoryModel.weightDType, compute: memoryModel.computeDType)
+      if memoryModel.isHostExpert(name) {  // llama.cpp --n-cpu-moe: in host memory, not on the GPU
+        hostExperts = hostExperts.saturatingAdd(bytes)
+        bytes = 0
+      }
       if let device = assigned[index] { weights[device, default: 0] += bytes } else { unplaced.append(name) }
     }
     let executionGPU: Device? = problem.gpus.isEmpty ? nil : .gpu(0)
@@ -81,6 +90,12 @@ public struct DeviceMapLayout: Sendable, Equatable {
       executing[device, default: []].append(layer)
     }
 
+    // llama.cpp's input copies as this split gives them (pipeline parallelism or not).
+    let decoders = zip(model.layers, layerDevices).filter { $0.0.stream == .text && $0.0.kind == .decoder }
+    memoryModel.llamaInputCopies = LlamaCppMemory.inputCopies(
+      modelDevices: Set(decoders.compactMap { $0.1 }.filter(\.isGPU)).count,
+      everyLayerOffloaded: decoders.allSatisfy { $0.1?.isGPU == true },
+      tensorOverrides: memoryModel.hostExpertLayers > 0)
     var devices: [DevicePlan] = []
     let summaries = Self.summaries(of: model, assigned: assigned)
     let offloadTargets = [Device.cpu, .disk].filter { weights[$0] != nil }
@@ -151,6 +166,8 @@ public struct DeviceMapLayout: Sendable, Equatable {
     self.fits = unplaced.isEmpty && devices.allSatisfy { $0.fits && ($0.device.isGPU || $0.capacity != nil) }
     self.warnings = warnings
     self.layerDevices = layerDevices
+    self.hostExpertLayers = memoryModel.hostExpertLayers
+    self.hostExpertBytes = ByteCount(hostExperts)
     (self.estimate, self.hops) = Estimate.make(problem: problem, layerDevices: layerDevices)
   }
 

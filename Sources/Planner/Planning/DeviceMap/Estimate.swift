@@ -19,6 +19,8 @@ public struct Estimate: Sendable, Hashable {
   public internal(set) var bottleneckBound: Bound
   /// Decode seconds per stage, by device, in chain order.
   public internal(set) var stageSeconds: [(device: Device, seconds: Double)]
+  /// The times above with the range measured ones fall in, under the runtime's ``TimeSpread``.
+  public internal(set) var ranges: SpeedRanges
 
   public static func == (a: Estimate, b: Estimate) -> Bool {
     a.decodeSecondsPerToken == b.decodeSecondsPerToken && a.prefillSeconds == b.prefillSeconds
@@ -68,7 +70,15 @@ extension Estimate {
       let gpu = problem.gpus[gpuIndex(runsOn)]
       var decode = cost.decode(layer, on: gpu)
       var prefillTime = cost.prefill(layer, on: gpu)
-      if !placed.isGPU {
+      if placed == .cpu && runtime.name == RuntimeProfile.llamaCpp.name {
+        // llama.cpp computes a layer it keeps in host memory on the CPU (the first layers, those
+        // -ngl does not offload), reading its weights at host bandwidth; prefill copies them to
+        // the GPU for every micro-batch (ggml's op_offload), as for --n-cpu-moe.
+        decode = Timing(
+          seconds: cost.hostMemoryRead(layer) / LlamaCppExperts.hostBytesPerSecond, bound: .memory)
+        prefillTime.seconds +=
+          LlamaCppExperts.microBatches(problem.memory.workload) * cost.hostCopy(layer, to: gpu)
+      } else if !placed.isGPU {
         let streaming = cost.offloadStreaming(layer, from: placed, to: gpu)
         decode = Timing(seconds: decode.seconds + streaming, bound: .link)
         prefillTime.seconds += streaming
@@ -173,7 +183,10 @@ extension Estimate {
       decodeSecondsPerToken: step, tokensPerSecond: 1 / step, prefillSeconds: prefill, imageSeconds: image,
       audioSeconds: audio,
       throughputTokensPerSecond: throughput, bottleneckDevice: device, bottleneckBound: bound,
-      stageSeconds: stage)
+      stageSeconds: stage,
+      ranges: SpeedRanges(
+        decodeSecondsPerToken: step, prefillSeconds: prefill, imageSeconds: image, audioSeconds: audio,
+        throughputTokensPerSecond: throughput, spread: runtime.timeSpread))
     return (estimate, hops)
   }
 }

@@ -32,6 +32,8 @@ public struct SGLangLayout: Sendable, Equatable {
   public internal(set) var decodeSecondsPerToken: Double
   public internal(set) var prefillSeconds: Double
   public internal(set) var throughputTokensPerSecond: Double
+  /// Those times with the range measured ones fall in (the runtime's ``TimeSpread``).
+  public internal(set) var ranges: SpeedRanges
 
   /// Tokens of KV cache one replica holds (`max_total_num_tokens`).
   public var kvTokens: Int64 { kvBytesPerToken > 0 ? max(0, kvPool.value) / kvBytesPerToken : 0 }

@@ -91,6 +91,7 @@ enum SGLangPlanner {
     let flops = Double(2 * model.parameterCount) * Double(request.workload.contextTokens)
     let prefill = flops / (Double(tp) * smallest.fp16FLOPS * profile.computeEfficiency)
     let batch = Double(max(1, request.workload.batch))
+    let throughput = decode > 0 ? batch * Double(dp) / decode : 0
     return SGLangLayout(
       model: model, gpus: request.gpus, workload: request.workload, config: config,
       weightDType: dtypes.weight,
@@ -100,7 +101,10 @@ enum SGLangPlanner {
       weightsPerGPU: ByteCount(contents.weights), kvPool: ByteCount(pool),
       kvBytesPerToken: contents.kvBytesPerToken,
       failure: failure, decodeSecondsPerToken: decode, prefillSeconds: prefill,
-      throughputTokensPerSecond: decode > 0 ? batch * Double(dp) / decode : 0)
+      throughputTokensPerSecond: throughput,
+      ranges: SpeedRanges(
+        decodeSecondsPerToken: decode, prefillSeconds: prefill, throughputTokensPerSecond: throughput,
+        spread: profile.timeSpread))
   }
 
   /// The vision tower's blocks and width, as `adjust_mem_fraction_for_vlm` reads them from

@@ -74,7 +74,8 @@ enum ServingPlanner {
     var memory = VLLMMemory(
       model: model, settings: settings, encoderAttention: request.serving.resolvedEncoderAttention,
       weightDType: dtypes.weight, computeDType: dtypes.compute,
-      kvDType: request.workload.kvDType ?? dtypes.compute)
+      kvDType: request.workload.kvDType ?? dtypes.compute,
+      nonTorch: VLLMMemory.nonTorch(for: request.runtimeProfile))
     var layouts = try ServingSearch(request: request, memory: memory).layouts()
     if request.serving.autoMaxModelLen && settings.version == .v1 && request.serving.maxModelLen == nil {
       // `--max-model-len auto`: the longest length the KV cache holds, at most the model's (the
@@ -116,7 +117,8 @@ enum ServingPlanner {
     let memory = VLLMMemory(
       model: request.model, settings: settings, encoderAttention: request.serving.resolvedEncoderAttention,
       weightDType: dtypes.weight, computeDType: dtypes.compute,
-      kvDType: request.workload.kvDType ?? dtypes.compute)
+      kvDType: request.workload.kvDType ?? dtypes.compute,
+      nonTorch: VLLMMemory.nonTorch(for: request.runtimeProfile))
     return ServingSearch(request: request, memory: memory)
   }
 

@@ -86,3 +86,15 @@ extension ServingSearch {
     return layout
   }
 }
+
+extension ServingLayout {
+  /// The layout's times with the range measured ones fall in under `spread` (the plan's
+  /// ``RuntimeProfile/timeSpread``): decode at batch 1, prefill, the engine's image encoding, and
+  /// the throughput of one replica.
+  public func ranges(_ spread: TimeSpread, imageSeconds: Double? = nil) -> SpeedRanges {
+    SpeedRanges(
+      decodeSecondsPerToken: decodeSecondsPerToken, prefillSeconds: prefillSeconds,
+      imageSeconds: imageSeconds,
+      throughputTokensPerSecond: throughputTokensPerSecond, spread: spread)
+  }
+}

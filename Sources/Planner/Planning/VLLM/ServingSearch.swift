@@ -58,7 +58,7 @@ struct ServingSearch {
         trailing: memory.contents(of: trailing, tp: tp),
         decoders: decoders.map { memory.contents(of: [$0], tp: tp) })
       let loads = StagePartition.covers(items: decoders.count, stages: pp) { s, a, b in
-        ByteCount(stages.weights(s, a..<b)) + VLLMMemory.nonTorchBytes <= stages.cards[s].usableMemory
+        ByteCount(stages.weights(s, a..<b)) + stages.memory.nonTorch <= stages.cards[s].usableMemory
       }
       if loads { return true }
     }

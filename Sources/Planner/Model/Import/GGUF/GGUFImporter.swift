@@ -274,6 +274,7 @@ public enum GGUFImporter {
     let valueLength = try meta.integer("attention.value_length", ConfigImporter.headDimensions)
     let expertCount = try meta.integer("expert_count", 0...ConfigImporter.expertCounts.upperBound)
     let expertsUsed = try meta.integer("expert_used_count", 0...ConfigImporter.expertCounts.upperBound)
+    let expertWidth = try meta.integer("expert_feed_forward_length", ConfigImporter.widths)
     let context = try meta.integer("context_length", 1...(1 << 32))
     let blockCount = try meta.integer("block_count", 0...Int64(CheckpointImporter.maximumLayers))
     func perLayer(_ values: [Int64]?, _ layer: Int) -> Int64? {
@@ -337,14 +338,20 @@ public enum GGUFImporter {
       let kvHeads = perLayer(kvPerLayer, block) ?? heads
       let keyWidth = keyLength ?? (heads > 0 ? hidden / heads : 0)
       let valueWidth = valueLength ?? keyWidth
-      let ffn = perLayer(ffnPerLayer, block) ?? 0
+      // A block with routed experts (`ffn_*_exps`): its MLP step is one expert's, per expert used.
+      let routed = experts > 0 && (expertCount ?? 0) > 0 && (expertsUsed ?? 0) > 0
+      let ffn =
+        routed ? (expertWidth ?? perLayer(ffnPerLayer, block) ?? 0) : perLayer(ffnPerLayer, block) ?? 0
       headsFound = max(headsFound, heads)
-      layers.append(
-        Layer(
-          module: "blk.\(block)", kind: .decoder, stream: .text, flopsPerToken: .saturatingProduct(2, active),
-          kvElementsPerToken: .saturatingProduct(kvHeads, keyWidth.saturatingAdd(valueWidth)),
-          transientElementsPerToken: .saturatingProduct(DecoderLLM.gatedMLPTransients, ffn),
-          attentionHeads: heads, attentionFLOPsPerContextToken: .saturatingProduct(4, heads, keyWidth)))
+      var decoder = Layer(
+        module: "blk.\(block)", kind: .decoder, stream: .text, flopsPerToken: .saturatingProduct(2, active),
+        kvElementsPerToken: .saturatingProduct(kvHeads, keyWidth.saturatingAdd(valueWidth)),
+        transientElementsPerToken: .saturatingProduct(DecoderLLM.gatedMLPTransients, ffn),
+        attentionHeads: heads, attentionFLOPsPerContextToken: .saturatingProduct(4, heads, keyWidth))
+      if routed, let expertCount, let expertsUsed {
+        decoder.routedExperts = Layer.RoutedExperts(count: Int(expertCount), active: Int(expertsUsed))
+      }
+      layers.append(decoder)
     }
     if headsFound == 0 && !blockIndices.isEmpty {
       notes.append("\(arch).attention.head_count is missing: no KV cache is planned")

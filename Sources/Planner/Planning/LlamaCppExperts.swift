@@ -1,0 +1,108 @@
+/// llama.cpp's `--n-cpu-moe N` as a way to fit a mixture-of-experts model: the routed experts of
+/// the first `N` layers stay in host memory and run on the CPU (common/arg.cpp: the tensor
+/// override `blk\.i\.ffn_(up|down|gate)_exps` to the CPU for every layer `i < N`), the rest of
+/// every layer (attention, router, shared experts) on the GPUs.
+///
+/// What it costs: each decode step reads the routed experts its tokens choose from host memory at
+/// host bandwidth, where the GPU would have read them at its own; prefill copies the host experts to
+/// the GPU for every micro-batch (ggml's scheduler offloads an op on CPU weights to the GPU for
+/// batches of 32 tokens and more, `op_offload`), over PCIe.
+enum LlamaCppExperts {
+  /// Host memory bandwidth the CPU reads experts at, bytes per second: dual-channel DDR5-4800, the
+  /// common desktop, `2 channels × 8 bytes × 4800 MT/s = 76.8 GB/s` (JEDEC JESD79-5 data rate);
+  /// a peak, which CPUs reach about three quarters of. Servers have 8-12 channels (300-460 GB/s):
+  /// there the estimate is pessimistic. No option sets it yet.
+  static let hostBytesPerSecond = 76.8e9
+
+  /// Micro-batches of llama.cpp's default `n_ubatch` a prefill of the workload takes.
+  static func microBatches(_ workload: Workload) -> Double {
+    let tokens = Int64(workload.batch) * Int64(workload.contextTokens)
+    return Double((tokens + LlamaCppMemory.defaultMicroBatch - 1) / LlamaCppMemory.defaultMicroBatch)
+  }
+
+  /// The llama.cpp plan with the routed experts of the first `N` decoder layers in host memory, for
+  /// the smallest `N` that fits; `nil` where the runtime is not llama.cpp, the strategy reproduces
+  /// accelerate, the model has no routed experts, or not even every layer's experts on the host fit.
+  ///
+  /// - Complexity: O(log *n*) placements for *n* decoder layers.
+  static func plan(_ request: PlanRequest, dtypes: Planner.DTypes) -> DeviceMapLayout? {
+    guard request.runtime.kind == .llamaCpp, !request.strategy.isAccelerateParity else { return nil }
+    let decoders = request.model.layers.filter { $0.stream == .text && $0.kind == .decoder }
+    guard decoders.contains(where: { ($0.routedExperts?.share ?? 0) > 0 }) else { return nil }
+    func attempt(_ count: Int) -> DeviceMapLayout {
+      var problem = Planner.problem(request, weight: dtypes.weight, compute: dtypes.compute)
+      problem.memory.hostExpertLayers = count
+      problem.memory.llamaInputCopies = 1  // a tensor override turns pipeline parallelism off
+      return DeviceMapLayout(
+        problem: problem, placement: request.strategy.place(problem), strategy: request.strategy,
+        dtypeNotes: dtypes.notes)
+    }
+    // As `auto` does, leave a tenth of every GPU free where a count allows it, else fill them.
+    let fill = 1 - CostAwareStrategy.autoHeadroom
+    func roomy(_ layout: DeviceMapLayout) -> Bool {
+      layout.fits
+        && layout.devices.allSatisfy { device in
+          device.capacity.map { Double(device.memory.total.value) <= fill * Double($0.value) } ?? true
+        }
+    }
+    let test: (DeviceMapLayout) -> Bool = roomy(attempt(decoders.count)) ? roomy : { $0.fits }
+    guard test(attempt(decoders.count)) else { return nil }
+    // Fewer host layers never need less GPU memory: the smallest count that fits.
+    var (low, high) = (1, decoders.count)
+    while low < high {
+      let middle = (low + high) / 2
+      if test(attempt(middle)) { high = middle } else { low = middle + 1 }
+    }
+    var layout = attempt(high)
+    layout.addHostExpertCost()
+    return layout
+  }
+}
+
+extension DeviceMapLayout {
+  /// The estimate with the host experts computed on the CPU, and the note that says so.
+  mutating func addHostExpertCost() {
+    let memory = MemoryModel(
+      model: model, workload: workload, weightDType: weightDType, computeDType: computeDType, runtime: runtime
+    )
+    var cpuSeconds = 0.0
+    var gpuSeconds = 0.0
+    var copySeconds = 0.0
+    var perToken: Int64 = 0
+    var modules: [String] = []
+    for (index, layer) in model.layers.enumerated()
+    where layer.stream == .text && layer.kind == .decoder && modules.count < hostExpertLayers {
+      modules.append(layer.module)
+      guard let experts = layer.routedExperts, experts.share > 0 else { continue }
+      let bytes = Double(memory.hostExpertBytes(of: layer).value)
+      let read = bytes * experts.distinct(batch: workload.batch) / Double(experts.count)
+      perToken = perToken.saturatingAdd(Int64(read.rounded()))
+      cpuSeconds += read / LlamaCppExperts.hostBytesPerSecond
+      if case .gpu(let gpu)? = layerDevices[index] {
+        gpuSeconds += read / (gpus[gpu].bandwidthBytesPerSecond * runtime.memoryEfficiency)
+        copySeconds += bytes / Link.pciePeerToPeer(generation: gpus[gpu].pcieGeneration)
+      }
+    }
+    let step = max(estimate.decodeSecondsPerToken + cpuSeconds - gpuSeconds, .leastNonzeroMagnitude)
+    let tokens = Int64(workload.batch) * Int64(workload.contextTokens)
+    let microBatches = Double(
+      (tokens + LlamaCppMemory.defaultMicroBatch - 1) / LlamaCppMemory.defaultMicroBatch)
+    estimate.decodeSecondsPerToken = step
+    estimate.tokensPerSecond = 1 / step
+    estimate.throughputTokensPerSecond = Double(workload.batch) / step
+    estimate.prefillSeconds += microBatches * copySeconds
+    estimate.ranges = SpeedRanges(
+      decodeSecondsPerToken: step, prefillSeconds: estimate.prefillSeconds,
+      imageSeconds: estimate.imageSeconds,
+      audioSeconds: estimate.audioSeconds, throughputTokensPerSecond: estimate.throughputTokensPerSecond,
+      spread: runtime.timeSpread)
+    let first = modules.first ?? "", last = modules.last ?? ""
+    notes.insert(
+      "--n-cpu-moe \(hostExpertLayers): the model fits on the GPUs only with the routed experts of the first "
+        + "\(hostExpertLayers) layers (\(first == last ? first : "\(first) to \(last)"), "
+        + "\(hostExpertBytes.formatted())) in host memory; llama.cpp computes them on the CPU, reading "
+        + "\(ByteCount(perToken).formatted()) a step at \(DurationFormatting.fixed(LlamaCppExperts.hostBytesPerSecond / 1e9, decimals: 1)) GB/s "
+        + "(dual-channel DDR5-4800), +\(DurationFormatting.seconds(cpuSeconds - gpuSeconds)) a token; prefill copies "
+        + "them to the GPU for every \(LlamaCppMemory.defaultMicroBatch)-token micro-batch", at: 0)
+  }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+@testable import Planner
+
+/// The host cost by architecture, held to the H200 measurements of `Scripts/measure_host_cost.py`
+/// (fixtures/measurements/host-cost-h200.json: launches per layer; host-cost-interleaved-h200.json:
+/// decode of every architecture at 2 and 8 layers, measured in turn over 16 sweeps) and the profile
+/// `Scripts/fit_host_cost.py` fitted to six of them (fixtures/profiles/h200-launches-transformers.json),
+/// Phi-3 and Qwen1.5-MoE held out.
+@Suite struct HostCostTests {
+  /// The geometries the script measured (its ARCHS table), at `layers` layers.
+  static func config(_ arch: String, layers: Int) -> String {
+    let body: String
+    switch arch {
+    case "llama":
+      body =
+        #""model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 128256"#
+    case "qwen2":
+      body =
+        #""model_type": "qwen2", "hidden_size": 3584, "num_attention_heads": 28, "num_key_value_heads": 4, "intermediate_size": 18944, "vocab_size": 152064"#
+    case "gemma2":
+      body =
+        #""model_type": "gemma2", "hidden_size": 3584, "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 256, "intermediate_size": 14336, "vocab_size": 256000"#
+    case "phi3":
+      body =
+        #""model_type": "phi3", "hidden_size": 3072, "num_attention_heads": 32, "num_key_value_heads": 32, "intermediate_size": 8192, "vocab_size": 32064"#
+    case "qwen3":
+      body =
+        #""model_type": "qwen3", "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128, "intermediate_size": 12288, "vocab_size": 151936"#
+    case "qwen3moe":
+      body =
+        #""model_type": "qwen3_moe", "hidden_size": 2048, "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128, "intermediate_size": 6144, "moe_intermediate_size": 768, "num_experts": 128, "num_experts_per_tok": 8, "vocab_size": 151936, "decoder_sparse_step": 1"#
+    case "qwen2moe":
+      body =
+        #""model_type": "qwen2_moe", "hidden_size": 2048, "num_attention_heads": 16, "num_key_value_heads": 16, "intermediate_size": 5632, "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632, "num_experts": 60, "num_experts_per_tok": 4, "vocab_size": 151936"#
+    default:
+      body =
+        #""model_type": "mixtral", "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336, "num_local_experts": 8, "num_experts_per_tok": 2, "vocab_size": 32000"#
+    }
+    return
+      #"{"num_hidden_layers": \#(layers), "torch_dtype": "bfloat16", "tie_word_embeddings": \#(arch == "gemma2"), \#(body)}"#
+  }
+
+  static func graph(_ arch: String, layers: Int) throws -> ModelGraph {
+    try ConfigImporter.graph(
+      from: ConfigImporter.parse(Data(config(arch, layers: layers).utf8), file: "\(arch).json"), name: arch)
+  }
+
+  static func json(_ file: String) throws -> [String: Any] {
+    let url = Fixtures.root.appendingPathComponent("fixtures/measurements/\(file)")
+    return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+  }
+
+  /// Launches per decoder layer the profiler counted, by architecture.
+  static func measuredLaunches() throws -> [String: Double] {
+    let archs = try #require(try json("host-cost-h200.json")["architectures"] as? [String: [String: Any]])
+    return archs.compactMapValues { ($0["perLayer"] as? [String: Any])?["launchesPerLayer"] as? Double }
+  }
+
+  /// The interleaved decode median of `arch` at `layers` layers, in seconds.
+  static func measuredDecode(_ arch: String, layers: Int) throws -> Double {
+    let inter = try #require(try json("host-cost-interleaved-h200.json")["interleaved"] as? [String: Any])
+    let configs = try #require(inter["configs"] as? [String: [String: Any]])
+    return try #require(configs["\(arch)-\(layers)"]?["median"] as? Double) / 1000
+  }
+
+  static let archs = ["llama", "qwen2", "gemma2", "phi3", "qwen3", "qwen3moe", "qwen2moe", "mixtral"]
+
+  @Test func everyMeasuredClassIsInTheTableWithItsMeasuredCount() throws {
+    let measured = try Self.measuredLaunches()
+    #expect(measured.count == 8)
+    for arch in Self.archs {
+      let layer = try #require(try Self.graph(arch, layers: 2).layers.first { $0.kind == .decoder })
+      #expect(layer.eagerLaunches == measured[arch], "\(arch)")
+    }
+  }
+
+  /// The structural count, for classes nobody measured, reproduces the measured sdpa classes within
+  /// 5% from their tensors alone (Gemma-2 runs eager attention with softcapping: not structural).
+  @Test func structuralCountMatchesTheMeasuredSdpaClasses() throws {
+    let measured = try Self.measuredLaunches()
+    for arch in Self.archs where arch != "gemma2" {
+      let graph = try Self.graph(arch, layers: 2)
+      let layer = try #require(graph.layers.first { $0.kind == .decoder })
+      let tensors = try #require(graph.root.descendant(at: layer.module)).namedTensors(prefix: layer.module)
+      let structural = EagerLaunches.decoderLayer(className: nil, tensors: tensors)
+      let truth = try #require(measured[arch])
+      #expect(abs(structural / truth - 1) < 0.05, "\(arch): \(structural) against \(truth) measured")
+    }
+  }
+
+  static func predictedDecode(_ arch: String, layers: Int, profile: RuntimeProfile) throws -> Double {
+    let h200 = try #require(GPUCatalog.all.first { $0.name == "H200" })
+    var workload = Workload()
+    workload.contextTokens = 160  // the script's prompt of 128 and up to 33 new tokens
+    workload.dtype = .fixed(.bf16)
+    let plan = try Planner.plan(
+      PlanRequest(
+        model: try graph(arch, layers: layers), gpus: [h200], workload: workload, objective: .latency,
+        profile: profile))
+    return plan.speed.decodeSecondsPerToken
+  }
+
+  static func profile() throws -> RuntimeProfile {
+    try ProfileFile.load(
+      path: Fixtures.root.appendingPathComponent("fixtures/profiles/h200-launches-transformers.json").path)
+  }
+
+  /// Held out of the fit: Qwen1.5-MoE's geometry (shared expert and 60 routed experts) within 15%
+  /// of its 8-layer decode. Phi-3 misses: it is predicted 19% fast (its per-layer slope is 23 µs a
+  /// launch where the fitted architectures give 17-23; the host's sweeps put Phi-3's own slope
+  /// anywhere from 0.61 to 1.38 ms, p10-p90).
+  @Test func heldOutArchitecturesOnDecode() throws {
+    let profile = try Self.profile()
+    let moe = try Self.predictedDecode("qwen2moe", layers: 8, profile: profile)
+    let moeMeasured = try Self.measuredDecode("qwen2moe", layers: 8)
+    #expect(abs(moe / moeMeasured - 1) < 0.15, "qwen2moe \(moe) against \(moeMeasured)")
+    let phi = try Self.predictedDecode("phi3", layers: 8, profile: profile)
+    let phiMeasured = try Self.measuredDecode("phi3", layers: 8)
+    withKnownIssue("Phi-3 held out is predicted about 19% fast on this host") {
+      #expect(abs(phi / phiMeasured - 1) < 0.15, "phi3 \(phi) against \(phiMeasured)")
+    }
+    #expect(abs(phi / phiMeasured - 1) < 0.25, "phi3 \(phi) against \(phiMeasured)")
+  }
+
+  /// One profile for every architecture: a single per-layer host time (the old model, Qwen2's
+  /// layer for all) misses Gemma-2 and the MoE models by more than the launch count does.
+  @Test func launchCountBeatsOneHostTimePerLayer() throws {
+    let profile = try Self.profile()
+    var flat = profile
+    var errorsByLaunch: [Double] = []
+    var errorsFlat: [Double] = []
+    for arch in Self.archs {
+      let measured = try Self.measuredDecode(arch, layers: 8)
+      errorsByLaunch.append(abs(try Self.predictedDecode(arch, layers: 8, profile: profile) / measured - 1))
+      // The flat model: every layer costs the reference layer's host time.
+      let graph = try Self.graph(arch, layers: 8)
+      let decoder = try #require(graph.layers.first { $0.kind == .decoder })
+      flat.hostSecondsPerLayer = profile.hostSecondsPerLayer * EagerLaunches.reference / decoder.eagerLaunches
+      errorsFlat.append(abs(try Self.predictedDecode(arch, layers: 8, profile: flat) / measured - 1))
+    }
+    let mean = { (xs: [Double]) in xs.reduce(0, +) / Double(xs.count) }
+    #expect(mean(errorsByLaunch) < mean(errorsFlat), "\(errorsByLaunch) against \(errorsFlat)")
+    #expect(errorsByLaunch.max()! < 0.25, "\(errorsByLaunch)")
+  }
+}
