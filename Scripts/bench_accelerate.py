@@ -7,9 +7,10 @@ and `get_balanced_memory` + `infer_auto_device_map` (device_map="balanced"/"auto
 of 14 GiB and on 2 of 40 GiB, bf16; and the same for Qwen3-235B-A22B built by transformers from
 fixtures/models/qwen3-235b-a22b/config.json (transformers 5 fuses each layer's experts into
 `mlp.experts.gate_up_proj` and `down_proj`: 1,037 tensors) on 8 GPUs of 78.86 GiB (an A100-80G's
-usable memory), median of 11 runs. Setup: the venv of Scripts/README.md. Run from the repository root.
+usable memory), median of 11 runs. Setup: the venv of Scripts/accelerate_reference_moe.py (transformers
+5.24, accelerate 1.16, torch 2.13 CPU). Run from the repository root.
 
-    .venv-ref/bin/python Scripts/bench_accelerate.py
+    /tmp/venv-tf/bin/python Scripts/bench_accelerate.py
 """
 
 import os
@@ -43,12 +44,15 @@ def main():
     print(f"accelerate {accelerate.__version__}, torch {torch.__version__}, Qwen2-7B on the meta device, bf16")
     for label, budgets in [("8 GPUs x 14 GiB", {i: 14 * 2**30 for i in range(8)}),
                            ("2 GPUs x 40 GiB", {0: 40 * 2**30, 1: 40 * 2**30})]:
-        sequential = median_ms(lambda: infer_auto_device_map(
-            model, max_memory=dict(budgets), no_split_module_classes=no_split, dtype=torch.bfloat16))
-        balanced = median_ms(lambda: infer_auto_device_map(
-            model, max_memory=get_balanced_memory(model, max_memory=dict(budgets), no_split_module_classes=no_split,
-                                                  dtype=torch.bfloat16),
-            no_split_module_classes=no_split, dtype=torch.bfloat16))
+        # As many CUDA devices as budgets (accelerate_reference.py's inert patch): without it accelerate
+        # logs "Device N is not available" on every call, which would time the logging too.
+        with ref.cuda_device_count(len(budgets)):
+            sequential = median_ms(lambda: infer_auto_device_map(
+                model, max_memory=dict(budgets), no_split_module_classes=no_split, dtype=torch.bfloat16))
+            balanced = median_ms(lambda: infer_auto_device_map(
+                model, max_memory=get_balanced_memory(model, max_memory=dict(budgets),
+                                                      no_split_module_classes=no_split, dtype=torch.bfloat16),
+                no_split_module_classes=no_split, dtype=torch.bfloat16))
         print(f"{label}: sequential median {sequential[0]:.2f} ms (min {sequential[1]:.2f}); "
               f"balanced median {balanced[0]:.2f} ms (min {balanced[1]:.2f})")
 

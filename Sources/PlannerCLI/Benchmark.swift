@@ -60,6 +60,10 @@ enum Benchmark {
     guard let directory else { return [] }
     var samples: [Duration] = []
     var tensors = 0
+    // The tensors the checkpoint stores (a per-expert checkpoint's are fused in the tree).
+    let stored =
+      GGUFImporter.isGGUF(directory)
+      ? nil : (try? SafetensorsCheckpoint.tensors(inDirectory: directory))?.count
     for _ in 0..<21 {
       let clock = ContinuousClock()
       let start = clock.now
@@ -71,7 +75,8 @@ enum Benchmark {
     }
     samples.sort()
     return [
-      CatalogListing.pad("import \(directory) (\(tensors) tensors)", 66)
+      CatalogListing.pad(
+        "import \(directory) (" + (stored.map { "\($0) stored, " } ?? "") + "\(tensors) in the tree)", 66)
         + milliseconds(samples[samples.count / 2])
         + " " + milliseconds(samples[0]) + "   (21)"
     ]

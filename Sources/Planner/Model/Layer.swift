@@ -131,7 +131,12 @@ extension Tensor {
   /// those.
   public func bytes(weight: DType, compute: DType) -> Int64 {
     if let storedBytes { return storedBytes }
-    if isQuantizable { return weight.matrixBytes(elements: elementCount, rows: shape.first ?? 1) }
+    if isQuantizable {
+      // A row per output channel: every dimension but the last (a fused experts tensor
+      // `[experts, out, in]` has experts × out rows, as its per-expert matrices had).
+      let rows = shape.count >= 2 ? Int64.saturatingProduct(of: shape.dropLast()) : shape.first ?? 1
+      return weight.matrixBytes(elements: elementCount, rows: rows)
+    }
     if isFloatingPoint { return .saturatingProduct(elementCount, Int64(compute.bits / 8)) }
     return Int64.saturatingProduct(elementCount, Int64(bits)).saturatingAdd(7) / 8
   }

@@ -89,8 +89,7 @@ public struct ModelGraph: Sendable, Hashable {
           counted.parameterCount = counted.parameterCount.saturatingAdd(elements)
           // Routed experts: `…mlp.experts.N.…` or fused `…mlp.experts.gate_up_proj` (not `shared_experts`);
           // in a GGUF, `blk.N.ffn_{gate,up,down}_exps` (not `_shexp`).
-          if layer.routedExperts != nil && (tensorName.contains(".experts.") || tensorName.contains("_exps"))
-          {
+          if layer.routedExperts != nil && Self.isRoutedExpert(tensorName) {
             routed = routed.saturatingAdd(elements)
           }
         }
@@ -107,6 +106,29 @@ public struct ModelGraph: Sendable, Hashable {
     }
     self.parameterCount = total
   }
+
+  /// Whether a tensor is a routed expert's: its name holds `.experts.` (`…mlp.experts.gate_up_proj`,
+  /// a per-expert `…mlp.experts.7.down_proj.weight`; not `shared_experts`) or, in a GGUF, `_exps`
+  /// (`blk.N.ffn_gate_exps.weight`; not `_shexp`).
+  ///
+  /// - Complexity: O(*n*) in the name's UTF-8 bytes (a byte scan: `String.contains` of a string
+  ///   was a quarter of a 37k-tensor import).
+  static func isRoutedExpert(_ name: String) -> Bool {
+    let bytes = Array(name.utf8)
+    func holds(_ pattern: [UInt8]) -> Bool {
+      guard bytes.count >= pattern.count else { return false }
+      for start in 0...(bytes.count - pattern.count) {
+        var index = 0
+        while index < pattern.count && bytes[start + index] == pattern[index] { index += 1 }
+        if index == pattern.count { return true }
+      }
+      return false
+    }
+    return holds(Self.expertsPattern) || holds(Self.ggufExpertsPattern)
+  }
+
+  static let expertsPattern = Array(".experts.".utf8)
+  static let ggufExpertsPattern = Array("_exps".utf8)
 
   /// The names of tied tensors that are not the first of their group in traversal order: PyTorch's
   /// `named_parameters()` yields a shared tensor once, under its first name, so these count zero.

@@ -258,17 +258,17 @@ enum Accelerate {
 
     while !queue.isEmpty {
       let (name, item) = queue.removeFirst()
-      maxLayerNames.removeAll { $0 == name || $0.hasPrefix(name + ".") }
+      let dotted = name + "."
+      maxLayerNames.removeAll { $0 == name || $0.hasPrefix(dotted) }
       if maxLayerNames.isEmpty {
         (maxLayer, maxLayerNames) = maxLayerSize(modulesOnly(queue), sizes: sizes, noSplit: noSplit)
       }
       let moduleSize = sizes[name] ?? 0
       // Tied groups with a member inside this module and one outside; the outside members.
       let relevant = tied.filter { group in
-        group.contains { ($0 + ".").contains(name + ".") }
-          && !group.allSatisfy { ($0 + ".").contains(name + ".") }
+        group.contains { ($0 + ".").contains(dotted) } && !group.allSatisfy { ($0 + ".").contains(dotted) }
       }
-      let tiedParams = relevant.flatMap { $0.filter { !($0 + ".").contains(name + ".") } }
+      let tiedParams = relevant.flatMap { $0.filter { !($0 + ".").contains(dotted) } }
 
       let device = devices[current]
       var maxSize: Int64? = device == .disk ? nil : maxMemory[device]?.value
@@ -332,27 +332,40 @@ enum Accelerate {
   /// accelerate appends a collapsed key at the end and visits children in `set` order, so its
   /// key order depends on Python's string hashing; here the collapsed key takes the place of its
   /// first entry, which keeps the map in module order. The mapping itself is the same.
+  ///
+  /// accelerate rescans the whole map for every prefix; here each prefix's entries are split among
+  /// its children by their next name component, the same sets as `startswith(prefix + ".")`.
+  ///
+  /// - Complexity: O(*m* · *d*) for *m* entries *d* components deep.
   static func cleaned(_ map: [(module: String, device: Device)]) -> [(module: String, device: Device)] {
-    var map = map
-    func clean(_ moduleName: String) {
-      let prefix = moduleName.isEmpty ? "" : moduleName + "."
-      let matching = map.indices.filter { map[$0].module.hasPrefix(prefix) }
-      let values = Set(matching.map { map[$0].device })
-      if values.count == 1, matching.count > 1 {
-        let first = matching[0]
-        map[first] = (moduleName, map[first].device)
-        let drop = Set(matching.dropFirst())
-        map = map.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
-      }
-      let depth = moduleName.isEmpty ? 1 : moduleName.split(separator: ".").count + 1
-      var children: [String] = []
-      for (module, _) in map where module.hasPrefix(prefix) && module.count > moduleName.count {
-        let child = module.split(separator: ".").prefix(depth).joined(separator: ".")
-        if !children.contains(child) { children.append(child) }
-      }
-      for child in children { clean(child) }
+    var names = map.map(\.module)
+    var keep = [Bool](repeating: true, count: map.count)
+    let parts = map.map {
+      $0.module.isEmpty ? [] : $0.module.split(separator: ".", omittingEmptySubsequences: false)
     }
-    clean("")
-    return map
+    // `members`: the entries under `name` (every entry for the root, else those named `name.…`),
+    // in map order; `depth`: the components of `name`.
+    func clean(_ name: String, depth: Int, _ members: [Int]) {
+      guard let first = members.first else { return }
+      if members.count > 1 && members.allSatisfy({ map[$0].device == map[first].device }) {
+        names[first] = name
+        for member in members.dropFirst() { keep[member] = false }
+        return
+      }
+      var children: [Substring: [Int]] = [:]
+      var order: [Substring] = []
+      for member in members where parts[member].count > depth + 1 {
+        let component = parts[member][depth]
+        if children[component] == nil { order.append(component) }
+        children[component, default: []].append(member)
+      }
+      // An entry exactly one component below `name` is a child with no members of its own.
+      for component in order {
+        clean(
+          name.isEmpty ? String(component) : name + "." + component, depth: depth + 1, children[component]!)
+      }
+    }
+    clean("", depth: 0, Array(map.indices))
+    return map.indices.filter { keep[$0] }.map { (names[$0], map[$0].device) }
   }
 }

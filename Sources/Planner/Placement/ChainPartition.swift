@@ -34,9 +34,6 @@ struct ChainPartition {
   let units: ChainUnits
   /// Host time per step of the runtime's dispatch hooks once a plan spans several GPUs.
   let dispatchSeconds: Double
-  /// A lower bound on the decode time of units `i..<n` wherever they go: for `latency` the sum,
-  /// for `throughput` the largest, of each unit's time on its fastest GPU type.
-  let restSeconds: [Double]
   /// Memory terms of each unit, as flat arrays for the inner loop.
   let fixed: [Int64]
   let transient: [Int64]
@@ -54,6 +51,9 @@ struct ChainPartition {
   let hopBytes: [Int64?]
   let residual: Int64
   let reserve: Int64
+  /// The fixed bytes of units `i..<n` (`n + 1` entries): what the GPUs after a split must hold at
+  /// least.
+  let restFixed: [Int64]
 
   init(problem: PlacementProblem, objective: Objective, fill: Double = 1) {
     self.problem = problem
@@ -86,12 +86,6 @@ struct ChainPartition {
       }
     }
     unitSeconds = seconds
-    let fastest = (0..<units.count).map { unit in seconds.values.map { $0[unit] }.min() ?? 0 }
-    var rest = [Double](repeating: 0, count: units.count + 1)
-    for unit in stride(from: units.count - 1, through: 0, by: -1) {
-      rest[unit] = objective == .latency ? rest[unit + 1] + fastest[unit] : max(rest[unit + 1], fastest[unit])
-    }
-    restSeconds = rest
     dispatchSeconds =
       Double(problem.model.layers(of: .text).count)
       * problem.memory.runtime.hostSecondsPerDispatchedLayer
@@ -103,7 +97,15 @@ struct ChainPartition {
     }
     residual = problem.memory.residualStream.value
     reserve = problem.memory.runtime.reservePerGPU.value
+    var restFixed = [Int64](repeating: 0, count: units.count + 1)
+    for unit in stride(from: units.count - 1, through: 0, by: -1) {
+      restFixed[unit] = restFixed[unit + 1].saturatingAdd(fixed[unit])
+    }
+    self.restFixed = restFixed
   }
+
+  /// A GPU's capacity as a stage sees it (``GPUStage``).
+  func capacity(of gpu: Int) -> Int64 { Int64(Double(problem.capacity(of: .gpu(gpu))?.value ?? 0) * fill) }
 
   /// The best partition for one order: its value and the GPU of each unit; `nil` if nothing fits.
   /// The DP table of the last order, reused for the rows its prefix shares with the next order
@@ -111,6 +113,23 @@ struct ChainPartition {
   final class Tables {
     var order: [Int] = []
     var partition: StagePartition?
+    /// ``restBound(_:)`` of each set of GPU types met so far.
+    var restBounds: [String: [Double]] = [:]
+  }
+
+  /// A lower bound on the decode time of units `i..<n` (`n + 1` entries) on GPUs of the named types
+  /// alone: for `latency` the sum, for `throughput` the largest, of each unit's time on its fastest
+  /// of those types (infinity for `i < n` where there is none).
+  func restBound(_ types: [String]) -> [Double] {
+    let n = units.count
+    guard !types.isEmpty else { return (0...n).map { $0 == n ? 0 : .infinity } }
+    let times = types.map { unitSeconds[$0]! }
+    var rest = [Double](repeating: 0, count: n + 1)
+    for unit in stride(from: n - 1, through: 0, by: -1) {
+      let fastest = times.reduce(Double.infinity) { Swift.min($0, $1[unit]) }
+      rest[unit] = objective == .latency ? rest[unit + 1] + fastest : Swift.max(rest[unit + 1], fastest)
+    }
+    return rest
   }
 
   func best(order: [Int]) -> (value: Double, deviceOfUnit: [Device], used: Int, fullest: Double)? {
@@ -156,7 +175,7 @@ struct ChainPartition {
         stageIndex = j
         let gpu = order[j]
         let problem = chain.problem
-        capacity = Int64(Double(problem.capacity(of: .gpu(gpu))?.value ?? 0) * chain.fill)
+        capacity = chain.capacity(of: gpu)
         inverseCapacity = 1 / Double(max(capacity, 1))
         times = chain.unitSeconds[problem.gpus[gpu].name]!
         link = j > 0 ? problem.topology.link(from: order[j - 1], to: gpu) : nil
@@ -205,28 +224,77 @@ struct ChainPartition {
     }
     tables.order = order
     var stage = GPUStage(self, order: order)
-    let lastRow = partition.fill(rows: shared...m, cost: &stage) { row in
-      // Stop extending this order once every partial plan of the row is beaten by the bound.
-      guard bound.isFinite else { return false }
-      return (0..<n).allSatisfy { i in
-        let value = partition.value(stages: row, items: i)
-        guard value.isFinite else { return true }
-        // An unfinished plan (i < n) continues on another GPU, so it pays the dispatch hooks too.
-        let lowerBound =
-          objective == .latency ? value + restSeconds[i] + dispatchSeconds : max(value, restSeconds[i])
-        return lowerBound > bound * (1 + Self.tolerance)
-      }
+    // What GPUs `j..<m` of the order can hold of the units' fixed bytes: a stage holds at most its
+    // capacity less the reserve (its transients and residual stream are not negative). It depends
+    // on the set of GPUs before `j` only, so rows shared with an earlier order skipped the same cells.
+    var room = [Int64](repeating: 0, count: m + 1)
+    for j in stride(from: m - 1, through: 0, by: -1) {
+      room[j] = room[j + 1].saturatingAdd(Swift.max(0, capacity(of: order[j]) - reserve))
     }
-    // The number of GPUs: the best value, ties to fewer GPUs, with the return hop where it applies.
-    var choice: (value: Double, fullest: Double, used: Int)?
-    for used in 1...lastRow where partition.value(stages: used, items: n).isFinite {
+    let latency = objective == .latency
+    let restFixed = self.restFixed
+    let dispatchSeconds = self.dispatchSeconds
+    // For each row `j`, a lower bound on the rest of the chain on GPUs `j..<m` of the order (their
+    // types: the set is the same for every order with the same first `j` GPUs, so rows shared
+    // between orders are judged alike).
+    var restByRow = [[Double]](repeating: [], count: m + 1)
+    var types = Set<String>()
+    for j in stride(from: m, through: 0, by: -1) {
+      if j < m { types.insert(problem.gpus[order[j]].name) }
+      let key = types.sorted().joined(separator: "|")
+      if tables.restBounds[key] == nil { tables.restBounds[key] = restBound(types.sorted()) }
+      restByRow[j] = tables.restBounds[key]!
+    }
+    // The value of the plan that puts every unit on the first `used` GPUs, with the dispatch hooks
+    // and the return hop where they apply.
+    func completeValue(used: Int) -> Double? {
       var value = partition.value(stages: used, items: n)
-      if used > 1 && objective == .latency { value += dispatchSeconds }
+      guard value.isFinite else { return nil }
+      if used > 1 && latency { value += dispatchSeconds }
       if let bytes = returnHopBytes, let target = partition.stage(holding: firstTextUnit, stages: used),
         target != used - 1
       {
         value += cost.hop(bytes: bytes, on: problem.topology.link(from: order[used - 1], to: order[target]))
       }
+      return value
+    }
+    // Below `bound`, or the best plan of this order found so far: this order's choice is at most
+    // that plan's value (within the tolerance), and so is the best of the orders once it is judged.
+    // The margin of three tolerances keeps a cell skipped here one that no later order sharing the
+    // row could tie with (the bound it brings is at most this value, two tolerances over).
+    let margin = (1 + Self.tolerance) * (1 + Self.tolerance) * (1 + Self.tolerance)
+    var within = bound
+    for used in stride(from: 1, through: shared, by: 1) {
+      if let value = completeValue(used: used) { within = Swift.min(within, value * margin) }
+    }
+    // No stage starts where the rest of the chain cannot fit the GPUs left (no full plan passes
+    // there), or where every completion is slower than `within` (the same test as `abandon`'s,
+    // cell by cell: such a plan can neither win nor tie; the bound only falls from order to order,
+    // so a reused row skipped no cell a later order needs).
+    let skip: (Int, Int, Double) -> Bool = { j, a, value in
+      if restFixed[a] > room[j] { return true }
+      guard j > 0, within.isFinite else { return false }
+      let rest = restByRow[j][a]
+      let lowerBound = latency ? value + rest + dispatchSeconds : Swift.max(value, rest)
+      return lowerBound > within * (1 + Self.tolerance)
+    }
+    let lastRow = partition.fill(rows: shared...m, cost: &stage, skip: skip) { row in
+      if let value = completeValue(used: row) { within = Swift.min(within, value * margin) }
+      // Stop extending this order once every partial plan of the row is beaten by the bound.
+      guard within.isFinite else { return false }
+      return (0..<n).allSatisfy { i in
+        let value = partition.value(stages: row, items: i)
+        guard value.isFinite else { return true }
+        // An unfinished plan (i < n) continues on another GPU, so it pays the dispatch hooks too.
+        let rest = restByRow[row][i]
+        let lowerBound = latency ? value + rest + dispatchSeconds : max(value, rest)
+        return lowerBound > within * (1 + Self.tolerance)
+      }
+    }
+    // The number of GPUs: the best value, ties to fewer GPUs, with the return hop where it applies.
+    var choice: (value: Double, fullest: Double, used: Int)?
+    for used in 1...lastRow {
+      guard let value = completeValue(used: used) else { continue }
       // More GPUs only if strictly faster: "the fewest GPUs that do not make it slower".
       if choice == nil || value < choice!.value * (1 - Self.tolerance) {
         choice = (value, partition.secondary(stages: used, items: n), used)

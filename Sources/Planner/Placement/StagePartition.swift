@@ -56,10 +56,14 @@ final class StagePartition {
   /// the fill (no completion can win); returns the last row filled.
   /// Where `everyStageUsed`, only the last row's stage count is wanted: a stage leaves at least one
   /// item for each stage after it, and no longer range is scanned.
+  /// `skip(j, a, value)` may say that no completion of the cell (row `j`, item `a`, its value)
+  /// can matter (it can reach no full plan, or none that could win or tie): no stage starts there.
+  /// A cell on a path that can matter must never be skipped; then every such cell's value, key and
+  /// start are what the full fill gives.
   @discardableResult
   func fill<Cost: StageCost>(
     rows: ClosedRange<Int>, cost: inout Cost, everyStageUsed: Bool = false,
-    abandon: (Int) -> Bool = { _ in false }
+    skip: ((Int, Int, Double) -> Bool)? = nil, abandon: (Int) -> Bool = { _ in false }
   )
     -> Int
   {
@@ -88,6 +92,7 @@ final class StagePartition {
         // The last item this stage may take: all of them, or one less per stage still to come.
         let end = everyStageUsed ? n - (rows.upperBound - j - 1) : n
         guard a < end else { continue }
+        if let skip, skip(j, a, previous) { continue }
         cost.begin(stage: j, start: a)
         for i in a..<end {
           guard let (stage, key) = cost.extend(to: i) else { break }

@@ -193,4 +193,22 @@ private let modelNames = ModelCatalog.entries.map(\.name)
     #expect(graph.root.namedTensors(at: "vpm.no_such_thing") == nil)
     #expect(graph.root.namedTensors(at: "nowhere") == nil)
   }
+
+  /// A routed expert's tensor holds `.experts.` in its name, fused or per expert, or GGUF's
+  /// `_exps`; shared experts and look-alikes do not.
+  @Test func routedExpertNames() {
+    for name in [
+      "model.layers.3.mlp.experts.gate_up_proj", "model.layers.3.mlp.experts.7.down_proj.weight",
+      "a..experts.b", "x.exp.experts.y", "blk.3.ffn_gate_exps.weight",
+    ] {
+      #expect(ModelGraph.isRoutedExpert(name), "\(name)")
+    }
+    for name in [
+      "model.layers.3.mlp.shared_experts.gate_proj.weight", "model.layers.3.mlp.shared_expert.up_proj.weight",
+      "model.layers.3.mlp.experts", "experts.gate_up_proj", "model.layers.3.mlp.expertsX.w", ".experts",
+      "", "blk.3.ffn_gate_shexp.weight",
+    ] {
+      #expect(!ModelGraph.isRoutedExpert(name), "\(name)")
+    }
+  }
 }

@@ -70,4 +70,62 @@ import Testing
     #expect(graph.noSplitModuleClasses == dump.noSplitModuleClasses)
     #expect(graph.parameterCount == dump.parameterCount)
   }
+
+  /// `clean_device_map` as accelerate writes it (every prefix rescans the whole map), the oracle
+  /// for the port's one-pass version.
+  static func cleanedByRescanning(_ map: [(module: String, device: Device)]) -> [(
+    module: String, device: Device
+  )] {
+    var map = map
+    func clean(_ moduleName: String) {
+      let prefix = moduleName.isEmpty ? "" : moduleName + "."
+      let matching = map.indices.filter { map[$0].module.hasPrefix(prefix) }
+      let values = Set(matching.map { map[$0].device })
+      if values.count == 1, matching.count > 1 {
+        let first = matching[0]
+        map[first] = (moduleName, map[first].device)
+        let drop = Set(matching.dropFirst())
+        map = map.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+      }
+      let depth = moduleName.isEmpty ? 1 : moduleName.split(separator: ".").count + 1
+      var children: [String] = []
+      for (module, _) in map where module.hasPrefix(prefix) && module.count > moduleName.count {
+        let child = module.split(separator: ".").prefix(depth).joined(separator: ".")
+        if !children.contains(child) { children.append(child) }
+      }
+      for child in children { clean(child) }
+    }
+    clean("")
+    return map
+  }
+
+  /// Random placements of random trees (leaves in pre-order, 1 to 3 devices): the one-pass
+  /// `cleaned` gives the rescanning oracle's map, key for key and in order.
+  @Test func cleanedMatchesTheRescanningOracle() {
+    var random = SplitMix64(seed: 15)
+    for _ in 0..<300 {
+      var names: [String] = []
+      func grow(_ path: String, depth: Int) {
+        let children =
+          depth == 0 ? Int.random(in: 1...4, using: &random) : Int.random(in: 0...3, using: &random)
+        if children == 0 || depth == 4 {
+          names.append(path)
+          return
+        }
+        for child in 0..<children { grow(path.isEmpty ? "m\(child)" : path + ".\(child)", depth: depth + 1) }
+      }
+      grow("", depth: 0)
+      let devices = Int.random(in: 1...3, using: &random)
+      // Devices fill in order, as accelerate's are.
+      var device = 0
+      let map = names.map { name -> (module: String, device: Device) in
+        if device < devices - 1 && Int.random(in: 0..<4, using: &random) == 0 { device += 1 }
+        return (name, .gpu(device))
+      }
+      let expected = Self.cleanedByRescanning(map)
+      let actual = Accelerate.cleaned(map)
+      #expect(actual.map(\.module) == expected.map(\.module), "\(map)")
+      #expect(actual.map(\.device) == expected.map(\.device))
+    }
+  }
 }

@@ -15,7 +15,13 @@ import Testing
     #expect(decoders.allSatisfy { $0.kvElementsPerToken == 576 })
     // first_k_dense_replace 3: layers 0-2 are dense, 3 onwards hold 256 experts and one shared.
     #expect(graph.root.descendant(at: "model.layers.2.mlp.experts") == nil)
-    #expect(graph.root.descendant(at: "model.layers.3.mlp.experts.255") != nil)
+    // transformers 5.24 fuses the 256 routed experts: gate_up_proj [256, 2 x 2048, 7168].
+    let experts = try #require(graph.root.descendant(at: "model.layers.3.mlp.experts"))
+    #expect(experts.className == "DeepseekV3Experts")
+    #expect(experts.parameters.map(\.shape) == [[256, 4096, 7168], [256, 7168, 2048]])
+    // As shipped, per expert: 2048 x 7168 fp8 + 16 x 56 fp32 scales for each of gate_proj and up_proj.
+    let perMatrix: Int64 = 2048 * 7168 + 16 * 56 * 4
+    #expect(experts.parameters[0].storedBytes == 256 * 2 * perMatrix)
     #expect(
       graph.root.descendant(at: "model.layers.3.mlp.shared_experts.gate_proj")?.parameters.first?.shape == [
         2048, 7168,

@@ -277,12 +277,13 @@ func importConfig(_ text: String, name: String = "test") throws(ImportError) -> 
 
   @Test func mixtralHoldsEveryExpertButCountsActiveFLOPs() throws {
     let graph = try importConfig(Configs.mixtral8x7B)
-    let moe = try #require(graph.root.descendant(at: "model.layers.31.block_sparse_moe"))
+    // transformers 5.24's MixtralSparseMoeBlock: `mlp` (4.x's `block_sparse_moe`), router then
+    // fused experts (modeling_mixtral.py).
+    let moe = try #require(graph.root.descendant(at: "model.layers.31.mlp"))
+    #expect(moe.className == "MixtralSparseMoeBlock")
     #expect(moe.children.map(\.name) == ["gate", "experts"])
-    #expect(moe.children[1].children.count == 8)
-    #expect(
-      graph.root.namedTensors(at: "model.layers.0.block_sparse_moe.experts.7.w3.weight")?.first?.tensor.shape
-        == [14336, 4096])
+    #expect(moe.children.map(\.className) == ["MixtralTopKRouter", "MixtralExperts"])
+    #expect(moe.children[1].parameters.map(\.shape) == [[8, 2 * 14336, 4096], [8, 4096, 14336]])
     let layer = try #require(graph.layers.first { $0.module == "model.layers.0" })
     #expect(layer.parameterCount == 1_451_270_144)
     // Attention (41,943,040) + router (32,768) + two of eight experts (2 × 176,160,768).
@@ -297,9 +298,14 @@ func importConfig(_ text: String, name: String = "test") throws(ImportError) -> 
     #expect(graph.root.descendant(at: "model.layers.0.mlp")?.className == "Qwen2MoeSparseMoeBlock")
     #expect(graph.root.descendant(at: "model.layers.1.mlp")?.className == "Qwen2MoeMLP")
     #expect(graph.root.descendant(at: "model.layers.2.mlp.shared_expert_gate") != nil)
+    // transformers 5.24's Qwen2MoeSparseMoeBlock: gate, fused experts, shared_expert, shared_expert_gate.
     #expect(
-      graph.root.descendant(at: "model.layers.2.mlp.experts.3.down_proj")?.parameters.first?.shape == [
-        64, 32,
+      graph.root.descendant(at: "model.layers.2.mlp")?.children.map(\.name) == [
+        "gate", "experts", "shared_expert", "shared_expert_gate",
+      ])
+    #expect(
+      graph.root.descendant(at: "model.layers.2.mlp.experts")?.parameters.map(\.shape) == [
+        [4, 64, 64], [4, 64, 32],
       ])
     let every2 = try importConfig(
       small.replacingOccurrences(of: "\"mlp_only_layers\": [1]", with: "\"decoder_sparse_step\": 2"))

@@ -7,6 +7,7 @@ extension CheckpointImporter {
   static func merge(
     _ graph: ModelGraph, tensors: [SafetensorsTensor], paths: [[String]], quantization: Quantization? = nil
   ) throws(ImportError) -> ModelGraph {
+    let (tensors, paths, expertNotes) = fuseExperts(tensors, paths: paths, root: graph.root)
     let root = ModuleNode(graph.root)
     var stored: [String: Tensor] = [:]
     var added: [String] = []
@@ -66,6 +67,7 @@ extension CheckpointImporter {
     var notes = graph.estimates
     notes.append(
       "tensor sizes and dtypes come from the safetensors headers; FLOPs and KV cache from config.json")
+    notes += expertNotes
     if let quantization, !replaced.isEmpty {
       notes.append(
         "\(replaced.count) configured weights are stored as \(quantization) and are counted as the headers "

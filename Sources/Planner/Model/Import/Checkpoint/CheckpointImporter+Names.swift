@@ -18,24 +18,48 @@ extension CheckpointImporter {
     var total: Int64 = 0
     var paths: [[String]] = []
     paths.reserveCapacity(tensors.count)
-    for tensor in tensors {
-      let parts = tensor.name.split(separator: ".", omittingEmptySubsequences: false)
-      guard parts.count <= maximumNameDepth else {
-        throw ImportError(
-          .tooLarge, file: tensor.file, subject: tensor.name, "is more than \(maximumNameDepth) modules deep")
+    let dot = UInt8(ascii: ".")
+    for index in tensors.indices {
+      let name = tensors[index].name
+      // Split on the UTF-8 bytes: a dot is never part of a multi-byte character.
+      var parts: [String] = []
+      var depthExceeded = false
+      var hasEmpty = false
+      let utf8 = name.utf8
+      var start = utf8.startIndex
+      var position = start
+      while true {
+        if position == utf8.endIndex || utf8[position] == dot {
+          if position == start { hasEmpty = true }
+          guard parts.count < maximumNameDepth else {
+            depthExceeded = true
+            break
+          }
+          parts.append(String(Substring(utf8[start..<position])))
+          if position == utf8.endIndex { break }
+          position = utf8.index(after: position)
+          start = position
+        } else {
+          position = utf8.index(after: position)
+        }
       }
-      guard !parts.contains(where: \.isEmpty) else {
+      guard !depthExceeded else {
         throw ImportError(
-          .invalidField, file: tensor.file, subject: tensor.name,
+          .tooLarge, file: tensors[index].file, subject: name, "is more than \(maximumNameDepth) modules deep"
+        )
+      }
+      guard !hasEmpty else {
+        throw ImportError(
+          .invalidField, file: tensors[index].file, subject: name,
           "is not a dotted module path (an empty component)")
       }
-      total = total.saturatingAdd(tensor.elementCount)
+      total = total.saturatingAdd(tensors[index].elementCount)
       guard total <= maximumElements else {
         throw ImportError(
-          .tooLarge, file: tensor.file, subject: tensor.name,
+          .tooLarge, file: tensors[index].file, subject: name,
           "the checkpoint claims more than \(maximumElements) elements")
       }
-      paths.append(parts.map(String.init))
+      paths.append(parts)
     }
     return paths
   }

@@ -14,10 +14,11 @@ extension ConfigImporter {
   /// SGLang cache; transformers' eager code caches the decompressed keys and values instead).
   ///
   /// MLP: a dense `intermediate_size` MLP on the first `first_k_dense_replace` layers (and on
-  /// layers not a multiple of `moe_layer_freq`); elsewhere `mlp` holds `experts.N`
-  /// (`moe_intermediate_size` each), `gate` (the router: V3's `weight` and its
-  /// `e_score_correction_bias` buffer, V2's linear) and `shared_experts` (one MLP of
-  /// `n_shared_experts × moe_intermediate_size`).
+  /// layers not a multiple of `moe_layer_freq`); elsewhere `mlp` (`DeepseekV3MoE`, V2's
+  /// `DeepseekV2Moe`) holds `experts` (transformers 5's fused experts of `moe_intermediate_size`),
+  /// `gate` (the router's `weight`, and V3's `e_score_correction_bias` buffer) and
+  /// `shared_experts` (one MLP of `n_shared_experts × moe_intermediate_size`), as transformers 5.24
+  /// builds them.
   static func deepSeek(_ c: ConfigObject, modelType: String, name: String) throws(ImportError) -> ModelGraph {
     let isV3 = modelType == "deepseek_v3"
     let prefix = isV3 ? "DeepseekV3" : "DeepseekV2"
@@ -72,15 +73,18 @@ extension ConfigImporter {
           .linear("down_proj", width, hidden, bias: false),
         ])
     }
-    let router =
-      isV3
-      ? Module(
-        "gate", prefix + "TopkRouter", parameters: [.parameter("weight", experts, hidden)],
-        buffers: [.buffer("e_score_correction_bias", experts, persistent: true)])
-      : .linear("gate", hidden, experts, bias: false, quantizable: false)
-    var moeChildren: [Module] = [.list("experts", count: Int(experts)) { mlp("\($0)", expertWidth) }, router]
+    // transformers 5: both versions route with a `…TopkRouter` (`weight`; V3 also its
+    // `e_score_correction_bias` buffer) and fuse the routed experts (checkpoints stored per expert
+    // are fused on load).
+    let router = Module(
+      "gate", prefix + "TopkRouter", parameters: [.parameter("weight", experts, hidden)],
+      buffers: isV3 ? [.buffer("e_score_correction_bias", experts, persistent: true)] : [])
+    var moeChildren: [Module] = [
+      fusedExperts(className: prefix + "Experts", experts: experts, hidden: hidden, width: expertWidth),
+      router,
+    ]
     if shared > 0 { moeChildren.append(mlp("shared_experts", shared * expertWidth)) }
-    let moe = Module("mlp", prefix + "MoE", children: moeChildren)
+    let moe = Module("mlp", isV3 ? "DeepseekV3MoE" : "DeepseekV2Moe", children: moeChildren)
     let layers = Module.list("layers", count: layerCount) { index in
       Module(
         "\(index)", prefix + "DecoderLayer",
@@ -99,7 +103,11 @@ extension ConfigImporter {
             .embedding("embed_tokens", vocabulary, hidden), layers, .rmsNorm("norm", hidden, className: norm),
             Module(
               "rotary_emb", prefix + "RotaryEmbedding",
-              buffers: [.buffer("inv_freq", rope / 2, persistent: false)]),
+              // transformers 5 keeps a copy, `original_inv_freq`.
+              buffers: [
+                .buffer("inv_freq", rope / 2, persistent: false),
+                .buffer("original_inv_freq", rope / 2, persistent: false),
+              ]),
           ]),
         .linear("lm_head", hidden, vocabulary, bias: false, quantizable: false),
       ])
@@ -161,17 +169,24 @@ extension ConfigImporter {
 
   /// Sizes every quantizable matrix under `model.layers` as a block-fp8 checkpoint stores it
   /// (DeepSeek-V3's `weight_block_size` `[128, 128]`): one byte per weight plus a float32
-  /// `weight_scale_inv` per block of `rows` × `columns`. Embeddings, norms, the router and the LM
+  /// `weight_scale_inv` per block of `rows` × `columns` (of each expert's matrix, for fused
+  /// experts). Embeddings, norms, the router and the LM
   /// head stay 16-bit, as in the checkpoint.
   static func storeAsBlockFP8(_ causalLM: inout Module, rows: Int64, columns: Int64) {
     func store(_ module: inout Module) {
       for index in module.parameters.indices where module.parameters[index].isQuantizable {
         let shape = module.parameters[index].shape
-        guard shape.count == 2 else { continue }
-        let (out, input) = (shape[0], shape[1])
-        let scales = Int64.saturatingProduct((out + rows - 1) / rows, (input + columns - 1) / columns)
-        module.parameters[index].storedBytes = Int64.saturatingProduct(out, input).saturatingAdd(
-          Int64.saturatingProduct(scales, 4))
+        guard shape.count == 2 || shape.count == 3 else { continue }
+        // Fused experts are stored per expert: `down_proj` one matrix each, `gate_up_proj` two
+        // (`gate_proj`, `up_proj`), each with its own blocks.
+        let halves: Int64 = module.parameters[index].name == "gate_up_proj" ? 2 : 1
+        let matrices = shape.count == 3 ? Int64.saturatingProduct(shape[0], halves) : 1
+        let (out, input) = (shape[shape.count - 2] / (shape.count == 3 ? halves : 1), shape[shape.count - 1])
+        let scales = Int64.saturatingProduct(
+          matrices, Int64.saturatingProduct((out + rows - 1) / rows, (input + columns - 1) / columns))
+        module.parameters[index].storedBytes = Int64.saturatingProduct(
+          matrices, Int64.saturatingProduct(out, input)
+        ).saturatingAdd(Int64.saturatingProduct(scales, 4))
       }
       for index in module.children.indices { store(&module.children[index]) }
     }

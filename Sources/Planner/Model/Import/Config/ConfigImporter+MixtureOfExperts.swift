@@ -6,16 +6,22 @@ extension ConfigImporter {
   /// memory), and a layer's FLOPs count the router, the `num_experts_per_tok` active experts and
   /// any shared expert.
   ///
-  /// Mixtral: `block_sparse_moe` (`gate`, `experts.N.{w1,w2,w3}`). Qwen2-MoE: `mlp` (`gate`,
-  /// `experts.N.{gate,up,down}_proj` of `moe_intermediate_size`, `shared_expert`,
-  /// `shared_expert_gate`), sparse on layers with `(N + 1) % decoder_sparse_step == 0` not in
-  /// `mlp_only_layers`, a dense `intermediate_size` MLP elsewhere. Qwen3-MoE: the same without
-  /// the shared expert.
+  /// The tree is transformers 5's (5.24), which fuses each layer's experts into one module of two
+  /// 3-D parameters (``fusedExperts(className:experts:hidden:width:)``) and loads checkpoints stored
+  /// per expert into it (``CheckpointImporter`` fuses their headers the same way). Mixtral: `mlp`
+  /// (`gate`, `experts`; transformers 4 named it `block_sparse_moe`). Qwen2-MoE: `mlp` (`gate`,
+  /// `experts` of `moe_intermediate_size`, `shared_expert`, `shared_expert_gate`), sparse on
+  /// layers with `(N + 1) % decoder_sparse_step == 0` not in `mlp_only_layers`, a dense
+  /// `intermediate_size` MLP elsewhere. Qwen3-MoE: `mlp` (`experts`, then `gate`), no shared
+  /// expert.
   static func mixtureOfExperts(
     _ c: ConfigObject, modelType: String, name: String
   ) throws(ImportError) -> ModelGraph {
     let isMixtral = modelType == "mixtral"
-    let expertsKey = isMixtral ? "num_local_experts" : "num_experts"
+    // transformers 5 writes Qwen's `num_experts` as `num_local_experts` (its `attribute_map`).
+    let expertsKey =
+      isMixtral || (c.value("num_experts") == nil && c.value("num_local_experts") != nil)
+      ? "num_local_experts" : "num_experts"
     let experts = try c.integer(expertsKey, in: expertCounts)
     let active = try c.integer("num_experts_per_tok", in: 1...experts)
     let llm: DecoderLLM
@@ -56,35 +62,13 @@ extension ConfigImporter {
           .linear("down_proj", width, hidden, bias: false),
         ])
     }
-    let sparseBlock: Module
-    if isMixtral {
-      sparseBlock = Module(
-        "block_sparse_moe", "MixtralSparseMoeBlock",
-        children: [
-          .linear("gate", hidden, experts, bias: false, quantizable: false),
-          .list("experts", count: Int(experts)) { index in
-            Module(
-              "\(index)", "MixtralBlockSparseTop2MLP",
-              children: [
-                .linear("w1", hidden, expertWidth, bias: false),
-                .linear("w2", expertWidth, hidden, bias: false),
-                .linear("w3", hidden, expertWidth, bias: false),
-              ])
-          },
-        ])
-    } else {
-      var children: [Module] = [
-        .linear("gate", hidden, experts, bias: false, quantizable: false),
-        .list("experts", count: Int(experts)) { gatedMLP("\($0)", expertWidth) },
-      ]
-      if modelType == "qwen2_moe" {
-        children.append(gatedMLP("shared_expert", sharedWidth))
-        children.append(.linear("shared_expert_gate", hidden, 1, bias: false, quantizable: false))
-      }
-      sparseBlock = Module("mlp", prefix + "SparseMoeBlock", children: children)
-    }
-
+    let sparseBlock = Module(
+      "mlp", prefix + "SparseMoeBlock",
+      children: Self.sparseBlockChildren(
+        modelType: modelType, prefix: prefix, hidden: hidden, experts: experts, expertWidth: expertWidth,
+        shared: modelType == "qwen2_moe" ? gatedMLP("shared_expert", sharedWidth) : nil))
     var (module, layers, tied) = llm.build(name: "", path: "")
+    addOriginalInverseFrequencies(&module)
     mapDecoderLayers(&module) { index, layer in
       guard isSparse(index), let mlp = layer.children.firstIndex(where: { $0.name == "mlp" }) else { return }
       layer.children[mlp] = sparseBlock
@@ -115,5 +99,39 @@ extension ConfigImporter {
         "every expert's weights are counted in memory; decode reads the experts a batch routes to (uniform "
           + "routing of \(active) of \(experts) per token), prefill all of them; FLOPs count the \(active) active experts"
       ])
+  }
+
+  /// transformers 5's sparse block children, in registration order (`modeling_<family>.py`).
+  static func sparseBlockChildren(
+    modelType: String, prefix: String, hidden: Int64, experts: Int64, expertWidth: Int64, shared: Module?
+  ) -> [Module] {
+    let fused = fusedExperts(
+      className: prefix + "Experts", experts: experts, hidden: hidden, width: expertWidth)
+    let gate = router(className: prefix + "TopKRouter", experts: experts, hidden: hidden)
+    switch modelType {
+    case "qwen3_moe": return [fused, gate]
+    case "qwen2_moe":
+      return [gate, fused] + (shared.map { [$0] } ?? [])
+        + [.linear("shared_expert_gate", hidden, 1, bias: false, quantizable: false)]
+    default: return [gate, fused]
+    }
+  }
+
+  /// transformers 5's fused experts (`Qwen3MoeExperts`, `MixtralExperts`, `DeepseekV3Experts`, …):
+  /// `gate_up_proj [experts, 2 × width, hidden]` and `down_proj [experts, hidden, width]`, the
+  /// per-expert `gate_proj`/`w1` and `up_proj`/`w3` stacked and concatenated, `down_proj`/`w2`
+  /// stacked (its `act_fn` child holds no tensor and is left out, as for the dense MLPs).
+  static func fusedExperts(className: String, experts: Int64, hidden: Int64, width: Int64) -> Module {
+    Module(
+      "experts", className,
+      parameters: [
+        .parameter("gate_up_proj", experts, 2 * width, hidden, quantizable: true),
+        .parameter("down_proj", experts, hidden, width, quantizable: true),
+      ])
+  }
+
+  /// transformers 5's router (`…TopKRouter`): one `weight [experts, hidden]`.
+  static func router(className: String, experts: Int64, hidden: Int64) -> Module {
+    Module("gate", className, parameters: [.parameter("weight", experts, hidden)])
   }
 }

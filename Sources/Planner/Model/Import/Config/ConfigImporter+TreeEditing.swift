@@ -30,4 +30,18 @@ extension ConfigImporter {
       }
     }
   }
+
+  /// Adds transformers 5's copy of the rotary `inv_freq` buffer, `original_inv_freq` (same shape,
+  /// float32, non-persistent; `…RotaryEmbedding.__init__` in 5.24), to `model.rotary_emb`.
+  static func addOriginalInverseFrequencies(_ causalLM: inout Module) {
+    mapChild("model", of: &causalLM) { model in
+      mapChild("rotary_emb", of: &model) { rotary in
+        guard var copy = rotary.buffers.first(where: { $0.name == "inv_freq" }),
+          !rotary.buffers.contains(where: { $0.name == "original_inv_freq" })
+        else { return }
+        copy.name = "original_inv_freq"
+        rotary.buffers.append(copy)
+      }
+    }
+  }
 }

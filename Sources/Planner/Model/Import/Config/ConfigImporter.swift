@@ -96,9 +96,10 @@ public enum ConfigImporter {
   static let vocabularies: ClosedRange<Int64> = 1...(1 << 22)
   static let layerCounts: ClosedRange<Int64> = 1...1024
   static let expertCounts: ClosedRange<Int64> = 1...1024
-  /// Experts over all layers (layers × experts), which bounds the module tree (and its
-  /// placement) to well under a second: the largest public mixtures, Kimi K2 (61 layers × 384
-  /// experts = 23,424) and DeepSeek-V3 (61 × 256), fit with room.
+  /// Experts over all layers (layers × experts). The configured tree fuses each layer's experts
+  /// (transformers 5), but a checkpoint whose experts cannot be fused keeps one module per expert:
+  /// this bounds that tree (and its placement) to well under a second. The largest public mixtures,
+  /// Kimi K2 (61 layers × 384 experts = 23,424) and DeepSeek-V3 (61 × 256), fit with room.
   static let maximumExpertModules: Int64 = 1 << 15
   static let imageSizes: ClosedRange<Int64> = 1...16384
   static let patchSizes: ClosedRange<Int64> = 1...1024
