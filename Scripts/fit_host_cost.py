@@ -16,6 +16,7 @@ and fits, on the architectures in --fit (the others are held out):
   hostSecondsPerLayer      = 45 * s (EagerLaunches.reference: the profile's reference layer)
   hostSecondsPerStep       = median over the fitted architectures of (2-layer median - 2 layers'
                              host time - the GPU time of the LM head at 4800 GB/s x 0.70), at least 0
+  hostSecondsPerEncoderLayer = the SigLIP tower's per-block forward time (--part vision), host-bound
   timeSpreadLow/High       = the p10 and p90 of every fitted architecture's decode rounds at the
                              larger layer count over their median (how far one round strays from
                              the median on this host)
@@ -90,7 +91,9 @@ def main():
     print(f"hostSecondsPerStep {step * 1000:.3f} ms (intercepts {[round(x * 1000, 3) for x in intercepts]})")
     print(f"spread of one round's decode over the median: p10 {low:.2f}, p90 {high:.2f}")
 
-    env = json.load(open(args.arch_json))["environment"]
+    raw = json.load(open(args.arch_json))
+    env = raw["environment"]
+    vision = raw.get("vision", {}).get("perBlock")
     profile = {
         "runtime": "transformers",
         "measuredOn": f"{env.get('gpu')} host: {env.get('cpu')}, {env.get('cpuCores')} cores, torch {env.get('torch')}, "
@@ -109,6 +112,12 @@ def main():
         "timeSpreadLow": round(low, 2),
         "timeSpreadHigh": round(high, 2),
     }
+    if vision and vision["msPerBlock"] > 0:
+        profile["hostSecondsPerEncoderLayer"] = round(vision["msPerBlock"] / 1000, 9)
+        profile["notes"].append(
+            f"hostSecondsPerEncoderLayer: SigLIP-so400m (448 px, one slice, sdpa) forward at 9 and 27 blocks, "
+            f"{vision['msPerBlock']} ms a block ({vision['launchesPerBlock']} launches; GPU busy "
+            f"{vision['gpuBusyMsPerBlock']} ms): host-bound")
     with open(args.out, "w") as f:
         json.dump(profile, f, indent=2)
         f.write("\n")

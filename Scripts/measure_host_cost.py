@@ -230,6 +230,22 @@ def experts_impl(model):
 # Parts
 
 
+def per_layer(entry):
+    """The slope between the smallest and largest layer count of entry["byLayers"] (decode ms,
+    launches and GPU busy time per layer), stored as entry["perLayer"]; False with fewer than two."""
+    pts = entry["byLayers"]
+    if len(pts) < 2:
+        return False
+    a, b = pts[0], pts[-1]
+    dl = b["layers"] - a["layers"]
+    entry["perLayer"] = {
+        "msPerLayer": round((b["decode"]["msPerToken"] - a["decode"]["msPerToken"]) / dl, 4),
+        "launchesPerLayer": round((b["launches"] - a["launches"]) / dl, 3),
+        "gpuBusyMsPerLayer": round((b["gpuBusyMs"] - a["gpuBusyMs"]) / dl, 4),
+    }
+    return True
+
+
 def part_arch(rec, deadline, layer_counts):
     R = rec.result.setdefault("architectures", {})
     for arch in ARCHS:
@@ -272,15 +288,7 @@ def part_arch(rec, deadline, layer_counts):
                 model = None
                 release()
             rec.save()
-        pts = entry["byLayers"]
-        if len(pts) >= 2:
-            a, b = pts[0], pts[-1]
-            dl = b["layers"] - a["layers"]
-            entry["perLayer"] = {
-                "msPerLayer": round((b["decode"]["msPerToken"] - a["decode"]["msPerToken"]) / dl, 4),
-                "launchesPerLayer": round((b["launches"] - a["launches"]) / dl, 3),
-                "gpuBusyMsPerLayer": round((b["gpuBusyMs"] - a["gpuBusyMs"]) / dl, 4),
-            }
+        if per_layer(entry):
             log(f"{arch}: {entry['perLayer']}")
         rec.save()
 
@@ -532,14 +540,7 @@ def part_quant(rec, deadline, counts=(2, 8)):
                 model = None
                 release()
             rec.save()
-        pts = entry["byLayers"]
-        if len(pts) >= 2:
-            a, b = pts[0], pts[-1]
-            dl = b["layers"] - a["layers"]
-            entry["perLayer"] = {
-                "msPerLayer": round((b["decode"]["msPerToken"] - a["decode"]["msPerToken"]) / dl, 4),
-                "launchesPerLayer": round((b["launches"] - a["launches"]) / dl, 3),
-                "gpuBusyMsPerLayer": round((b["gpuBusyMs"] - a["gpuBusyMs"]) / dl, 4)}
+        if per_layer(entry):
             log(f"quant {name}: {entry['perLayer']}")
         rec.save()
 
