@@ -84,18 +84,11 @@ extension DeviceMapLayout {
       }
     }
     let step = max(estimate.decodeSecondsPerToken + cpuSeconds - gpuSeconds, .leastNonzeroMagnitude)
-    let tokens = Int64(workload.batch) * Int64(workload.contextTokens)
-    let microBatches = Double(
-      (tokens + LlamaCppMemory.defaultMicroBatch - 1) / LlamaCppMemory.defaultMicroBatch)
     estimate.decodeSecondsPerToken = step
     estimate.tokensPerSecond = 1 / step
     estimate.throughputTokensPerSecond = Double(workload.batch) / step
-    estimate.prefillSeconds += microBatches * copySeconds
-    estimate.ranges = SpeedRanges(
-      decodeSecondsPerToken: step, prefillSeconds: estimate.prefillSeconds,
-      imageSeconds: estimate.imageSeconds,
-      audioSeconds: estimate.audioSeconds, throughputTokensPerSecond: estimate.throughputTokensPerSecond,
-      spread: runtime.timeSpread)
+    estimate.prefillSeconds += LlamaCppExperts.microBatches(workload) * copySeconds
+    estimate.setRanges(spread: runtime.timeSpread)
     let first = modules.first ?? "", last = modules.last ?? ""
     notes.insert(
       "--n-cpu-moe \(hostExpertLayers): the model fits on the GPUs only with the routed experts of the first "

@@ -189,4 +189,13 @@ extension Estimate {
         throughputTokensPerSecond: throughput, spread: runtime.timeSpread))
     return (estimate, hops)
   }
+
+  /// Sets ``ranges`` from the estimate's own times under `spread`, as `make` does: for whatever
+  /// changes a time after it (llama.cpp's host experts).
+  mutating func setRanges(spread: TimeSpread) {
+    ranges = SpeedRanges(
+      decodeSecondsPerToken: decodeSecondsPerToken, prefillSeconds: prefillSeconds,
+      imageSeconds: imageSeconds,
+      audioSeconds: audioSeconds, throughputTokensPerSecond: throughputTokensPerSecond, spread: spread)
+  }
 }
