@@ -286,12 +286,10 @@ def sync_all():
 
 
 def timed_generate(model, prompt, new_tokens):
-    sync_all()
-    start = time.perf_counter()
-    with torch.no_grad():
-        model.generate(prompt, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
-    sync_all()
-    return time.perf_counter() - start
+    """Seconds for one `generate` of `new_tokens`, every GPU synchronised before and after
+    (Scripts/decode_rounds.py's, which --part profile's robust rounds use too)."""
+    from decode_rounds import timed_generate as timed
+    return timed(torch, model, prompt, new_tokens)
 
 
 def decode_round(model, prompt, new_tokens=128, repeats=7, warmups=2):
