@@ -234,9 +234,13 @@ public enum Planner {
           + "(\(unquantized.needed.formatted()) needed, \(capacity.formatted()) usable); "
           + "quality drops slightly, check it on your task")
       if weight == .int4 && int8IsSlower(request) {
+        let factor = { (kernels: QuantizedKernels) in
+          DurationFormatting.fixed(kernels.hostFactor, decimals: 1)
+        }
         notes.append(
-          "int4, not int8, under transformers: bitsandbytes' LLM.int8 takes 3.8x a 16-bit layer's host time and "
-            + "NF4 1.1x (measured on an H200), so int4 decodes faster wherever it fits")
+          "int4, not int8, under transformers: bitsandbytes' LLM.int8 takes \(factor(.llmInt8))x a 16-bit layer's "
+            + "host time and NF4 \(factor(.nf4))x (measured on an H200), so int4 decodes faster wherever it fits"
+        )
       }
       return DTypes(weight: weight, compute: compute, notes: notes)
     }
