@@ -18,6 +18,15 @@ the spread reported). Parts:
   --part offload  Qwen2-7B geometry, 12 layers: decode with 0, 2 and 4 layers offloaded to the CPU by
                   accelerate's dispatch_model (weights in pageable host memory, copied in every forward),
                   and 2 to disk; raw pageable and pinned host-to-device copy rates of one layer's bytes.
+  --part offload2 the offload rate out of its sample: Qwen2-7B geometry (8 layers) with 2 and 4 layers on
+                  the CPU, Llama-3-8B geometry with 1 and 3; built on the GPU, offloaded layers moved to
+                  the CPU before dispatch_model (pageable host memory, as from_pretrained leaves them).
+  --part graphs   one decode step (128 tokens cached, static cache) captured in a CUDA graph and replayed:
+                  Mixtral-8x7B and Qwen3-30B-A3B geometry against Llama-3-8B (dense) at two layer counts
+                  and batch 1, 4 and 16; GPU time with no host time, the distinct experts every MoE layer's
+                  tokens routed to, and the same step eager; the GPU's read rate of a large reduction.
+  --part fp8mm    a Qwen2-7B layer's linears at 1 and 16 tokens as bf16 matmuls and fp8 torch._scaled_mm,
+                  from CUDA graphs: microseconds and weight bytes per second.
   --part quant    Qwen2-7B geometry at 4 and 12 layers in bf16, bitsandbytes int8 and nf4 (carried wheel)
                   and fine-grained fp8 (transformers' FineGrainedFP8Config): decode ms per step.
 
@@ -25,6 +34,7 @@ Usage (on the GPU machine; --deadline stops starting new sections after that man
 
     python3 Scripts/measure_host_cost.py --part arch vision --out fixtures/measurements/host-cost-h200.json
     python3 Scripts/measure_host_cost.py --part offload quant --out fixtures/measurements/offload-quant-h200.json
+    python3 Scripts/measure_host_cost.py --part graphs fp8mm offload2 --out fixtures/measurements/graphs-offload-h200.json
 
 The JSON is rewritten after every section; times are milliseconds.
 """
@@ -419,6 +429,9 @@ def copy_rates(nbytes):
 
 
 OFFLOAD_POINTS = (("none", 0), ("cpu", 1), ("cpu", 2), ("disk", 1))
+# --part offload2: points out of the sample the rate was fitted to (Qwen2-7B, one layer): two and four
+# Qwen2-7B layers, and Llama-3-8B's geometry at one and three.
+OFFLOAD2_POINTS = (("qwen2", 0), ("qwen2", 2), ("qwen2", 4), ("llama", 0), ("llama", 1), ("llama", 3))
 
 
 def offload_map(layers, offloaded, where):
@@ -426,6 +439,17 @@ def offload_map(layers, offloaded, where):
     for i in range(layers):
         dm[f"model.layers.{i}"] = where if i >= layers - offloaded else 0
     return dm
+
+
+def offload_implied_rates(points, key):
+    """msPerOffloadedLayer and impliedGBps of every offloaded point against the point of the same
+    `key` (architecture) with none offloaded."""
+    for p in points:
+        base = next((b for b in points if b.get(key) == p.get(key) and b["offloadedLayers"] == 0), None)
+        if base and p["offloadedLayers"]:
+            extra = (p["decode"]["msPerToken"] - base["decode"]["msPerToken"]) / p["offloadedLayers"]
+            p["msPerOffloadedLayer"] = round(extra, 3)
+            p["impliedGBps"] = round(p["layerBytes"] / (extra / 1000) / 1e9, 3) if extra > 0 else None
 
 
 def part_offload(rec, deadline, layers=8):
@@ -465,7 +489,8 @@ def part_offload(rec, deadline, layers=8):
             prompt = prompt_for()
             d = robust_decode(torch, model, prompt, new_tokens=8, repeats=2, min_rounds=3, max_rounds=4,
                               max_warmup=3, time_budget=40)
-            point = {"where": where, "offloadedLayers": k, "decode": d, "layerParameterDevices": sorted(held)}
+            point = {"arch": "qwen2", "where": where, "offloadedLayers": k, "decode": d,
+                     "layerParameterDevices": sorted(held), "layerBytes": lb}
             log(f"offload {where} {k}: {d['msPerToken']} ms/token (spread {d['spread']}), params on {held}")
             out["points"].append(point)
         except Exception as e:  # noqa: BLE001
@@ -475,14 +500,269 @@ def part_offload(rec, deadline, layers=8):
             model = None
             release()
         rec.save()
-    base = next((p for p in out["points"] if p["offloadedLayers"] == 0), None)
-    if base:
-        for p in out["points"]:
-            if p["offloadedLayers"]:
-                extra = (p["decode"]["msPerToken"] - base["decode"]["msPerToken"]) / p["offloadedLayers"]
-                p["msPerOffloadedLayer"] = round(extra, 3)
-                p["impliedGBps"] = round(lb / (extra / 1000) / 1e9, 3) if extra > 0 else None
+    offload_implied_rates(out["points"], "arch")
     rec.save()
+
+
+def part_offload2(rec, deadline, layers=8):
+    """CPU offload by accelerate's dispatch_model at points the 4.95 GB/s rate was not fitted to.
+
+    Built on the GPU (seconds, where building on the CPU took 140 s a model), then the offloaded layers
+    are moved to the CPU before dispatch_model, so their weights sit in pageable host memory exactly as
+    from_pretrained's CPU entries do (dispatch_model's weights map is the CPU state dict); every decode
+    step copies them in through the hooks. `layerParameterDevices` records where the layers' parameters
+    are after dispatch (the offloaded ones on `meta`, loaded from the weights map per forward)."""
+    from accelerate import dispatch_model
+    out = rec.result.setdefault("offload2", {"layers": layers, "points": []})
+    for arch, k in OFFLOAD2_POINTS:
+        if time.perf_counter() - START > deadline:
+            out.setdefault("skipped", []).append(f"{arch} {k} (time)")
+            continue
+        cfg, cls = config_for(arch, layers)
+        model = None
+        try:
+            model = build(cls, cfg)
+            lb = layer_bytes(model)
+            for i in range(layers - k, layers):
+                model.model.layers[i].to("cpu")
+            release()
+            dispatch_model(model, device_map=offload_map(layers, k, "cpu"), main_device=0, force_hooks=True)
+            weights_map = [str(p.device) for n, p in model.named_parameters() if ".layers." in n]
+            prompt = prompt_for()
+            d = robust_decode(torch, model, prompt, new_tokens=4 if k else 16, repeats=1 if k else 2,
+                              min_rounds=3, max_rounds=5, max_warmup=3, time_budget=25)
+            point = {"arch": arch, "offloadedLayers": k, "decode": d, "layerBytes": lb,
+                     "layerParameterDevices": sorted(set(weights_map)),
+                     "gpuAllocatedBytes": torch.cuda.memory_allocated()}
+            log(f"offload2 {arch} {k}: {d['msPerToken']} ms/token (spread {d['spread']}), "
+                f"params on {sorted(set(weights_map))}, GPU {torch.cuda.memory_allocated() / 2**30:.2f} GiB")
+            out["points"].append(point)
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            out.setdefault("errors", []).append(f"{arch} {k}: {type(e).__name__}: {e}"[:1500])
+        finally:
+            model = None
+            release()
+        rec.save()
+    offload_implied_rates(out["points"], "arch")
+    rec.save()
+
+
+# ---------------------------------------------------------------------------------------------
+# --part graphs: decode steps replayed from a CUDA graph (no host time), MoE against dense.
+
+GRAPH_CONFIGS = (("mixtral", (2, 6)), ("qwen3moe", (4, 12)), ("llama", (2, 6)))
+GRAPH_BATCHES = (1, 4, 16)
+
+
+def make_static_cache(cfg, length):
+    from transformers import StaticCache
+    try:
+        return StaticCache(config=cfg, max_cache_len=length)
+    except TypeError:
+        return StaticCache(config=cfg, max_batch_size=1, max_cache_len=length)
+
+
+def graph_step(model, batch, prompt_tokens=128, replays=40, rounds=9):
+    """Median milliseconds of one decode step (batch `batch`, `prompt_tokens` in the cache) replayed
+    from a CUDA graph, every round `replays` replays between two CUDA events; the distinct experts
+    each MoE layer's tokens were routed to (where the model has routed experts)."""
+    cfg = model.config
+    cache = make_static_cache(cfg, prompt_tokens + 8)
+    torch.manual_seed(2)
+    top = min(30000, cfg.vocab_size)
+    prompt = torch.randint(100, top, (batch, prompt_tokens), device=DEVICE)
+    with torch.no_grad():
+        model(input_ids=prompt, past_key_values=cache, use_cache=True,
+              cache_position=torch.arange(prompt_tokens, device=DEVICE))
+    ids = torch.randint(100, top, (batch, 1), device=DEVICE)
+    pos = torch.tensor([prompt_tokens], device=DEVICE)
+    routed = []
+    hooks = []
+    for layer in model.model.layers:
+        experts = getattr(getattr(layer, "mlp", None), "experts", None)
+        if experts is not None and not isinstance(experts, torch.nn.ModuleList):
+            hooks.append(experts.register_forward_pre_hook(
+                lambda mod, args: routed.append(int(torch.unique(args[1]).numel()))))
+
+    def step():
+        return model(input_ids=ids, past_key_values=cache, use_cache=True, cache_position=pos).logits
+
+    with torch.no_grad():
+        step()  # eager, with the routing hooks
+        for h in hooks:
+            h.remove()
+        out = {"batch": batch}
+        if routed:
+            out["distinctExpertsPerLayer"] = routed
+            out["distinctExpertsMean"] = round(statistics.mean(routed), 3)
+        if DEVICE != "cuda":
+            t = time.perf_counter()
+            step()
+            out["eagerMs"] = round((time.perf_counter() - t) * 1000, 4)
+            return out
+        # The GPU's busy time of an eager step (kernel durations from torch.profiler): the graph's
+        # time without the gaps between kernels, and the measurement should the capture fail.
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            for _ in range(5):
+                step()
+            torch.cuda.synchronize()
+        kernels = [e for e in prof.events() if str(e.device_type).endswith("CUDA")]
+        out["kernelBusyMs"] = round(sum(device_time_us(e) for e in kernels) / 5 / 1000, 4)
+        out["kernelsPerStep"] = len(kernels) / 5
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                step()
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                step()
+        except Exception as e:  # noqa: BLE001
+            out["graphError"] = f"{type(e).__name__}: {e}"[:800]
+            return out
+        for _ in range(20):
+            graph.replay()
+        torch.cuda.synchronize()
+        times = []
+        for _ in range(rounds):
+            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            a.record()
+            for _ in range(replays):
+                graph.replay()
+            b.record()
+            b.synchronize()
+            times.append(a.elapsed_time(b) / replays)
+        # The same step eager, for the host's share.
+        eager = []
+        for _ in range(5):
+            torch.cuda.synchronize()
+            t = time.perf_counter()
+            for _ in range(5):
+                step()
+            torch.cuda.synchronize()
+            eager.append((time.perf_counter() - t) / 5 * 1000)
+    times.sort()
+    out.update({"graphMs": round(statistics.median(times), 4), "graphMsMin": round(times[0], 4),
+                "graphMsMax": round(times[-1], 4), "eagerMs": round(statistics.median(eager), 4),
+                "replaysPerRound": replays, "rounds": len(times)})
+    del graph
+    return out
+
+
+def read_bandwidth():
+    """Bytes per second a large bf16 reduction reads (the achievable read rate, beside the datasheet)."""
+    x = torch.ones(4 << 30, dtype=torch.bfloat16, device=DEVICE)  # 8 GiB
+    x.sum()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(7):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        x.sum()
+        b.record()
+        b.synchronize()
+        times.append(a.elapsed_time(b) / 1000)
+    nbytes = x.numel() * 2
+    del x
+    release()
+    return {"bytes": nbytes, "GBps": round(nbytes / statistics.median(times) / 1e9, 1)}
+
+
+def part_graphs(rec, deadline):
+    out = rec.result.setdefault("graphs", {"promptTokens": 128, "configs": {}})
+    if DEVICE == "cuda":
+        out["readBandwidth"] = read_bandwidth()
+        log("read bandwidth", out["readBandwidth"])
+    for arch, counts in GRAPH_CONFIGS:
+        for layers in counts:
+            key = f"{arch}-{layers}"
+            if time.perf_counter() - START > deadline:
+                out.setdefault("skipped", []).append(f"{key} (time)")
+                continue
+            cfg, cls = config_for(arch, layers)
+            model = None
+            try:
+                model = build(cls, cfg)
+                entry = out["configs"].setdefault(key, {"arch": arch, "layers": layers,
+                                                        "parameterBytes": parameter_bytes(model),
+                                                        "experts": experts_impl(model), "byBatch": []})
+                for batch in GRAPH_BATCHES:
+                    try:
+                        point = graph_step(model, batch)
+                        entry["byBatch"].append(point)
+                        log(f"graphs {key} batch {batch}: {point}")
+                    except Exception as e:  # noqa: BLE001
+                        traceback.print_exc()
+                        entry.setdefault("errors", []).append(f"batch {batch}: {type(e).__name__}: {e}"[:1500])
+                    rec.save()
+            except Exception as e:  # noqa: BLE001
+                traceback.print_exc()
+                out.setdefault("errors", []).append(f"{key}: {type(e).__name__}: {e}"[:1500])
+            finally:
+                model = None
+                release()
+            rec.save()
+
+
+# ---------------------------------------------------------------------------------------------
+# --part fp8mm: the linear layers of a Qwen2-7B decoder layer as bf16 matmuls and as fp8 (e4m3,
+# per-tensor scales) torch._scaled_mm, replayed from CUDA graphs: what fp8 weights save per step.
+
+FP8_SHAPES = (("qkv", 3584, 3584 + 2 * 512), ("o", 3584, 3584), ("gate_up", 3584, 2 * 18944),
+              ("down", 18944, 3584))
+
+
+def part_fp8mm(rec, deadline):
+    out = rec.result.setdefault("fp8mm", {"shapes": {}})
+    if DEVICE != "cuda":
+        out["skipped"] = "no GPU"
+        return
+    for m in (16, 1):
+        for name, k, n in FP8_SHAPES:
+            key = f"{name}-m{m}"
+            try:
+                w = torch.randn(n, k, device=DEVICE, dtype=torch.bfloat16)
+                x = torch.randn(m, k, device=DEVICE, dtype=torch.bfloat16)
+                w8 = w.to(torch.float8_e4m3fn)
+                x8 = x.to(torch.float8_e4m3fn)
+                one = torch.ones((), device=DEVICE)
+                res = {"k": k, "n": n, "m": m}
+                for label, fn, nbytes in (
+                        ("bf16", lambda: x @ w.t(), w.numel() * 2),
+                        ("fp8", lambda: torch._scaled_mm(x8, w8.t(), scale_a=one, scale_b=one,
+                                                          out_dtype=torch.bfloat16), w.numel())):
+                    try:
+                        fn()
+                        torch.cuda.synchronize()
+                        g = torch.cuda.CUDAGraph()
+                        with torch.cuda.graph(g):
+                            for _ in range(20):
+                                fn()
+                        g.replay()
+                        torch.cuda.synchronize()
+                        ts = []
+                        for _ in range(9):
+                            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                            a.record()
+                            g.replay()
+                            b.record()
+                            b.synchronize()
+                            ts.append(a.elapsed_time(b) / 20)
+                        t = statistics.median(ts)
+                        res[label] = {"us": round(t * 1000, 2), "GBps": round(nbytes / (t / 1000) / 1e9, 1)}
+                    except Exception as e:  # noqa: BLE001
+                        res[label] = {"error": f"{type(e).__name__}: {e}"[:300]}
+                out["shapes"][key] = res
+                log(f"fp8mm {key}: {res}")
+            except Exception as e:  # noqa: BLE001
+                out.setdefault("errors", []).append(f"{key}: {type(e).__name__}: {e}"[:800])
+            finally:
+                release()
+        rec.save()
 
 
 def part_quant(rec, deadline, counts=(2, 8)):
@@ -579,11 +859,12 @@ def environment():
 def main():
     global TINY, DEVICE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--part", nargs="+", choices=("arch", "interleave", "vision", "offload", "quant"),
+    ap.add_argument("--part", nargs="+", choices=("arch", "interleave", "vision", "offload", "offload2", "graphs", "fp8mm", "quant"),
                     required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--deadline", type=float, default=540, help="seconds after which no new section starts")
     ap.add_argument("--layers", type=int, nargs="+", default=[4, 12])
+    ap.add_argument("--sweeps", type=int, default=16, help="with --part interleave: sweeps after warm-up")
     ap.add_argument("--arch", nargs="+", choices=list(ARCHS), help="only these architectures")
     ap.add_argument("--tiny", action="store_true", help="tiny shapes on the CPU: a smoke test of the script")
     args = ap.parse_args()
@@ -594,7 +875,9 @@ def main():
             if k not in args.arch:
                 del ARCHS[k]
     rec = Recorder(args.out, {"script": "Scripts/measure_host_cost.py", "argv": sys.argv[1:],
-                              "environment": environment()})
+                              "environment": environment(),
+                              "geometries": {k: {"config": v[0], "model": v[1], "kwargs": v[2]}
+                                             for k, v in ALL_ARCHS.items()}})
     rec.save()
     for part in args.part:
         log(f"== {part}")
@@ -602,11 +885,17 @@ def main():
             if part == "arch":
                 part_arch(rec, args.deadline, args.layers)
             elif part == "interleave":
-                part_interleave(rec, args.deadline, args.layers)
+                part_interleave(rec, args.deadline, args.layers, sweeps=args.sweeps)
             elif part == "vision":
                 part_vision(rec, args.deadline)
             elif part == "offload":
                 part_offload(rec, args.deadline)
+            elif part == "offload2":
+                part_offload2(rec, args.deadline)
+            elif part == "graphs":
+                part_graphs(rec, args.deadline)
+            elif part == "fp8mm":
+                part_fp8mm(rec, args.deadline)
             elif part == "quant":
                 part_quant(rec, args.deadline)
         except Exception as e:  # noqa: BLE001
