@@ -568,7 +568,9 @@ def graph_step(model, batch, prompt_tokens=128, replays=40, rounds=9):
     from a CUDA graph, every round `replays` replays between two CUDA events; the distinct experts
     each MoE layer's tokens were routed to (where the model has routed experts)."""
     cfg = model.config
-    cache = make_static_cache(cfg, prompt_tokens + 8)
+    # Room for every eager step below: the cache may keep its own position and advance on every call
+    # (transformers 5.17's StaticCache does; a graph replays the captured position).
+    cache = make_static_cache(cfg, prompt_tokens + 256)
     torch.manual_seed(2)
     top = min(30000, cfg.vocab_size)
     prompt = torch.randint(100, top, (batch, prompt_tokens), device=DEVICE)
