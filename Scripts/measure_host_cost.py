@@ -563,14 +563,25 @@ def make_static_cache(cfg, length):
         return StaticCache(config=cfg, max_batch_size=1, max_cache_len=length)
 
 
-def graph_step(model, batch, prompt_tokens=128, replays=40, rounds=9):
+def graph_step(model, batch, prompt_tokens=128, replays=16, rounds=9):
     """Median milliseconds of one decode step (batch `batch`, `prompt_tokens` in the cache) replayed
     from a CUDA graph, every round `replays` replays between two CUDA events; the distinct experts
     each MoE layer's tokens were routed to (where the model has routed experts)."""
     cfg = model.config
-    # Room for every eager step below: the cache may keep its own position and advance on every call
-    # (transformers 5.17's StaticCache does; a graph replays the captured position).
-    cache = make_static_cache(cfg, prompt_tokens + 256)
+    # transformers 5's StaticCache keeps its write position in a device tensor per layer
+    # (`cumulative_length`) that every forward advances, a captured graph's replays included: it is
+    # set back to the prompt's length before every series of steps, so each step writes position
+    # `prompt_tokens` and attends over the whole static cache of `cache_tokens` (sdpa reads every
+    # cached position, masked or not).
+    cache_tokens = prompt_tokens + 256
+    cache = make_static_cache(cfg, cache_tokens)
+
+    def rewind():
+        for layer in getattr(cache, "layers", []):
+            position = getattr(layer, "cumulative_length", None)
+            if isinstance(position, torch.Tensor):
+                position.fill_(prompt_tokens)
+
     torch.manual_seed(2)
     top = min(30000, cfg.vocab_size)
     prompt = torch.randint(100, top, (batch, prompt_tokens), device=DEVICE)
@@ -591,10 +602,11 @@ def graph_step(model, batch, prompt_tokens=128, replays=40, rounds=9):
         return model(input_ids=ids, past_key_values=cache, use_cache=True, cache_position=pos).logits
 
     with torch.no_grad():
+        rewind()
         step()  # eager, with the routing hooks
         for h in hooks:
             h.remove()
-        out = {"batch": batch}
+        out = {"batch": batch, "cacheTokens": cache_tokens}
         if routed:
             out["distinctExpertsPerLayer"] = routed
             out["distinctExpertsMean"] = round(statistics.mean(routed), 3)
@@ -608,6 +620,7 @@ def graph_step(model, batch, prompt_tokens=128, replays=40, rounds=9):
         from torch.profiler import ProfilerActivity, profile
         with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
             for _ in range(5):
+                rewind()
                 step()
             torch.cuda.synchronize()
         kernels = [e for e in prof.events() if str(e.device_type).endswith("CUDA")]
@@ -617,8 +630,10 @@ def graph_step(model, batch, prompt_tokens=128, replays=40, rounds=9):
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             for _ in range(3):
+                rewind()
                 step()
         torch.cuda.current_stream().wait_stream(side)
+        rewind()
         graph = torch.cuda.CUDAGraph()
         try:
             with torch.cuda.graph(graph):
@@ -627,11 +642,13 @@ def graph_step(model, batch, prompt_tokens=128, replays=40, rounds=9):
             out["graphError"] = f"{type(e).__name__}: {e}"[:800]
             return out
         for _ in range(20):
+            rewind()
             graph.replay()
         torch.cuda.synchronize()
         times = []
         for _ in range(rounds):
             a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            rewind()
             a.record()
             for _ in range(replays):
                 graph.replay()
@@ -642,6 +659,7 @@ def graph_step(model, batch, prompt_tokens=128, replays=40, rounds=9):
         eager = []
         for _ in range(5):
             torch.cuda.synchronize()
+            rewind()
             t = time.perf_counter()
             for _ in range(5):
                 step()
