@@ -45,8 +45,7 @@ public struct CostModel: Sendable, Hashable {
   /// The embedding reads only the looked-up rows; every other layer reads all its weights and
   /// its KV cache. Host time per layer applies to decoder layers (the rest is in the per-step time).
   public func decode(_ layer: Layer, on gpu: GPU) -> Timing {
-    let weights =
-      Double(memory.weights(of: layer).value) * layer.decodeWeightFraction(batch: memory.workload.batch)
+    let weights = decodeWeightBytes(layer)
     let kv = Double(memory.kvCache(of: layer).value)
     let bytes =
       layer.kind == .embedding ? batch * Double(memory.model.hiddenSize) * activationBytes : weights + kv
@@ -189,16 +188,43 @@ public struct CostModel: Sendable, Hashable {
     return Double(memory.weights(of: layer).value) / bandwidth
   }
 
+  /// Bytes of a layer's weights one decode step reads where the layer runs: the routed experts the
+  /// batch uses (``Layer/decodeWeightFraction(batch:)``) and the rest whole. Of a layer whose routed
+  /// experts llama.cpp keeps in host memory (`--n-cpu-moe`, ``MemoryModel/hostExpertModules``)
+  /// that is the rest alone, read whole: the CPU reads the experts (``hostExpertRead(_:)``).
+  func decodeWeightBytes(_ layer: Layer) -> Double {
+    let weights = Double(memory.weights(of: layer).value)
+    guard !memory.hostExpertModules.contains(layer.module) else { return weights }
+    return weights * layer.decodeWeightFraction(batch: memory.workload.batch)
+  }
+
+  /// Bytes of a layer's routed experts in host memory (llama.cpp's `--n-cpu-moe`) one decode step
+  /// reads there: the experts the batch routes to, `host expert bytes × distinct(batch) / count`
+  /// (``Layer/RoutedExperts/distinct(batch:)``). 0 for a layer whose experts are on its GPU.
+  public func hostExpertRead(_ layer: Layer) -> Double {
+    guard memory.hostExpertModules.contains(layer.module), let experts = layer.routedExperts else { return 0 }
+    return Double(memory.hostExpertBytes(of: layer).value) * experts.distinct(batch: memory.workload.batch)
+      / Double(experts.count)
+  }
+
   /// Bytes one decode step reads of a layer kept in host memory and computed there (its weights
-  /// the batch uses and its KV cache).
+  /// the batch uses, routed experts included, and its KV cache).
   public func hostMemoryRead(_ layer: Layer) -> Double {
-    Double(memory.weights(of: layer).value) * layer.decodeWeightFraction(batch: memory.workload.batch)
-      + Double(memory.kvCache(of: layer).value)
+    decodeWeightBytes(layer) + hostExpertRead(layer) + Double(memory.kvCache(of: layer).value)
   }
 
   /// Seconds to copy a layer's weights from host memory to `gpu` over PCIe, peer-to-peer rate.
   public func hostCopy(_ layer: Layer, to gpu: GPU) -> Double {
     Double(memory.weights(of: layer).value) / Link.pciePeerToPeer(generation: gpu.pcieGeneration)
+  }
+
+  /// Seconds to copy a layer's routed experts in host memory (llama.cpp's `--n-cpu-moe`) to `gpu`
+  /// over PCIe, peer-to-peer rate: every one, as a prefill micro-batch routes to all. 0 for a
+  /// layer whose experts are on its GPU.
+  public func hostExpertCopy(_ layer: Layer, to gpu: GPU) -> Double {
+    guard memory.hostExpertModules.contains(layer.module) else { return 0 }
+    return Double(memory.hostExpertBytes(of: layer).value)
+      / Link.pciePeerToPeer(generation: gpu.pcieGeneration)
   }
 
   /// Reading offloaded weights back from an NVMe disk: about 2 GB/s, an estimate for a gen3/gen4

@@ -29,10 +29,14 @@ enum LlamaCppExperts {
     guard request.runtime.kind == .llamaCpp, !request.strategy.isAccelerateParity else { return nil }
     let decoders = request.model.layers.filter { $0.stream == .text && $0.kind == .decoder }
     guard decoders.contains(where: { ($0.routedExperts?.share ?? 0) > 0 }) else { return nil }
-    func attempt(_ count: Int) -> DeviceMapLayout {
+    func problem(_ count: Int) -> PlacementProblem {
       var problem = Planner.problem(request, weight: dtypes.weight, compute: dtypes.compute)
       problem.memory.hostExpertLayers = count
       problem.memory.llamaInputCopies = 1  // a tensor override turns pipeline parallelism off
+      return problem
+    }
+    func attempt(_ count: Int) -> DeviceMapLayout {
+      let problem = problem(count)
       return DeviceMapLayout(
         problem: problem, placement: request.strategy.place(problem), strategy: request.strategy,
         dtypeNotes: dtypes.notes)
@@ -54,48 +58,24 @@ enum LlamaCppExperts {
       if test(attempt(middle)) { high = middle } else { low = middle + 1 }
     }
     var layout = attempt(high)
-    layout.addHostExpertCost()
+    layout.notes.insert(note(layout, cost: CostModel(memory: problem(high).memory)), at: 0)
     return layout
   }
-}
 
-extension DeviceMapLayout {
-  /// The estimate with the host experts computed on the CPU, and the note that says so.
-  mutating func addHostExpertCost() {
-    let memory = MemoryModel(
-      model: model, workload: workload, weightDType: weightDType, computeDType: computeDType, runtime: runtime
-    )
-    var cpuSeconds = 0.0
-    var gpuSeconds = 0.0
-    var copySeconds = 0.0
-    var perToken: Int64 = 0
-    var modules: [String] = []
-    for (index, layer) in model.layers.enumerated()
-    where layer.stream == .text && layer.kind == .decoder && modules.count < hostExpertLayers {
-      modules.append(layer.module)
-      guard let experts = layer.routedExperts, experts.share > 0 else { continue }
-      let bytes = Double(memory.hostExpertBytes(of: layer).value)
-      let read = bytes * experts.distinct(batch: workload.batch) / Double(experts.count)
-      perToken = perToken.saturatingAdd(Int64(read.rounded()))
-      cpuSeconds += read / LlamaCppExperts.hostBytesPerSecond
-      if case .gpu(let gpu)? = layerDevices[index] {
-        gpuSeconds += read / (gpus[gpu].bandwidthBytesPerSecond * runtime.memoryEfficiency)
-        copySeconds += bytes / Link.pciePeerToPeer(generation: gpus[gpu].pcieGeneration)
-      }
-    }
-    let step = max(estimate.decodeSecondsPerToken + cpuSeconds - gpuSeconds, .leastNonzeroMagnitude)
-    estimate.decodeSecondsPerToken = step
-    estimate.tokensPerSecond = 1 / step
-    estimate.throughputTokensPerSecond = Double(workload.batch) / step
-    estimate.prefillSeconds += LlamaCppExperts.microBatches(workload) * copySeconds
-    estimate.setRanges(spread: runtime.timeSpread)
-    let first = modules.first ?? "", last = modules.last ?? ""
-    notes.insert(
-      "--n-cpu-moe \(hostExpertLayers): the model fits on the GPUs only with the routed experts of the first "
-        + "\(hostExpertLayers) layers (\(first == last ? first : "\(first) to \(last)"), "
-        + "\(hostExpertBytes.formatted())) in host memory; llama.cpp computes them on the CPU, reading "
-        + "\(ByteCount(perToken).formatted()) a step at \(DurationFormatting.fixed(LlamaCppExperts.hostBytesPerSecond / 1e9, decimals: 1)) GB/s "
-        + "(dual-channel DDR5-4800), +\(DurationFormatting.seconds(cpuSeconds - gpuSeconds)) a token; prefill copies "
-        + "them to the GPU for every \(LlamaCppMemory.defaultMicroBatch)-token micro-batch", at: 0)
+  /// What `--n-cpu-moe` does to a plan, and what the estimate counts for it (``Estimate``: the CPU
+  /// time in the stage of the GPU that runs each layer, the copies in the prefill).
+  static func note(_ layout: DeviceMapLayout, cost: CostModel) -> String {
+    let hostLayers = layout.model.layers.filter { $0.stream == .text && $0.kind == .decoder }
+      .prefix(layout.hostExpertLayers)
+    let read = hostLayers.reduce(0.0) { $0 + cost.hostExpertRead($1) }
+    let first = hostLayers.first?.module ?? "", last = hostLayers.last?.module ?? ""
+    return
+      "--n-cpu-moe \(layout.hostExpertLayers): the model fits on the GPUs only with the routed experts of the first "
+      + "\(layout.hostExpertLayers) layers (\(first == last ? first : "\(first) to \(last)"), "
+      + "\(layout.hostExpertBytes.formatted())) in host memory; llama.cpp computes them on the CPU, reading "
+      + "\(ByteCount(Int64(read.rounded())).formatted()) a step at "
+      + "\(DurationFormatting.fixed(hostBytesPerSecond / 1e9, decimals: 1)) GB/s (dual-channel DDR5-4800), "
+      + "+\(DurationFormatting.seconds(read / hostBytesPerSecond)) a token; prefill copies them to the GPU for every "
+      + "\(LlamaCppMemory.defaultMicroBatch)-token micro-batch"
   }
 }

@@ -128,13 +128,20 @@ public enum Planner {
       problem: problem, placement: strategy.place(problem), strategy: strategy, dtypeNotes: dtypes.notes)
   }
 
-  /// The weight dtype the ladder takes: the widest that fits (it loses the least quality), except
-  /// where the runtime's int8 kernels were measured slower than its int4 ones (``QuantizedKernels``:
-  /// bitsandbytes under transformers), where int4 is taken wherever it fits (int8 fits nowhere int4
-  /// does not). One placement solve either way. `nil` where none fits.
+  /// The weight dtype the ladder takes: the first of ``quantizations(_:)`` that fits. `nil` where
+  /// none fits.
   static func ladder(request: PlanRequest, fits: (DType) -> Bool) -> DType? {
-    if int8IsSlower(request) { return fits(.int4) ? .int4 : nil }
-    return [DType.int8, .int4].first(where: fits)
+    quantizations(request).first(where: fits)
+  }
+
+  /// The weight-only quantizations to try for a request that does not fit, in the order to take
+  /// them: the widest first (it loses the least quality), int8 then int4, except where the
+  /// runtime's int8 kernels were measured slower than its int4 ones (``int8IsSlower(_:)``:
+  /// bitsandbytes under transformers), where int4 alone (int8 fits nowhere int4 does not, so int4
+  /// is faster wherever int8 fits). The ladder and the `--dtype` advice (``Advice``) both take the
+  /// first that fits, so they cannot disagree.
+  static func quantizations(_ request: PlanRequest) -> [DType] {
+    int8IsSlower(request) ? [.int4] : [.int8, .int4]
   }
 
   /// Whether the runtime's measured int8 kernels take more host time than its int4 ones.
@@ -169,8 +176,8 @@ public enum Planner {
   /// With `dtype` `auto`, the model's native dtype is kept where every GPU runs it natively, and
   /// bf16 falls back to fp16 on GPUs older than compute capability 8.0 (vLLM refuses bf16 there
   /// outright, so a fixed bf16 is an error). For a device map, if that does not fit even placed
-  /// memory-balanced, int8 and then int4 weight-only quantization are tried, and the first that
-  /// fits is used, labelled; if none fits, the 16-bit dtype stays. The dtype is chosen by the best
+  /// memory-balanced, int8 and then int4 weight-only quantization are tried (int4 alone where int8's
+  /// kernels are the slower: ``quantizations(_:)``), and the first that fits is used, labelled; if none fits, the 16-bit dtype stays. The dtype is chosen by the best
   /// placement whatever strategy was asked for, so that an accelerate-parity strategy then shows
   /// honestly whether accelerate's own map fits at that dtype. An engine runs the checkpoint's
   /// weights as they are stored: no quantization is chosen for it.

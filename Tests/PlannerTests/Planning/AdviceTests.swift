@@ -21,10 +21,11 @@ import Testing
     let request = try Self.request("minicpm-v-2.6", "2xP4") { $0.workload.dtype = .fixed(.fp16) }
     let plan = try Planner.plan(request)
     #expect(!plan.fits)
-    #expect(plan.remedies.map(\.summary).contains { $0.hasPrefix("--dtype int8") })
+    // Under transformers int4 (NF4), not int8 (LLM.int8, slower): the ladder's order.
+    #expect(plan.remedies.map(\.summary).contains { $0.hasPrefix("--dtype int4") })
     #expect(plan.remedies.map(\.summary).contains { $0.hasPrefix("add one P4: --gpus 3xP4") })
     var quantized = request
-    quantized.workload.dtype = .fixed(.int8)
+    quantized.workload.dtype = .fixed(.int4)
     #expect(Self.fits(quantized))
     var more = request
     more.gpus.append(request.gpus[0])
@@ -83,6 +84,46 @@ import Testing
     let line = try #require(plan.remedies.map(\.summary).first { $0.contains("more T4") })
     #expect(line.contains("--gpus 4xT4"))
     #expect(plan.remedies.map(\.summary).contains { $0.hasPrefix("offload ") && $0.contains("s/token") })
+  }
+
+  /// Qwen2-7B in bf16 (15.2 GiB) on an RTX 3060 12 GB (11.1 GiB usable) fits neither in bf16 nor
+  /// does it need int4: int8 (9.1 GiB) fits too. Which one the advice names is the dtype ladder's
+  /// choice for the same request with `--dtype auto`, so the two cannot disagree: under
+  /// transformers int4, as bitsandbytes' LLM.int8 decodes slower than NF4 (QuantizedKernels: 3.79x
+  /// and 1.12x a 16-bit layer's host time); under llama.cpp and the roofline, whose int8 is not
+  /// slower, int8 (the wider, which loses less quality). One `--dtype` line either way.
+  @Test(arguments: [
+    (Runtime.transformers(), DType.int4), (.llamaCpp(), .int8), (.roofline(), .int8),
+  ])
+  func dtypeAdviceIsTheLaddersChoice(runtime: Runtime, advised: DType) throws {
+    let request = try Self.request("qwen2-7b", "RTX3060-12G") {
+      $0.runtime = runtime
+      $0.workload.dtype = .fixed(.bf16)
+    }
+    let plan = try Planner.plan(request)
+    #expect(!plan.fits)
+    for smaller in [DType.int8, .int4] {
+      var quantized = request
+      quantized.workload.dtype = .fixed(smaller)
+      #expect(Self.fits(quantized), "\(smaller) fits")
+    }
+    let lines = plan.remedies.map(\.summary).filter { $0.hasPrefix("--dtype ") }
+    #expect(lines.count == 1)
+    #expect(
+      lines.first?.hasPrefix("--dtype \(advised): weight-only quantization (\(advised) weights, ") == true)
+    var auto = request
+    auto.workload.dtype = .auto
+    #expect(try Planner.plan(auto).weightDType == advised)
+  }
+
+  /// Under transformers the int4 plan the advice names decodes faster than the int8 one it passes
+  /// over: bitsandbytes' LLM.int8 takes 3.79x a 16-bit layer's host time, NF4 1.12x.
+  @Test func underTransformersTheAdvisedInt4IsFasterThanInt8() throws {
+    func decode(_ dtype: DType) throws -> Double {
+      let request = try Self.request("qwen2-7b", "RTX3060-12G") { $0.workload.dtype = .fixed(dtype) }
+      return try Planner.plan(request).speed.decodeSecondsPerToken
+    }
+    #expect(try decode(.int4) < decode(.int8) / 2)
   }
 
   @Test func aPlanThatFitsHasNoAdvice() throws {

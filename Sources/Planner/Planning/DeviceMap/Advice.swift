@@ -62,9 +62,10 @@ enum Advice {
     // Video and audio: attention, video length, frame rate and size, speech output.
     advice += mediaChanges(request, fits: fits, cost: cost)
 
-    // A smaller weight dtype, where the user fixed a larger one.
+    // A smaller weight dtype, where the user fixed a larger one: the one the dtype ladder would take
+    // (int4 before int8 where int8's kernels are the slower, as bitsandbytes' under transformers).
     if case .fixed(let dtype) = request.workload.dtype {
-      for smaller in [DType.int8, .int4] where smaller.bits < dtype.bits {
+      for smaller in Planner.quantizations(request) where smaller.bits < dtype.bits {
         var changed = request
         changed.workload.dtype = .fixed(smaller)
         if let plan = fits(changed) {

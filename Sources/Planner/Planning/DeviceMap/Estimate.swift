@@ -34,6 +34,7 @@ public struct Estimate: Sendable, Hashable {
     if case .gpu(let index) = device {
       return "GPU \(index) (\(gpus[index].name)): \(bottleneckBound.rawValue)"
     }
+    if bottleneckBound == .memory { return "\(device) (llama.cpp computes there): host memory bandwidth" }
     return "\(device) offload: streaming weights over PCIe"
   }
 }
@@ -41,7 +42,9 @@ public struct Estimate: Sendable, Hashable {
 extension Estimate {
   /// Estimates a placement: walks the chain in execution order, timing each layer on the GPU
   /// that runs it (an offloaded layer runs on GPU 0 after its weights are streamed in) and each
-  /// hop where consecutive layers run on different GPUs.
+  /// hop where consecutive layers run on different GPUs. What llama.cpp computes on the CPU (layers
+  /// in host memory, and `--n-cpu-moe`'s routed experts) is timed at host bandwidth in the stage of
+  /// the GPU that runs the layer: the CPU and that GPU take turns.
   ///
   /// - Complexity: O(*n*) in the number of layers.
   static func make(
@@ -59,6 +62,8 @@ extension Estimate {
     // Decode and prefill: the text stream.
     var stage: [(device: Device, seconds: Double)] = []
     var boundSeconds: [Device: [Bound: Double]] = [:]
+    // llama.cpp: seconds of each stage the CPU computes (layers and routed experts in host memory).
+    var cpuSeconds: [Device: Double] = [:]
     var hops: [Hop] = []
     var prefill = 0.0
     var previous: (layer: Layer, device: Device)?
@@ -70,19 +75,28 @@ extension Estimate {
       let gpu = problem.gpus[gpuIndex(runsOn)]
       var decode = cost.decode(layer, on: gpu)
       var prefillTime = cost.prefill(layer, on: gpu)
+      var onCPU = 0.0
+      let microBatches = LlamaCppExperts.microBatches(problem.memory.workload)
       if placed == .cpu && runtime.name == RuntimeProfile.llamaCpp.name {
         // llama.cpp computes a layer it keeps in host memory on the CPU (the first layers, those
         // -ngl does not offload), reading its weights at host bandwidth; prefill copies them to
         // the GPU for every micro-batch (ggml's op_offload), as for --n-cpu-moe.
-        decode = Timing(
-          seconds: cost.hostMemoryRead(layer) / LlamaCppExperts.hostBytesPerSecond, bound: .memory)
+        onCPU = cost.hostMemoryRead(layer) / LlamaCppExperts.hostBytesPerSecond
+        decode = Timing(seconds: 0, bound: .memory)
         prefillTime.seconds +=
-          LlamaCppExperts.microBatches(problem.memory.workload) * cost.hostCopy(layer, to: gpu)
+          microBatches * (cost.hostCopy(layer, to: gpu) + cost.hostExpertCopy(layer, to: gpu))
       } else if !placed.isGPU {
         let streaming = cost.offloadStreaming(layer, from: placed, to: gpu)
         decode = Timing(seconds: decode.seconds + streaming, bound: .link)
         prefillTime.seconds += streaming
+      } else {
+        // llama.cpp's --n-cpu-moe: the CPU computes the layer's routed experts in host memory,
+        // reading those the batch routes to at host bandwidth (the GPU reads the rest of the layer);
+        // prefill copies them to the GPU for every micro-batch.
+        onCPU = cost.hostExpertRead(layer) / LlamaCppExperts.hostBytesPerSecond
+        prefillTime.seconds += microBatches * cost.hostExpertCopy(layer, to: gpu)
       }
+      if onCPU > 0 { cpuSeconds[runsOn, default: 0] += onCPU }
       if let previous, previous.device != runsOn {
         let onLink = link(previous.device, runsOn)
         hops.append(
@@ -93,11 +107,13 @@ extension Estimate {
         prefill += cost.hop(bytes: cost.hopBytes(after: previous.layer, phase: .prefill), on: onLink)
       }
       if stage.last?.device == runsOn {
-        stage[stage.count - 1].seconds += decode.seconds
+        stage[stage.count - 1].seconds += decode.seconds + onCPU
       } else {
-        stage.append((runsOn, decode.seconds))
+        stage.append((runsOn, decode.seconds + onCPU))
       }
-      boundSeconds[placed.isGPU ? runsOn : placed, default: [:]][decode.bound, default: 0] += decode.seconds
+      if decode.seconds > 0 {
+        boundSeconds[placed.isGPU ? runsOn : placed, default: [:]][decode.bound, default: 0] += decode.seconds
+      }
       prefill += prefillTime.seconds
       firstText = firstText ?? runsOn
       if layer.kind == .head { headDevice = runsOn }
@@ -165,8 +181,9 @@ extension Estimate {
         / max(
           max(slowestStage?.seconds ?? 0, slowestHop) + runtime.hostSecondsPerStep, .leastNonzeroMagnitude)
       : batch / step
-    // The bottleneck: the device with the most decode time (by what bounds most of it), unless the
-    // hops together take longer.
+    // The bottleneck: the device with the most decode time (by what bounds most of it; the CPU's
+    // host memory bandwidth where llama.cpp computes most of that time there), unless the hops
+    // together take longer.
     var device = slowestStage?.device
     var bound = Bound.memory
     if let d = device {
@@ -174,6 +191,10 @@ extension Estimate {
         .reduce(into: [Bound: Double]()) { result, entry in result.merge(entry, uniquingKeysWith: +) }
       bound = byBound.max { ($0.value, $0.key.rawValue) < ($1.value, $1.key.rawValue) }?.key ?? .memory
       if boundSeconds.keys.contains(where: { !$0.isGPU }) && d == .gpu(0) && bound == .link { device = .cpu }
+      if let onCPU = cpuSeconds[d], onCPU > (slowestStage?.seconds ?? 0) - onCPU {
+        device = .cpu
+        bound = .memory
+      }
     }
     if hopSeconds > (slowestStage?.seconds ?? 0) {
       device = nil
@@ -188,14 +209,5 @@ extension Estimate {
         decodeSecondsPerToken: step, prefillSeconds: prefill, imageSeconds: image, audioSeconds: audio,
         throughputTokensPerSecond: throughput, spread: runtime.timeSpread))
     return (estimate, hops)
-  }
-
-  /// Sets ``ranges`` from the estimate's own times under `spread`, as `make` does: for whatever
-  /// changes a time after it (llama.cpp's host experts).
-  mutating func setRanges(spread: TimeSpread) {
-    ranges = SpeedRanges(
-      decodeSecondsPerToken: decodeSecondsPerToken, prefillSeconds: prefillSeconds,
-      imageSeconds: imageSeconds,
-      audioSeconds: audioSeconds, throughputTokensPerSecond: throughputTokensPerSecond, spread: spread)
   }
 }
