@@ -1072,10 +1072,13 @@ def read_raw(path):
                 decode.append((28, R[key]["msPerTokenMedian"], f"{name} {key}"))
         for d in R.get("decodeByLayers", []):
             if "spread" in d and (not d.get("settled", True) or d["spread"] > NOISY_SPREAD):
+                why = (f"its rounds spread {d['spread']:.0%} of the median (at most {NOISY_SPREAD:.0%})"
+                       if d["spread"] > NOISY_SPREAD else
+                       f"its warm-up never settled (no three consecutive rounds within 5% in "
+                       f"{len(d.get('warmupRounds', []))}: {d.get('warmupRounds')})")
                 raise FitError(
-                    f"{path}: decodeByLayers at {d['layers']} layers is too noisy to calibrate (rounds spread "
-                    f"{d['spread']:.0%} of the median, settled: {d.get('settled')}): run it again on a quiet host "
-                    f"(no other jobs, fixed clocks) or with more --layers counts")
+                    f"{path}: decodeByLayers at {d['layers']} layers is too noisy to calibrate: {why}; run it "
+                    f"again on a quiet host (no other jobs, fixed clocks)")
             decode.append((d["layers"], d["msPerTokenMedian"], f"{name} decodeByLayers {d['layers']} layers"))
         if "decodeOneGpuWithHooks" in R:
             h = R["decodeOneGpuWithHooks"]
@@ -1269,8 +1272,11 @@ def summary(R):
         lines.append(f"weights {w['model']} {w['dtype']}: allocated {w['allocatedBytes']} params "
                      f"{w['parameterBytes']} (+{w['allocatedMinusParameterBytes']})")
     for d in R.get("decodeByLayers", []):
-        lines.append(f"decode {d['layers']} layers: ms/token medians {d['msPerTokenMedians']} overall "
-                     f"{d['msPerTokenMedian']}")
+        # --part single's entries keep medians of several rounds; --part profile's (decode_rounds.py)
+        # the rounds, their spread and whether the warm-up settled.
+        rounds = d.get("msPerTokenMedians", d.get("rounds"))
+        extra = f", spread {d['spread']}, settled {d['settled']}" if "spread" in d else ""
+        lines.append(f"decode {d['layers']} layers: ms/token rounds {rounds} overall {d['msPerTokenMedian']}{extra}")
     for key in ("decodeBatch1", "decodeBatch8", "decodeOneGpu", "decodeOneGpuWithHooks", "decodeSplit"):
         if key in R:
             lines.append(f"{key}: ms/token medians {R[key]['msPerTokenMedians']} overall {R[key]['msPerTokenMedian']}")
