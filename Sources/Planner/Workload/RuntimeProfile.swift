@@ -94,18 +94,20 @@ public struct RuntimeProfile: Sendable, Hashable, Codable {
   ///   (fixtures/measurements/calibration-h100.json, Scripts/calibrate.py).
   /// - Compute efficiency 0.50: an estimate for eager prefill (cuBLAS GEMMs reach 60-80% of peak,
   ///   the elementwise kernels between them much less). To be measured.
-  /// - Offload 4.95 GB/s, measured on an H200 host (Xeon, accelerate 1.15, torch 2.11): the Qwen2-7B
-  ///   geometry at 8 layers decodes at 9.13 ms/token with accelerate's hooks and 103.3 with one layer
-  ///   (466 MB) offloaded to the CPU (94.2 ms a layer); a plain copy from pageable memory ran at
-  ///   6.0 GB/s and from pinned memory at 54 GB/s: accelerate copies from pageable memory, tensor by
-  ///   tensor (fixtures/measurements/offload-h200.json, `Scripts/measure_host_cost.py --part
-  ///   offload`).
+  /// - Offload 5.44 GB/s, measured on an H200 host (Xeon, accelerate 1.15, torch 2.11): the median of
+  ///   five points, each the offloaded bytes over the extra decode time against the same 8-layer model
+  ///   with accelerate's hooks and nothing offloaded (4.95 to 6.66 GB/s): the Qwen2-7B geometry with
+  ///   one, two and four of its 466 MB layers on the CPU and the Llama-3-8B geometry with one and
+  ///   three (fixtures/measurements/offload-h200.json and offload2-h200.json, `Scripts/measure_host_cost.py
+  ///   --part offload` and `--part offload2`; `OffloadRateTests` predicts each point from the other
+  ///   four). A plain copy ran at 6.0 GB/s from pageable memory and 54 GB/s from pinned memory:
+  ///   accelerate copies from pageable memory, tensor by tensor.
   public static let transformers = RuntimeProfile(
     name: "transformers", reservePerGPU: .mebibytes(256), memoryEfficiency: 0.70, computeEfficiency: 0.50,
     encoderComputeEfficiency: 0.32, hostSecondsPerEncoderLayer: 0.49e-3,
     hostSecondsPerLayer: 0.91e-3, hostSecondsPerStep: 0.50e-3, hostSecondsPerHop: 22e-6,
     hostSecondsPerDispatchedLayer: 0.20e-3, hostSecondsPerMovedInput: 15.6e-6, pipelinesStages: false,
-    returnsLogitsToFirstGPU: true, prefillChunkTokens: nil, offloadBytesPerSecond: 4.95e9)
+    returnsLogitsToFirstGPU: true, prefillChunkTokens: nil, offloadBytesPerSecond: 5.44e9)
 
   /// An optimised runtime with CUDA graphs (vLLM, gpt-fast): no per-layer host time.
   ///

@@ -9,48 +9,12 @@ import Testing
 /// `Scripts/fit_host_cost.py` fitted to six of them (fixtures/profiles/h200-launches-transformers.json),
 /// Phi-3 and Qwen1.5-MoE held out.
 @Suite struct HostCostTests {
-  /// The geometries the script measured (its ARCHS table), at `layers` layers.
-  static func config(_ arch: String, layers: Int) -> String {
-    let body: String
-    switch arch {
-    case "llama":
-      body =
-        #""model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 128256"#
-    case "qwen2":
-      body =
-        #""model_type": "qwen2", "hidden_size": 3584, "num_attention_heads": 28, "num_key_value_heads": 4, "intermediate_size": 18944, "vocab_size": 152064"#
-    case "gemma2":
-      body =
-        #""model_type": "gemma2", "hidden_size": 3584, "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 256, "intermediate_size": 14336, "vocab_size": 256000"#
-    case "phi3":
-      body =
-        #""model_type": "phi3", "hidden_size": 3072, "num_attention_heads": 32, "num_key_value_heads": 32, "intermediate_size": 8192, "vocab_size": 32064"#
-    case "qwen3":
-      body =
-        #""model_type": "qwen3", "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128, "intermediate_size": 12288, "vocab_size": 151936"#
-    case "qwen3moe":
-      body =
-        #""model_type": "qwen3_moe", "hidden_size": 2048, "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128, "intermediate_size": 6144, "moe_intermediate_size": 768, "num_experts": 128, "num_experts_per_tok": 8, "vocab_size": 151936, "decoder_sparse_step": 1"#
-    case "qwen2moe":
-      body =
-        #""model_type": "qwen2_moe", "hidden_size": 2048, "num_attention_heads": 16, "num_key_value_heads": 16, "intermediate_size": 5632, "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632, "num_experts": 60, "num_experts_per_tok": 4, "vocab_size": 151936"#
-    default:
-      body =
-        #""model_type": "mixtral", "hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336, "num_local_experts": 8, "num_experts_per_tok": 2, "vocab_size": 32000"#
-    }
-    return
-      #"{"num_hidden_layers": \#(layers), "torch_dtype": "bfloat16", "tie_word_embeddings": \#(arch == "gemma2"), \#(body)}"#
-  }
-
+  /// The geometry the script measured (its ARCHS table, as it recorded it in its JSON).
   static func graph(_ arch: String, layers: Int) throws -> ModelGraph {
-    try ConfigImporter.graph(
-      from: ConfigImporter.parse(Data(config(arch, layers: layers).utf8), file: "\(arch).json"), name: arch)
+    try MeasuredGeometry.graph(arch, layers: layers, file: "interleave-phi3-h200.json")
   }
 
-  static func json(_ file: String) throws -> [String: Any] {
-    let url = Fixtures.root.appendingPathComponent("fixtures/measurements/\(file)")
-    return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-  }
+  static func json(_ file: String) throws -> [String: Any] { try MeasuredGeometry.json(file) }
 
   /// Launches per decoder layer the profiler counted, by architecture.
   static func measuredLaunches() throws -> [String: Double] {

@@ -47,8 +47,9 @@ import Testing
     let streamed = problem.model.layers.filter { $0.kind == .decoder }.prefix(4).reduce(0.0) {
       $0 + problem.cost.offloadStreaming($1, from: .cpu, to: t4)
     }
-    // accelerate copies each offloaded layer from pageable memory every step: 4.95 GB/s measured.
-    #expect(abs(streamed / (4 * 466_115_584 / 4.95e9) - 1) < 0.01)
+    // accelerate copies each offloaded layer from pageable memory every step: 5.44 GB/s measured (the
+    // median of five H200 points, OffloadRateTests).
+    #expect(abs(streamed / (4 * 466_115_584 / 5.44e9) - 1) < 0.01)
     #expect(accelerate.estimate.decodeSecondsPerToken > 5 * llama.estimate.decodeSecondsPerToken)
   }
 }
