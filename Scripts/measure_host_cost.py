@@ -25,6 +25,9 @@ the spread reported). Parts:
                   Mixtral-8x7B and Qwen3-30B-A3B geometry against Llama-3-8B (dense) at two layer counts
                   and batch 1, 4 and 16; GPU time with no host time, the distinct experts every MoE layer's
                   tokens routed to, and the same step eager; the GPU's read rate of a large reduction.
+  --part kernels  every GPU kernel of one eager decode step (static cache) by name, launches and time
+                  per step: Mixtral (2 layers), Qwen3-30B-A3B (4) and Llama-3-8B (2) geometry at batch 1,
+                  4 and 16: what the expert GEMMs take beside the rest.
   --part fp8mm    a Qwen2-7B layer's linears at 1 and 16 tokens as bf16 matmuls and fp8 torch._scaled_mm,
                   from CUDA graphs: microseconds and weight bytes per second.
   --part quant    Qwen2-7B geometry at 4 and 12 layers in bf16, bitsandbytes int8 and nf4 (carried wheel)
@@ -728,6 +731,73 @@ def part_graphs(rec, deadline):
             rec.save()
 
 
+def kernel_table(model, batch, prompt_tokens=128, steps=5):
+    """Every GPU kernel of one eager decode step (static cache, as graph_step sets it up), by name:
+    launches and microseconds per step, the longest first."""
+    from torch.profiler import ProfilerActivity, profile
+    cfg = model.config
+    cache = make_static_cache(cfg, prompt_tokens + 64)
+    torch.manual_seed(2)
+    top = min(30000, cfg.vocab_size)
+    prompt = torch.randint(100, top, (batch, prompt_tokens), device=DEVICE)
+    ids = torch.randint(100, top, (batch, 1), device=DEVICE)
+    pos = torch.tensor([prompt_tokens], device=DEVICE)
+
+    def rewind():
+        for layer in getattr(cache, "layers", []):
+            position = getattr(layer, "cumulative_length", None)
+            if isinstance(position, torch.Tensor):
+                position.fill_(prompt_tokens)
+
+    with torch.no_grad():
+        model(input_ids=prompt, past_key_values=cache, use_cache=True,
+              cache_position=torch.arange(prompt_tokens, device=DEVICE))
+        for _ in range(3):
+            rewind()
+            model(input_ids=ids, past_key_values=cache, use_cache=True, cache_position=pos)
+        torch.cuda.synchronize()
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            for _ in range(steps):
+                rewind()
+                model(input_ids=ids, past_key_values=cache, use_cache=True, cache_position=pos)
+            torch.cuda.synchronize()
+    table = {}
+    for e in prof.events():
+        if str(e.device_type).endswith("CUDA"):
+            row = table.setdefault(e.name[:160], [0, 0.0])
+            row[0] += 1
+            row[1] += device_time_us(e)
+    rows = sorted(table.items(), key=lambda kv: -kv[1][1])
+    return [{"kernel": k, "perStep": round(n / steps, 2), "usPerStep": round(us / steps, 2)} for k, (n, us) in rows]
+
+
+def part_kernels(rec, deadline):
+    """Kernel by kernel, where a decode step's GPU time goes: Mixtral-8x7B and Qwen3-30B-A3B geometry
+    (2 and 4 layers) and Llama-3-8B (2 layers) at batch 1, 4 and 16."""
+    out = rec.result.setdefault("kernels", {"promptTokens": 128, "configs": {}})
+    for arch, layers in (("mixtral", 2), ("qwen3moe", 4), ("llama", 2)):
+        key = f"{arch}-{layers}"
+        if time.perf_counter() - START > deadline:
+            out.setdefault("skipped", []).append(f"{key} (time)")
+            continue
+        cfg, cls = config_for(arch, layers)
+        model = None
+        try:
+            model = build(cls, cfg)
+            entry = out["configs"].setdefault(key, {"arch": arch, "layers": layers, "byBatch": {}})
+            for batch in GRAPH_BATCHES:
+                entry["byBatch"][str(batch)] = kernel_table(model, batch)
+                log(f"kernels {key} batch {batch}: {entry['byBatch'][str(batch)][:3]}")
+                rec.save()
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            out.setdefault("errors", []).append(f"{key}: {type(e).__name__}: {e}"[:1500])
+        finally:
+            model = None
+            release()
+        rec.save()
+
+
 # ---------------------------------------------------------------------------------------------
 # --part fp8mm: the linear layers of a Qwen2-7B decoder layer as bf16 matmuls and as fp8 (e4m3,
 # per-tensor scales) torch._scaled_mm, replayed from CUDA graphs: what fp8 weights save per step.
@@ -879,7 +949,7 @@ def environment():
 def main():
     global TINY, DEVICE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--part", nargs="+", choices=("arch", "interleave", "vision", "offload", "offload2", "graphs", "fp8mm", "quant"),
+    ap.add_argument("--part", nargs="+", choices=("arch", "interleave", "vision", "offload", "offload2", "graphs", "kernels", "fp8mm", "quant"),
                     required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--deadline", type=float, default=540, help="seconds after which no new section starts")
@@ -914,6 +984,8 @@ def main():
                 part_offload2(rec, args.deadline)
             elif part == "graphs":
                 part_graphs(rec, args.deadline)
+            elif part == "kernels":
+                part_kernels(rec, args.deadline)
             elif part == "fp8mm":
                 part_fp8mm(rec, args.deadline)
             elif part == "quant":
