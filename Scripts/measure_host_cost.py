@@ -743,6 +743,10 @@ def kernel_table(model, batch, prompt_tokens=128, steps=5):
     ids = torch.randint(100, top, (batch, 1), device=DEVICE)
     pos = torch.tensor([prompt_tokens], device=DEVICE)
 
+    def sync():
+        if DEVICE == "cuda":
+            torch.cuda.synchronize()
+
     def rewind():
         for layer in getattr(cache, "layers", []):
             position = getattr(layer, "cumulative_length", None)
@@ -755,12 +759,12 @@ def kernel_table(model, batch, prompt_tokens=128, steps=5):
         for _ in range(3):
             rewind()
             model(input_ids=ids, past_key_values=cache, use_cache=True, cache_position=pos)
-        torch.cuda.synchronize()
-        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        sync()
+        with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if DEVICE == "cuda" else [])) as prof:
             for _ in range(steps):
                 rewind()
                 model(input_ids=ids, past_key_values=cache, use_cache=True, cache_position=pos)
-            torch.cuda.synchronize()
+            sync()
     table = {}
     for e in prof.events():
         if str(e.device_type).endswith("CUDA"):
