@@ -29,6 +29,7 @@ architecture's per-layer slope against launches x s, held-out ones marked.
 
 import argparse
 import json
+import os
 import statistics
 import sys
 
@@ -97,7 +98,8 @@ def main():
     profile = {
         "runtime": "transformers",
         "measuredOn": f"{env.get('gpu')} host: {env.get('cpu')}, {env.get('cpuCores')} cores, torch {env.get('torch')}, "
-                      f"transformers {env.get('transformers')} (host-cost-h200.json, host-cost-interleaved-h200.json)",
+                      f"transformers {env.get('transformers')} ({os.path.basename(args.arch_json)}, "
+                      f"{os.path.basename(args.interleaved_json)})",
         "notes": [
             f"Scripts/fit_host_cost.py: host time per kernel launch {s * 1e6:.2f} us, least squares through 0 of the "
             f"median per-layer slope ({lo} to {hi} layers, {inter['sweeps']} interleaved sweeps) against launches per "

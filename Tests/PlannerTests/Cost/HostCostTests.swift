@@ -23,8 +23,10 @@ import Testing
   }
 
   /// The interleaved decode median of `arch` at `layers` layers, in seconds.
-  static func measuredDecode(_ arch: String, layers: Int) throws -> Double {
-    let inter = try #require(try json("host-cost-interleaved-h200.json")["interleaved"] as? [String: Any])
+  static func measuredDecode(_ arch: String, layers: Int, file: String = "host-cost-interleaved-h200.json")
+    throws -> Double
+  {
+    let inter = try #require(try json(file)["interleaved"] as? [String: Any])
     let configs = try #require(inter["configs"] as? [String: [String: Any]])
     return try #require(configs["\(arch)-\(layers)"]?["median"] as? Double) / 1000
   }
@@ -66,9 +68,34 @@ import Testing
     return plan.speed.decodeSecondsPerToken
   }
 
-  static func profile() throws -> RuntimeProfile {
-    try ProfileFile.load(
-      path: Fixtures.root.appendingPathComponent("fixtures/profiles/h200-launches-transformers.json").path)
+  static func profile(_ file: String = "h200-launches-transformers.json") throws -> RuntimeProfile {
+    try ProfileFile.load(path: Fixtures.root.appendingPathComponent("fixtures/profiles/\(file)").path)
+  }
+
+  /// Phi-3 again, in a second session's run (fixtures/measurements/interleave-phi3-h200.json: Llama,
+  /// Qwen2, Phi-3 and Qwen3 at 2 and 8 layers, 40 interleaved sweeps), with the profile
+  /// `Scripts/fit_host_cost.py` fitted on that run's Llama, Qwen2 and Qwen3 alone
+  /// (fixtures/profiles/h200-launches-transformers-run2.json): its 8-layer decode is predicted 17%
+  /// fast (its per-layer slope 13% fast), a miss again. The slope is the same in both runs
+  /// (0.965 ms): Phi-3 launches 42 kernels a layer but runs as many aten ops as Llama's 45 (its fused
+  /// qkv and gate-up projections are split by views), so host time per launch under-counts it. A
+  /// host time per aten op, or launches and ops together, fits the other architectures worse
+  /// (Docs/CostModel.md), so the launch count stays.
+  @Test func phi3HeldOutInASecondRun() throws {
+    let file = "interleave-phi3-h200.json"
+    let profile = try Self.profile("h200-launches-transformers-run2.json")
+    let phi = try Self.predictedDecode("phi3", layers: 8, profile: profile)
+    let measured = try Self.measuredDecode("phi3", layers: 8, file: file)
+    withKnownIssue("Phi-3 is predicted 17% fast in the second run too") {
+      #expect(abs(phi / measured - 1) < 0.15, "phi3 \(phi) against \(measured)")
+    }
+    #expect(abs(phi / measured - 1) < 0.25, "phi3 \(phi) against \(measured)")
+    #expect(phi < measured, "launches under-count Phi-3's host time in both runs")
+    for arch in ["llama", "qwen2", "qwen3"] {
+      let predicted = try Self.predictedDecode(arch, layers: 8, profile: profile)
+      let truth = try Self.measuredDecode(arch, layers: 8, file: file)
+      #expect(abs(predicted / truth - 1) < 0.15, "\(arch) \(predicted) against \(truth) (fitted)")
+    }
   }
 
   /// Held out of the fit: Qwen1.5-MoE's geometry (shared expert and 60 routed experts) within 15%
