@@ -17,9 +17,16 @@
 /// is what the cost model applies. The GPU side keeps the bytes model (the weights read at their own
 /// width): on the H200 LLM.int8 kept the GPU busy 1.70× as long as bf16 and NF4 0.96× as long
 /// while reading a half and a quarter of the bytes (their kernels are not bandwidth-bound there),
-/// but how that time scales on a GPU of other bandwidth and compute was not measured. AWQ, GPTQ and
-/// fp8 kernels were not measured either (transformers' fine-grained fp8 needs the `kernels` package,
-/// which the measuring machine did not have): they keep the planner's bytes model.
+/// but how that time scales on a GPU of other bandwidth and compute was not measured.
+///
+/// fp8 keeps the bytes model, measured at the matrix level: a Qwen2-7B layer's linears as fp8
+/// `torch._scaled_mm` (e4m3, per-tensor scales, the W8A8 path on Ada and Hopper) take 0.54 of their
+/// bf16 time at 1 token and 0.56 at 16 on the H200, against 0.50 of the bytes
+/// (fixtures/measurements/fp8mm-h200.json, `Scripts/measure_host_cost.py --part fp8mm`;
+/// `QuantizedKernelsTests`). transformers' own fine-grained fp8 path was not run (it needs the
+/// `kernels` package, which fetches its kernels from the Hub, and the measuring machine has no
+/// network), nor were AWQ and GPTQ (their kernel packages are not installed there): they keep the
+/// bytes model unmeasured.
 public struct QuantizedKernels: Sendable, Hashable {
   /// Host time of a quantized decoder layer over that of the same layer in 16 bits.
   public var hostFactor: Double
