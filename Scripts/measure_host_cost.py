@@ -28,6 +28,9 @@ the spread reported). Parts:
   --part kernels  every GPU kernel of one eager decode step (static cache) by name, launches and time
                   per step: Mixtral (2 layers), Qwen3-30B-A3B (4) and Llama-3-8B (2) geometry at batch 1,
                   4 and 16: what the expert GEMMs take beside the rest.
+  --part modules  the host wall time and launches of each child module of decoder layers 0 and 1
+                  (attention, MLP, norms) for Llama, Qwen2, Phi-3 and Qwen3 geometry: where Phi-3's
+                  extra host time per launch goes.
   --part fp8mm    a Qwen2-7B layer's linears at 1 and 16 tokens as bf16 matmuls and fp8 torch._scaled_mm,
                   from CUDA graphs: microseconds and weight bytes per second.
   --part quant    Qwen2-7B geometry at 4 and 12 layers in bf16, bitsandbytes int8 and nf4 (carried wheel)
@@ -206,6 +209,12 @@ def profile_generate(model, prompt, new_tokens, module_ranges=None):
                 n = sum(1 for k in launches if start <= k.time_range.start <= end)
                 per.setdefault(e.name[len("module::"):], []).append(n)
         out["launchesPerModuleCall"] = {k: statistics.median(v) for k, v in sorted(per.items())}
+        spans = {}
+        for e in events:
+            if e.name.startswith("module::"):
+                spans.setdefault(e.name[len("module::"):], []).append(
+                    (e.time_range.end - e.time_range.start))
+        out["hostUsPerModuleCall"] = {k: round(statistics.median(v), 2) for k, v in sorted(spans.items())}
     return out
 
 
@@ -802,6 +811,43 @@ def part_kernels(rec, deadline):
         rec.save()
 
 
+def part_modules(rec, deadline, archs=("llama", "qwen2", "phi3", "qwen3")):
+    """Where a decoder layer's host time goes, child module by child module (attention, MLP, norms):
+    the launches inside each child's forward and its wall time on the host (torch.profiler ranges,
+    so inflated alike for every architecture), median over the calls of a short generate, for the
+    architectures Phi-3 is compared with."""
+    out = rec.result.setdefault("modules", {})
+    for arch in archs:
+        if time.perf_counter() - START > deadline:
+            out.setdefault("skipped", []).append(f"{arch} (time)")
+            continue
+        cfg, cls = config_for(arch, 2)
+        model = None
+        try:
+            model = build(cls, cfg)
+            prompt = prompt_for()
+            timed_generate(torch, model, prompt, 8)
+            entry = {}
+            for layer_index in (0, 1):
+                handles = with_module_ranges(model.model.layers[layer_index])
+                try:
+                    got = profile_generate(model, prompt, 1 + 16, module_ranges=True)
+                finally:
+                    for h in handles:
+                        h.remove()
+                entry[f"layer{layer_index}"] = {"launchesPerModuleCall": got.get("launchesPerModuleCall", {}),
+                                                "hostUsPerModuleCall": got.get("hostUsPerModuleCall", {})}
+            out[arch] = entry
+            log(f"modules {arch}: {entry['layer1']}")
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            out.setdefault("errors", []).append(f"{arch}: {type(e).__name__}: {e}"[:1500])
+        finally:
+            model = None
+            release()
+        rec.save()
+
+
 # ---------------------------------------------------------------------------------------------
 # --part fp8mm: the linear layers of a Qwen2-7B decoder layer as bf16 matmuls and as fp8 (e4m3,
 # per-tensor scales) torch._scaled_mm, replayed from CUDA graphs: what fp8 weights save per step.
@@ -953,7 +999,7 @@ def environment():
 def main():
     global TINY, DEVICE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--part", nargs="+", choices=("arch", "interleave", "vision", "offload", "offload2", "graphs", "kernels", "fp8mm", "quant"),
+    ap.add_argument("--part", nargs="+", choices=("arch", "interleave", "vision", "offload", "offload2", "graphs", "kernels", "modules", "fp8mm", "quant"),
                     required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--deadline", type=float, default=540, help="seconds after which no new section starts")
@@ -988,6 +1034,8 @@ def main():
                 part_offload2(rec, args.deadline)
             elif part == "graphs":
                 part_graphs(rec, args.deadline)
+            elif part == "modules":
+                part_modules(rec, args.deadline)
             elif part == "kernels":
                 part_kernels(rec, args.deadline)
             elif part == "fp8mm":
