@@ -829,7 +829,10 @@ def part_modules(rec, deadline, archs=("llama", "qwen2", "phi3", "qwen3")):
             timed_generate(torch, model, prompt, 8)
             entry = {}
             for layer_index in (0, 1):
-                handles = with_module_ranges(model.model.layers[layer_index])
+                # The layer's children, and the layers themselves as children of their ModuleList
+                # (module::0, module::1): the layer's own body is its time less its children's.
+                handles = with_module_ranges(model.model.layers[layer_index]) + with_module_ranges(
+                    model.model.layers)
                 try:
                     got = profile_generate(model, prompt, 1 + 16, module_ranges=True)
                 finally:
