@@ -38,8 +38,9 @@ enum Calibrate {
           + "--runtime \(options.runtime.rawValue)", code: Outcome.usageExitCode)
     }
     let request = PlanRequest(
-      model: model, gpus: gpus, workload: options.workload, runtime: .llamaCpp(), maxMemory: options.maxMemory
-    )
+      model: model, gpus: gpus, workload: options.workload, runtime: .llamaCpp(),
+      maxMemory: options.maxMemory,
+      hostMemory: options.hostMemory)
     let fit: Calibration.Fit
     do {
       fit = try Calibration.fit(log, request: request)

@@ -213,7 +213,7 @@ enum Command {
     let request = PlanRequest(
       model: model, gpus: gpus, workload: options.workload, runtime: planned,
       objective: options.strategy.objective ?? .auto, maxMemory: options.maxMemory,
-      profile: profile, topology: topology)
+      profile: profile, topology: topology, hostMemory: options.hostMemory)
     if options.compare && !kind.isEngine && kind != .sglang {
       let plans: [Plan]
       do {

@@ -293,6 +293,19 @@ struct OptionSpec: Sendable {
       }
     },
     OptionSpec(
+      name: "--host-memory", placeholder: "SPEC", kind: .valued, group: .general,
+      help: [
+        "the host's memory, where llama.cpp computes layers and experts kept",
+        "there: ddr5-4800x2 (default: two channels), ddr4-3200x8, or 120GB/s",
+      ]
+    ) { options, value, _ throws(UsageError) in
+      do throws(HostMemory.ParseError) {
+        options.hostMemory = try HostMemory(parsing: value)
+      } catch {
+        throw UsageError(description: "bad --host-memory '\(EchoedValue(value))': \(error.description)")
+      }
+    },
+    OptionSpec(
       name: "--free-memory", kind: .flag, group: .general,
       help: ["with --gpus local: plan on the memory free now (total - used)"]
     ) { options, _, _ in options.freeMemory = true },

@@ -56,6 +56,8 @@ struct Options: Equatable {
   var strategy: Strategy = .auto
   var format: Format = .table
   var maxMemory: MaxMemory?
+  /// `--host-memory SPEC`: the host's memory bandwidth (llama.cpp's CPU work).
+  var hostMemory: HostMemory = .desktop
   var workload = Workload()
   var runtime: Runtime.Kind = .transformers
   /// SGLang's settings (`--runtime sglang`); `sglangGiven`: an SGLang option was typed.

@@ -10,15 +10,19 @@ public struct PlacementProblem: Sendable {
   public var userMaxMemory: MaxMemory?
   /// The links between the GPUs.
   public var topology: Topology
+  /// The host's memory bandwidth (llama.cpp computes what it keeps in host memory at this rate).
+  public var hostMemory: HostMemory
 
   public init(
-    model: ModelGraph, gpus: [GPU], memory: MemoryModel, userMaxMemory: MaxMemory?, topology: Topology? = nil
+    model: ModelGraph, gpus: [GPU], memory: MemoryModel, userMaxMemory: MaxMemory?, topology: Topology? = nil,
+    hostMemory: HostMemory = .desktop
   ) {
     self.model = model
     self.gpus = gpus
     self.memory = memory
     self.userMaxMemory = userMaxMemory
     self.topology = topology ?? Topology(gpus: gpus)
+    self.hostMemory = hostMemory
   }
 
   /// The cost model for this problem's dtypes, workload and runtime.

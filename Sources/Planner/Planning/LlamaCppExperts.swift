@@ -4,16 +4,11 @@
 /// every layer (attention, router, shared experts) on the GPUs.
 ///
 /// What it costs: each decode step reads the routed experts its tokens choose from host memory at
-/// host bandwidth, where the GPU would have read them at its own; prefill copies the host experts to
+/// host bandwidth (``HostMemory``, `--host-memory`), where the GPU would have read them at its own;
+/// prefill copies the host experts to
 /// the GPU for every micro-batch (ggml's scheduler offloads an op on CPU weights to the GPU for
 /// batches of 32 tokens and more, `op_offload`), over PCIe.
 enum LlamaCppExperts {
-  /// Host memory bandwidth the CPU reads experts at, bytes per second: dual-channel DDR5-4800, the
-  /// common desktop, `2 channels × 8 bytes × 4800 MT/s = 76.8 GB/s` (JEDEC JESD79-5 data rate);
-  /// a peak, which CPUs reach about three quarters of. Servers have 8-12 channels (300-460 GB/s):
-  /// there the estimate is pessimistic. No option sets it yet.
-  static let hostBytesPerSecond = 76.8e9
-
   /// Micro-batches of llama.cpp's default `n_ubatch` a prefill of the workload takes.
   static func microBatches(_ workload: Workload) -> Double {
     let tokens = Int64(workload.batch) * Int64(workload.contextTokens)
@@ -58,13 +53,15 @@ enum LlamaCppExperts {
       if test(attempt(middle)) { high = middle } else { low = middle + 1 }
     }
     var layout = attempt(high)
-    layout.notes.insert(note(layout, cost: CostModel(memory: problem(high).memory)), at: 0)
+    let chosen = problem(high)
+    layout.notes.insert(
+      note(layout, cost: CostModel(memory: chosen.memory), hostMemory: chosen.hostMemory), at: 0)
     return layout
   }
 
   /// What `--n-cpu-moe` does to a plan, and what the estimate counts for it (``Estimate``: the CPU
   /// time in the stage of the GPU that runs each layer, the copies in the prefill).
-  static func note(_ layout: DeviceMapLayout, cost: CostModel) -> String {
+  static func note(_ layout: DeviceMapLayout, cost: CostModel, hostMemory: HostMemory) -> String {
     let hostLayers = layout.model.layers.filter { $0.stream == .text && $0.kind == .decoder }
       .prefix(layout.hostExpertLayers)
     let read = hostLayers.reduce(0.0) { $0 + cost.hostExpertRead($1) }
@@ -73,9 +70,9 @@ enum LlamaCppExperts {
       "--n-cpu-moe \(layout.hostExpertLayers): the model fits on the GPUs only with the routed experts of the first "
       + "\(layout.hostExpertLayers) layers (\(first == last ? first : "\(first) to \(last)"), "
       + "\(layout.hostExpertBytes.formatted())) in host memory; llama.cpp computes them on the CPU, reading "
-      + "\(ByteCount(Int64(read.rounded())).formatted()) a step at "
-      + "\(DurationFormatting.fixed(hostBytesPerSecond / 1e9, decimals: 1)) GB/s (dual-channel DDR5-4800), "
-      + "+\(DurationFormatting.seconds(read / hostBytesPerSecond)) a token; prefill copies them to the GPU for every "
+      + "\(ByteCount(Int64(read.rounded())).formatted()) a step from host memory (\(hostMemory); "
+      + "--host-memory sets it), +\(DurationFormatting.seconds(read / hostMemory.bytesPerSecond)) a "
+      + "token; prefill copies them to the GPU for every "
       + "\(LlamaCppMemory.defaultMicroBatch)-token micro-batch"
   }
 }

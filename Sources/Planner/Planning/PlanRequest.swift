@@ -17,11 +17,13 @@ public struct PlanRequest: Sendable, Equatable {
   public var profile: RuntimeProfile?
   /// The links between the GPUs; `nil` infers them from the GPU models.
   public var topology: Topology?
+  /// The host's memory bandwidth, where llama.cpp computes what it keeps in host memory.
+  public var hostMemory: HostMemory
 
   public init(
     model: ModelGraph, gpus: [GPU], workload: Workload = Workload(), runtime: Runtime = .transformers(),
     objective: Objective = .auto, maxMemory: MaxMemory? = nil, profile: RuntimeProfile? = nil,
-    topology: Topology? = nil
+    topology: Topology? = nil, hostMemory: HostMemory = .desktop
   ) {
     self.model = model
     self.gpus = gpus
@@ -31,6 +33,7 @@ public struct PlanRequest: Sendable, Equatable {
     self.maxMemory = maxMemory
     self.profile = profile
     self.topology = topology
+    self.hostMemory = hostMemory
   }
 
   /// The host profile the cost model runs with.

@@ -119,7 +119,7 @@ public enum Planner {
       modelDevices: request.gpus.count, everyLayerOffloaded: true, tensorOverrides: false)
     return PlacementProblem(
       model: request.model, gpus: request.gpus, memory: memory, userMaxMemory: request.maxMemory,
-      topology: request.topology)
+      topology: request.topology, hostMemory: request.hostMemory)
   }
 
   static func place(_ request: PlanRequest, dtypes: DTypes, strategy: Strategy) -> DeviceMapLayout {

@@ -31,6 +31,7 @@ import Testing
     "--attention": ["eager", "sdpa", "flash", "slow"],
     "--runtime": ["transformers", "vllm", "llama.cpp", "roofline", "tgi"],
     "--max-memory": ["0:7GiB", "0:7GiB,cpu:64GiB", "1:10GB", "9:1GiB", "0:", "gpu:1"],
+    "--host-memory": ["ddr5-4800x2", "ddr4-3200x8", "120GB/s", "ddr6-9000x2", "fast", "0GB/s"],
     "--link": ["nvlink", "pcie", "host", "network", "0-1:nvlink", "0-0:pcie", "5-6:pcie", "wifi"],
     "--max-num-seqs": ["1", "256", "0"],
     "--max-model-len": ["2048", "0"],

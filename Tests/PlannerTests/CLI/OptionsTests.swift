@@ -127,6 +127,9 @@ import Testing
     Setting(option: "--max-memory", value: "cpu:64GiB,0:7GiB") {
       $0.maxMemory = MaxMemory([(.gpu(0), .gibibytes(7)), (.cpu, .gibibytes(64))])
     },
+    Setting(option: "--host-memory", value: "DDR4-3200x8") {
+      $0.hostMemory = HostMemory(generation: 4, megaTransfers: 3200, channels: 8)
+    },
   ]
 
   @Test(arguments: settings, [false, true])
@@ -239,6 +242,9 @@ import Testing
     Bad(arguments: ["--gpus", "P4", "-m"], mentions: ["missing value for '-m'"]),
     Bad(arguments: required + ["--context", "--batch", "2"], mentions: ["missing value for '--context'"]),
     Bad(arguments: required + ["--max-memory"], mentions: ["missing value for '--max-memory'"]),
+    Bad(
+      arguments: required + ["--host-memory", "fast"],
+      mentions: ["bad --host-memory 'fast'", "not a memory spec", "ddr5-4800x2"]),
     Bad(
       arguments: required + ["--context", "0"], mentions: ["bad value '0' for --context", "1 to 10000000"]),
     Bad(arguments: required + ["--context", "abc"], mentions: ["bad value 'abc' for --context"]),

@@ -78,9 +78,41 @@ import Testing
     // The layout's bytes are its expert tensors; the cost model's, each layer's parameter share of
     // its bytes (Layer.RoutedExperts.share): they agree to 0.1%.
     let printed = try #require(
-      note.split(separator: "reading ").last?.split(separator: " MiB a step at 76.8 GB/s").first)
+      note.split(separator: "reading ").last?.split(
+        separator: " MiB a step from host memory (DDR5-4800 x2, 76.8 GB/s"
+      )
+      .first)
     let mebibytes = try #require(Double(printed))
     #expect(abs(mebibytes * 1_048_576 / read - 1) < 0.001, "\(mebibytes) MiB against \(read) bytes")
     #expect(note.contains("+\(DurationFormatting.seconds(read / 76.8e9)) a token"))
+  }
+}
+
+/// `--host-memory`: llama.cpp's CPU reads the host experts at the host's rate.
+@Suite struct LlamaCppHostMemoryTests {
+  @Test func aFasterHostShortensTheCPUTimeByItsRate() throws {
+    let model = try #require(ModelCatalog.entry(named: "qwen3-30b-a3b")).build()
+    let gpu = try #require(GPUCatalog.all.first { $0.name == "RTX4090" })
+    var workload = Workload()
+    workload.dtype = .fixed(.int8)
+    func plan(_ memory: HostMemory) throws -> Plan {
+      try Planner.plan(
+        PlanRequest(model: model, gpus: [gpu], workload: workload, runtime: .llamaCpp(), hostMemory: memory))
+    }
+    let desktop = try plan(.desktop)
+    let server = try plan(try HostMemory(parsing: "ddr5-4800x8"))
+    #expect(desktop.layout.deviceMap?.hostExpertLayers == server.layout.deviceMap?.hostExpertLayers)
+    #expect((desktop.layout.deviceMap?.hostExpertLayers ?? 0) > 0)
+    let note = try #require(server.notes.first { $0.hasPrefix("--n-cpu-moe") })
+    #expect(note.contains("DDR5-4800 x8, 307.2 GB/s"))
+    // The CPU's read of the experts: read / 76.8 GB/s on the desktop, a quarter of it on 8 channels.
+    let desktopNote = try #require(desktop.notes.first { $0.hasPrefix("--n-cpu-moe") })
+    #expect(desktopNote.contains("DDR5-4800 x2, 76.8 GB/s"))
+    // Qwen3-30B-A3B routes each token to 8 of 128 experts: one step reads 8/128 of the host experts
+    // (the layout's expert tensors; the cost model's parameter shares agree to 0.1%, above).
+    let hostExperts = Double(try #require(desktop.layout.deviceMap?.hostExpertBytes).value)
+    let read = hostExperts * 8 / 128
+    let saved = desktop.speed.decodeSecondsPerToken - server.speed.decodeSecondsPerToken
+    #expect(abs(saved / (read / 76.8e9 - read / 307.2e9) - 1) < 0.005, "\(saved)")
   }
 }

@@ -81,7 +81,7 @@ extension Estimate {
         // llama.cpp computes a layer it keeps in host memory on the CPU (the first layers, those
         // -ngl does not offload), reading its weights at host bandwidth; prefill copies them to
         // the GPU for every micro-batch (ggml's op_offload), as for --n-cpu-moe.
-        onCPU = cost.hostMemoryRead(layer) / LlamaCppExperts.hostBytesPerSecond
+        onCPU = cost.hostMemoryRead(layer) / problem.hostMemory.bytesPerSecond
         decode = Timing(seconds: 0, bound: .memory)
         prefillTime.seconds +=
           microBatches * (cost.hostCopy(layer, to: gpu) + cost.hostExpertCopy(layer, to: gpu))
@@ -93,7 +93,7 @@ extension Estimate {
         // llama.cpp's --n-cpu-moe: the CPU computes the layer's routed experts in host memory,
         // reading those the batch routes to at host bandwidth (the GPU reads the rest of the layer);
         // prefill copies them to the GPU for every micro-batch.
-        onCPU = cost.hostExpertRead(layer) / LlamaCppExperts.hostBytesPerSecond
+        onCPU = cost.hostExpertRead(layer) / problem.hostMemory.bytesPerSecond
         prefillTime.seconds += microBatches * cost.hostExpertCopy(layer, to: gpu)
       }
       if onCPU > 0 { cpuSeconds[runsOn, default: 0] += onCPU }
