@@ -575,33 +575,64 @@ def make_static_cache(cfg, length):
         return StaticCache(config=cfg, max_batch_size=1, max_cache_len=length)
 
 
+class StaticDecode:
+    """One decode step of `model` for `batch` sequences with `prompt_tokens` random tokens prefilled
+    into a static cache of `prompt_tokens + headroom` positions.
+
+    transformers 5's StaticCache keeps its write position in a device tensor per layer
+    (`cumulative_length`) that every forward advances, a captured graph's replays included: `rewind`
+    sets it back to the prompt's length, so every step writes position `prompt_tokens` and attends
+    over the whole static cache (sdpa reads every cached position, masked or not). Call it before
+    every series of steps."""
+
+    def __init__(self, model, batch, prompt_tokens=128, headroom=256):
+        self.model, self.prompt_tokens = model, prompt_tokens
+        cfg = model.config
+        self.cache_tokens = prompt_tokens + headroom
+        self.cache = make_static_cache(cfg, self.cache_tokens)
+        torch.manual_seed(2)
+        top = min(30000, cfg.vocab_size)
+        prompt = torch.randint(100, top, (batch, prompt_tokens), device=DEVICE)
+        with torch.no_grad():
+            model(input_ids=prompt, past_key_values=self.cache, use_cache=True,
+                  cache_position=torch.arange(prompt_tokens, device=DEVICE))
+        self.ids = torch.randint(100, top, (batch, 1), device=DEVICE)
+        self.pos = torch.tensor([prompt_tokens], device=DEVICE)
+
+    def rewind(self):
+        for layer in getattr(self.cache, "layers", []):
+            position = getattr(layer, "cumulative_length", None)
+            if isinstance(position, torch.Tensor):
+                position.fill_(self.prompt_tokens)
+
+    def step(self):
+        return self.model(input_ids=self.ids, past_key_values=self.cache, use_cache=True,
+                          cache_position=self.pos).logits
+
+
+def event_ms(fn, rounds, calls, before=None):
+    """Milliseconds per call of `fn` on the GPU, one sample per round (`calls` calls between two
+    CUDA events, after `before()`), sorted."""
+    times = []
+    for _ in range(rounds):
+        if before is not None:
+            before()
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        for _ in range(calls):
+            fn()
+        b.record()
+        b.synchronize()
+        times.append(a.elapsed_time(b) / calls)
+    return sorted(times)
+
+
 def graph_step(model, batch, prompt_tokens=128, replays=16, rounds=9):
     """Median milliseconds of one decode step (batch `batch`, `prompt_tokens` in the cache) replayed
     from a CUDA graph, every round `replays` replays between two CUDA events; the distinct experts
     each MoE layer's tokens were routed to (where the model has routed experts)."""
-    cfg = model.config
-    # transformers 5's StaticCache keeps its write position in a device tensor per layer
-    # (`cumulative_length`) that every forward advances, a captured graph's replays included: it is
-    # set back to the prompt's length before every series of steps, so each step writes position
-    # `prompt_tokens` and attends over the whole static cache of `cache_tokens` (sdpa reads every
-    # cached position, masked or not).
-    cache_tokens = prompt_tokens + 256
-    cache = make_static_cache(cfg, cache_tokens)
-
-    def rewind():
-        for layer in getattr(cache, "layers", []):
-            position = getattr(layer, "cumulative_length", None)
-            if isinstance(position, torch.Tensor):
-                position.fill_(prompt_tokens)
-
-    torch.manual_seed(2)
-    top = min(30000, cfg.vocab_size)
-    prompt = torch.randint(100, top, (batch, prompt_tokens), device=DEVICE)
-    with torch.no_grad():
-        model(input_ids=prompt, past_key_values=cache, use_cache=True,
-              cache_position=torch.arange(prompt_tokens, device=DEVICE))
-    ids = torch.randint(100, top, (batch, 1), device=DEVICE)
-    pos = torch.tensor([prompt_tokens], device=DEVICE)
+    decode = StaticDecode(model, batch, prompt_tokens)
+    rewind, step = decode.rewind, decode.step
     routed = []
     hooks = []
     for layer in model.model.layers:
@@ -610,15 +641,12 @@ def graph_step(model, batch, prompt_tokens=128, replays=16, rounds=9):
             hooks.append(experts.register_forward_pre_hook(
                 lambda mod, args: routed.append(int(torch.unique(args[1]).numel()))))
 
-    def step():
-        return model(input_ids=ids, past_key_values=cache, use_cache=True, cache_position=pos).logits
-
     with torch.no_grad():
         rewind()
         step()  # eager, with the routing hooks
         for h in hooks:
             h.remove()
-        out = {"batch": batch, "cacheTokens": cache_tokens}
+        out = {"batch": batch, "cacheTokens": decode.cache_tokens}
         if routed:
             out["distinctExpertsPerLayer"] = routed
             out["distinctExpertsMean"] = round(statistics.mean(routed), 3)
@@ -657,16 +685,7 @@ def graph_step(model, batch, prompt_tokens=128, replays=16, rounds=9):
             rewind()
             graph.replay()
         torch.cuda.synchronize()
-        times = []
-        for _ in range(rounds):
-            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            rewind()
-            a.record()
-            for _ in range(replays):
-                graph.replay()
-            b.record()
-            b.synchronize()
-            times.append(a.elapsed_time(b) / replays)
+        times = event_ms(graph.replay, rounds, replays, before=rewind)
         # The same step eager, for the host's share.
         eager = []
         for _ in range(5):
@@ -677,7 +696,6 @@ def graph_step(model, batch, prompt_tokens=128, replays=16, rounds=9):
                 step()
             torch.cuda.synchronize()
             eager.append((time.perf_counter() - t) / 5 * 1000)
-    times.sort()
     out.update({"graphMs": round(statistics.median(times), 4), "graphMsMin": round(times[0], 4),
                 "graphMsMax": round(times[-1], 4), "eagerMs": round(statistics.median(eager), 4),
                 "replaysPerRound": replays, "rounds": len(times)})
@@ -690,14 +708,7 @@ def read_bandwidth():
     x = torch.ones(4 << 30, dtype=torch.bfloat16, device=DEVICE)  # 8 GiB
     x.sum()
     torch.cuda.synchronize()
-    times = []
-    for _ in range(7):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        x.sum()
-        b.record()
-        b.synchronize()
-        times.append(a.elapsed_time(b) / 1000)
+    times = [ms / 1000 for ms in event_ms(x.sum, 7, 1)]
     nbytes = x.numel() * 2
     del x
     release()
@@ -744,35 +755,21 @@ def kernel_table(model, batch, prompt_tokens=128, steps=5):
     """Every GPU kernel of one eager decode step (static cache, as graph_step sets it up), by name:
     launches and microseconds per step, the longest first."""
     from torch.profiler import ProfilerActivity, profile
-    cfg = model.config
-    cache = make_static_cache(cfg, prompt_tokens + 64)
-    torch.manual_seed(2)
-    top = min(30000, cfg.vocab_size)
-    prompt = torch.randint(100, top, (batch, prompt_tokens), device=DEVICE)
-    ids = torch.randint(100, top, (batch, 1), device=DEVICE)
-    pos = torch.tensor([prompt_tokens], device=DEVICE)
+    decode = StaticDecode(model, batch, prompt_tokens, headroom=64)
 
     def sync():
         if DEVICE == "cuda":
             torch.cuda.synchronize()
 
-    def rewind():
-        for layer in getattr(cache, "layers", []):
-            position = getattr(layer, "cumulative_length", None)
-            if isinstance(position, torch.Tensor):
-                position.fill_(prompt_tokens)
-
     with torch.no_grad():
-        model(input_ids=prompt, past_key_values=cache, use_cache=True,
-              cache_position=torch.arange(prompt_tokens, device=DEVICE))
         for _ in range(3):
-            rewind()
-            model(input_ids=ids, past_key_values=cache, use_cache=True, cache_position=pos)
+            decode.rewind()
+            decode.step()
         sync()
         with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if DEVICE == "cuda" else [])) as prof:
             for _ in range(steps):
-                rewind()
-                model(input_ids=ids, past_key_values=cache, use_cache=True, cache_position=pos)
+                decode.rewind()
+                decode.step()
             sync()
     table = {}
     for e in prof.events():
@@ -887,15 +884,7 @@ def part_fp8mm(rec, deadline):
                                 fn()
                         g.replay()
                         torch.cuda.synchronize()
-                        ts = []
-                        for _ in range(9):
-                            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                            a.record()
-                            g.replay()
-                            b.record()
-                            b.synchronize()
-                            ts.append(a.elapsed_time(b) / 20)
-                        t = statistics.median(ts)
+                        t = statistics.median(event_ms(g.replay, 9, 1)) / 20
                         res[label] = {"us": round(t * 1000, 2), "GBps": round(nbytes / (t / 1000) / 1e9, 1)}
                     except Exception as e:  # noqa: BLE001
                         res[label] = {"error": f"{type(e).__name__}: {e}"[:300]}
