@@ -17,7 +17,7 @@ enum MeasuredGeometry {
   static let modelTypes = [
     "LlamaConfig": "llama", "Qwen2Config": "qwen2", "Gemma2Config": "gemma2", "Phi3Config": "phi3",
     "Qwen3Config": "qwen3", "Qwen3MoeConfig": "qwen3_moe", "Qwen2MoeConfig": "qwen2_moe",
-    "MixtralConfig": "mixtral",
+    "MixtralConfig": "mixtral", "Gemma3TextConfig": "gemma3_text", "DeepseekV2Config": "deepseek_v2",
   ]
 
   /// The planner's graph of `arch` at `layers` layers in bf16, from the geometries recorded in `file`.
