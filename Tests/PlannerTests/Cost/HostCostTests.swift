@@ -57,19 +57,66 @@ import Testing
   }
 
   static func predictedDecode(_ arch: String, layers: Int, profile: RuntimeProfile) throws -> Double {
+    try predictedDecode(try graph(arch, layers: layers), profile: profile)
+  }
+
+  /// The planner's batch-1 decode of `model` on one H200, in seconds.
+  static func predictedDecode(_ model: ModelGraph, profile: RuntimeProfile) throws -> Double {
     let h200 = try #require(GPUCatalog.all.first { $0.name == "H200" })
     var workload = Workload()
     workload.contextTokens = 160  // the script's prompt of 128 and up to 33 new tokens
     workload.dtype = .fixed(.bf16)
     let plan = try Planner.plan(
       PlanRequest(
-        model: try graph(arch, layers: layers), gpus: [h200], workload: workload, objective: .latency,
-        profile: profile))
+        model: model, gpus: [h200], workload: workload, objective: .latency, profile: profile))
     return plan.speed.decodeSecondsPerToken
   }
 
   static func profile(_ file: String = "h200-launches-transformers.json") throws -> RuntimeProfile {
     try ProfileFile.load(path: Fixtures.root.appendingPathComponent("fixtures/profiles/\(file)").path)
+  }
+
+  /// Two more architectures held out, declared before they were first measured (commit 2c2f85b):
+  /// Gemma-3 (12B text geometry: four norms a layer, q and k norms, sliding windows) and
+  /// DeepSeek-V2-Lite (latent attention, 64 routed experts and 2 shared), measured with the six fitted
+  /// architectures in one run (fixtures/measurements/interleave-heldout-h200.json, 14 interleaved
+  /// sweeps), predicted from the profile fitted on that run's six
+  /// (fixtures/profiles/h200-launches-transformers-run3.json) and the planner's structural launch
+  /// count, as for any class nobody measured.
+  @Test func heldOutDeclaredBeforeMeasuring() throws {
+    let file = "interleave-heldout-h200.json"
+    let profile = try Self.profile("h200-launches-transformers-run3.json")
+    func error(_ arch: String) throws -> Double {
+      let model = try MeasuredGeometry.graph(arch, layers: 8, file: file)
+      return try Self.predictedDecode(model, profile: profile)
+        / Self.measuredDecode(arch, layers: 8, file: file) - 1
+    }
+    // Gemma-3: -3% (its launches are under-counted, 75 against 90.5, and it takes less host time a
+    // launch: the errors offset).
+    #expect(abs(try error("gemma3")) < 0.15)
+    // DeepSeek-V2-Lite: -15.5%, a miss by a hair. Its launches are counted right (67.5 against 67)
+    // but each costs more host time (latent attention's splits and concatenations launch nothing).
+    let deepseek = try error("deepseekv2")
+    withKnownIssue("DeepSeek-V2-Lite held out is predicted 15.5% fast") { #expect(abs(deepseek) < 0.15) }
+    #expect(deepseek < 0 && deepseek > -0.20)
+  }
+
+  /// The structural count against the launches the profiler counted for the two classes held out
+  /// above (fixtures/measurements/launches-heldout-h200.json, `--part launches`, 2 and 8 layers).
+  @Test func structuralCountOfTheHeldOutClasses() throws {
+    let part = try #require(
+      try Self.json("launches-heldout-h200.json")["launches"] as? [String: [String: Any]])
+    func counts(_ arch: String) throws -> (structural: Double, measured: Double) {
+      let model = try MeasuredGeometry.graph(arch, layers: 8, file: "interleave-heldout-h200.json")
+      let layer = try #require(model.layers.last { $0.kind == .decoder })
+      return (layer.eagerLaunches, try #require(part[arch]?["launchesPerLayer"] as? Double))
+    }
+    let deepseek = try counts("deepseekv2")
+    #expect(abs(deepseek.structural / deepseek.measured - 1) < 0.05, "\(deepseek)")
+    let gemma = try counts("gemma3")
+    withKnownIssue("Gemma-3's layer launches 90.5 kernels; its tensors count 75") {
+      #expect(abs(gemma.structural / gemma.measured - 1) < 0.05, "\(gemma)")
+    }
   }
 
   /// Phi-3 again, in a second session's run (fixtures/measurements/interleave-phi3-h200.json: Llama,
