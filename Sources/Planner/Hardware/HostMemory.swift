@@ -29,10 +29,10 @@ public struct HostMemory: Sendable, Hashable, Codable, CustomStringConvertible {
     description = "\(Self.gigabytes(bytesPerSecond)) GB/s"
   }
 
+  /// GB/s to a tenth, without a trailing `.0`: `76.8`, `120`.
   static func gigabytes(_ bytesPerSecond: Double) -> String {
-    let value = bytesPerSecond / 1e9
-    let rounded = (value * 10).rounded() / 10
-    return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)
+    let text = DurationFormatting.fixed(bytesPerSecond / 1e9, decimals: 1)
+    return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
   }
 
   /// Why a `--host-memory` text was refused.

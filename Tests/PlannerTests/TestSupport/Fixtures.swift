@@ -76,6 +76,15 @@ enum Fixtures {
     var uncoveredTensors: [String]
 
     var testDescription: String { name }
+
+    /// The map accelerate returned, module to device.
+    var expectedDeviceMap: [String: Device?] {
+      Dictionary(
+        uniqueKeysWithValues: deviceMap.map { pair -> (String, Device?) in
+          guard case .string(let key) = pair[0] else { return ("?", nil) }
+          return (key, Fixtures.device(pair[1]))
+        })
+    }
   }
 
   struct DeviceMapFile: Decodable {

@@ -46,13 +46,8 @@ import Testing
       let problem = PlacementProblem(
         model: model, gpus: gpus, memory: memory, userMaxMemory: Fixtures.maxMemory(reference.maxMemory))
       let map = strategy.place(problem).deviceMap
-      let expected = Dictionary(
-        uniqueKeysWithValues: reference.deviceMap.map { pair -> (String, Device?) in
-          guard case .string(let key) = pair[0] else { return ("?", nil) }
-          return (key, Fixtures.device(pair[1]))
-        })
       let actual = Dictionary(uniqueKeysWithValues: map.map { ($0.module, Optional($0.device)) })
-      #expect(actual == expected, "\(reference.name)")
+      #expect(actual == reference.expectedDeviceMap, "\(reference.name)")
     }
   }
 }
