@@ -59,6 +59,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from decode_rounds import robust_decode, timed_generate  # noqa: E402
+from random_model import random_model  # noqa: E402
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
@@ -157,18 +158,7 @@ def config_for(arch, layers):
 
 
 def build(model_cls, cfg, dtype=torch.bfloat16):
-    torch.manual_seed(0)
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        with torch.device(DEVICE):
-            model = model_cls(cfg)
-    finally:
-        torch.set_default_dtype(old)
-    model.eval()
-    if getattr(model, "generation_config", None) is not None:
-        model.generation_config.pad_token_id = 0
-    return model
+    return random_model(torch, model_cls, cfg, dtype, DEVICE)
 
 
 def release():
