@@ -30,12 +30,12 @@ enum LlamaCppExperts {
       problem.memory.llamaInputCopies = 1  // a tensor override turns pipeline parallelism off
       return problem
     }
-    func attempt(_ count: Int) -> DeviceMapLayout {
-      let problem = problem(count)
-      return DeviceMapLayout(
+    func layout(_ problem: PlacementProblem) -> DeviceMapLayout {
+      DeviceMapLayout(
         problem: problem, placement: request.strategy.place(problem), strategy: request.strategy,
         dtypeNotes: dtypes.notes)
     }
+    func attempt(_ count: Int) -> DeviceMapLayout { layout(problem(count)) }
     // As `auto` does, leave a tenth of every GPU free where a count allows it, else fill them.
     let fill = 1 - CostAwareStrategy.autoHeadroom
     func roomy(_ layout: DeviceMapLayout) -> Bool {
@@ -44,19 +44,19 @@ enum LlamaCppExperts {
           device.capacity.map { Double(device.memory.total.value) <= fill * Double($0.value) } ?? true
         }
     }
-    let test: (DeviceMapLayout) -> Bool = roomy(attempt(decoders.count)) ? roomy : { $0.fits }
-    guard test(attempt(decoders.count)) else { return nil }
+    let everyLayer = attempt(decoders.count)
+    let test: (DeviceMapLayout) -> Bool = roomy(everyLayer) ? roomy : { $0.fits }
+    guard test(everyLayer) else { return nil }
     // Fewer host layers never need less GPU memory: the smallest count that fits.
     var (low, high) = (1, decoders.count)
     while low < high {
       let middle = (low + high) / 2
       if test(attempt(middle)) { high = middle } else { low = middle + 1 }
     }
-    var layout = attempt(high)
     let chosen = problem(high)
-    layout.notes.insert(
-      note(layout, cost: CostModel(memory: chosen.memory), hostMemory: chosen.hostMemory), at: 0)
-    return layout
+    var plan = layout(chosen)
+    plan.notes.insert(note(plan, cost: chosen.cost, hostMemory: chosen.hostMemory), at: 0)
+    return plan
   }
 
   /// What `--n-cpu-moe` does to a plan, and what the estimate counts for it (``Estimate``: the CPU
