@@ -64,6 +64,8 @@ extension Estimate {
     var boundSeconds: [Device: [Bound: Double]] = [:]
     // llama.cpp: seconds of each stage the CPU computes (layers and routed experts in host memory).
     var cpuSeconds: [Device: Double] = [:]
+    // llama.cpp's prefill micro-batches, each copying host-resident weights to the GPU.
+    let microBatches = LlamaCppExperts.microBatches(problem.memory.workload)
     var hops: [Hop] = []
     var prefill = 0.0
     var previous: (layer: Layer, device: Device)?
@@ -76,7 +78,6 @@ extension Estimate {
       var decode = cost.decode(layer, on: gpu)
       var prefillTime = cost.prefill(layer, on: gpu)
       var onCPU = 0.0
-      let microBatches = LlamaCppExperts.microBatches(problem.memory.workload)
       if placed == .cpu && runtime.name == RuntimeProfile.llamaCpp.name {
         // llama.cpp computes a layer it keeps in host memory on the CPU (the first layers, those
         // -ngl does not offload), reading its weights at host bandwidth; prefill copies them to
